@@ -1,0 +1,1 @@
+"""Service layer and domain rules of the CRM portal. Never imports Streamlit."""

@@ -1,0 +1,63 @@
+"""Text folding for search: case, accents, spacing and script variants.
+
+``fold("  José   ÁLVAREZ ")`` -> ``"jose alvarez"``; Cyrillic and Urdu/Arabic
+keep their script, with diacritics and letter variants unified.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Arabic-script letter variants that users type interchangeably (Urdu keyboards
+# produce the first of each pair, Arabic keyboards the second).
+_ARABIC_VARIANTS = str.maketrans(
+    {
+        "ي": "ی",  # ARABIC YEH -> FARSI YEH
+        "ى": "ی",  # ALEF MAKSURA
+        "ك": "ک",  # ARABIC KAF -> KEHEH
+        "ه": "ہ",  # HEH -> HEH GOAL
+        "ة": "ہ",  # TEH MARBUTA
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ۃ": "ہ",
+        "ـ": "",  # tatweel
+    }
+)
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "đ": "d", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i"})
+
+
+def fold(text: str | None) -> str:
+    """Lower case, accents removed, Arabic variants unified, spaces collapsed."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.translate(_SPECIAL).translate(_ARABIC_VARIANTS)
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", stripped)).strip()
+
+
+def words(text: str | None) -> list[str]:
+    """Folded words of ``text`` (letters and digits only)."""
+    return _WORD.findall(fold(text))
+
+
+def digits(text: str | None) -> str:
+    return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+def search_tokens(
+    name: str | None, company: str | None, email: str | None, phone: str | None
+) -> set[str]:
+    """Everything the search box should find a customer by, as prefix-searchable tokens."""
+    tokens: set[str] = set(words(name)) | set(words(company))
+    if email:
+        e = fold(email)
+        tokens.add(e)
+        tokens.update(words(e.split("@", 1)[0]))
+    phone_digits = digits(phone)
+    if phone_digits:
+        tokens.add(phone_digits)
+    return {t[:120] for t in tokens if t}

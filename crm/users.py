@@ -1,0 +1,170 @@
+"""User accounts: passwords (bcrypt), creation, and who the signed-in actor is."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import bcrypt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm import audit
+from crm.access import DEPARTMENTS, ROLES, Actor, require
+from crm.errors import ConflictError, ValidationError
+from db.models import Department, User
+
+MIN_PASSWORD_LENGTH = 10
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+
+SYSTEM = Actor(None, "system", "System", "it", "admin", source="system")
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=12)).decode("ascii")
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    department: str
+    role: str
+    active: bool
+    language: str
+
+
+def _info(user: User) -> UserInfo:
+    return UserInfo(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        department=user.department.code,
+        role=user.role,
+        active=user.active,
+        language=user.language,
+    )
+
+
+def count_users(*, session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def department_id(code: str, *, session: Session) -> int:
+    dept = session.scalar(select(Department).where(Department.code == code))
+    if dept is None:
+        dept = Department(code=code, name=DEPARTMENTS.get(code, code))
+        session.add(dept)
+        session.flush()
+    return dept.id
+
+
+def ensure_departments(*, session: Session) -> None:
+    existing = set(session.scalars(select(Department.code)))
+    for code, name in DEPARTMENTS.items():
+        if code not in existing:
+            session.add(Department(code=code, name=name))
+    session.flush()
+
+
+def validate_new_user(
+    username: str, full_name: str, department: str, role: str, password: str | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username or ""):
+        errors["username"] = (
+            "Username: 2 to 80 characters, lower-case letters, digits, dot, dash or underscore."
+        )
+    if not (full_name or "").strip():
+        errors["full_name"] = "Full name is required."
+    if department not in DEPARTMENTS:
+        errors["department"] = f"Department must be one of: {', '.join(DEPARTMENTS.values())}."
+    if role not in ROLES:
+        errors["role"] = f"Role must be one of: {', '.join(ROLES.values())}."
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Password must have at least {MIN_PASSWORD_LENGTH} characters."
+    return errors
+
+
+def create_user(
+    actor: Actor,
+    *,
+    username: str,
+    full_name: str,
+    department: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+    session: Session,
+    _password_hash: str | None = None,
+) -> UserInfo:
+    """Create an account. ``_password_hash`` is for demo seeding only."""
+    require(actor, "users.manage")
+    username = (username or "").strip().lower()
+    errors = validate_new_user(
+        username, full_name, department, role, None if _password_hash else password
+    )
+    if errors:
+        raise ValidationError(errors)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise ConflictError(f"The username {username!r} is already taken.")
+    ensure_departments(session=session)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=(email or None),
+        department_id=department_id(department, session=session),
+        role=role,
+        password_hash=_password_hash or hash_password(password),
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor, "create", "user", user.id,
+        after={"username": username, "department": department, "role": role},
+    )
+    return _info(user)
+
+
+def get_user(username: str, *, session: Session) -> User | None:
+    return session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def actor_for(username: str, *, session: Session, source: str = "page") -> Actor | None:
+    """The Actor for an active user, or None."""
+    user = get_user(username, session=session)
+    if user is None or not user.active:
+        return None
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        department=user.department.code,
+        role=user.role,
+        source=source,
+    )
+
+
+def login_credentials(*, session: Session) -> dict[str, dict[str, dict[str, object]]]:
+    """The credentials dict streamlit-authenticator expects, for active users."""
+    users: dict[str, dict[str, object]] = {}
+    for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
+        users[user.username] = {
+            "name": user.full_name,
+            "email": user.email or f"{user.username}@example.invalid",
+            "password": user.password_hash,
+            "roles": [user.role],
+            "failed_login_attempts": 0,
+            "logged_in": False,
+        }
+    return {"usernames": users}

@@ -1,0 +1,563 @@
+"""SQLAlchemy 2 models for the whole CRM domain.
+
+Conventions:
+- timestamps are ``UTCDateTime`` (UTC, timezone-aware on read);
+- money is ``Numeric(14, 2)``;
+- rows that users edit concurrently carry a ``version`` column used for
+  optimistic locking (``__mapper_args__ = {"version_id_col": ...}``);
+- ``*_key`` columns hold search-folded text (lower case, no accents, single
+  spaces) maintained by the service layer, indexed for prefix search.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from db.types import JSONText, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(14, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --------------------------------------------------------------------------
+# Organisation and accounts
+# --------------------------------------------------------------------------
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    role: Mapped[str] = mapped_column(String(30))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    department: Mapped[Department] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class UserSession(Base):
+    """A signed-in browser session, so that the server can end it."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    end_reason: Mapped[Optional[str]] = mapped_column(String(40))
+
+
+# --------------------------------------------------------------------------
+# Customers
+# --------------------------------------------------------------------------
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[Optional[str]] = mapped_column(String(200))
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(40))  # E.164
+    address: Mapped[Optional[str]] = mapped_column(Text)
+    city: Mapped[Optional[str]] = mapped_column(String(120))
+    country: Mapped[Optional[str]] = mapped_column(String(2))  # ISO 3166 alpha-2
+    language: Mapped[Optional[str]] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="prospect")
+    segment: Mapped[Optional[str]] = mapped_column(String(60))
+    acquisition_source: Mapped[Optional[str]] = mapped_column(String(60))
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+
+    # search keys (folded: lower case, no accents, single spaces)
+    name_key: Mapped[str] = mapped_column(String(200), default="")
+    company_key: Mapped[Optional[str]] = mapped_column(String(200))
+    email_key: Mapped[Optional[str]] = mapped_column(String(254))
+    phone_digits: Mapped[Optional[str]] = mapped_column(String(40))
+
+    # current consents (history in ``consents``)
+    consent_marketing: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_third_party: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # figures maintained on write so that lists sort without aggregating
+    acquired_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    last_contact_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    last_purchase_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    lifetime_revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    lifetime_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    purchase_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    archived_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    erased_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customers.id"))
+    import_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batches.id"))
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
+    updated_by: Mapped[Optional[User]] = relationship(foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_customers_name_key", "name_key"),
+        Index("ix_customers_company_key", "company_key"),
+        Index("ix_customers_email_key", "email_key"),
+        Index("ix_customers_phone_digits", "phone_digits"),
+        Index("ix_customers_status", "status"),
+        Index("ix_customers_owner_id", "owner_id"),
+        Index("ix_customers_country", "country"),
+        Index("ix_customers_segment", "segment"),
+        Index("ix_customers_last_contact_at", "last_contact_at"),
+        Index("ix_customers_lifetime_revenue", "lifetime_revenue"),
+        Index("ix_customers_acquired_on", "acquired_on"),
+    )
+
+
+class CustomerToken(Base):
+    """Search tokens of a customer (folded words of name, company, email, phone).
+
+    Lets the search box answer a prefix query on any word with an index
+    range scan instead of a ``LIKE '%x%'`` table scan.
+    """
+
+    __tablename__ = "customer_tokens"
+
+    token: Mapped[str] = mapped_column(String(120), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    __table_args__ = (Index("ix_customer_tokens_customer_id", "customer_id"),)
+
+
+class Consent(Base):
+    """Consent history: one row per decision (given or withdrawn)."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(30))  # marketing | third_party
+    granted: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    source: Mapped[str] = mapped_column(String(60))  # web form, phone, paper, import...
+    wording_version: Mapped[str] = mapped_column(String(30))
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+class SavedView(Base):
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"))
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    page: Mapped[str] = mapped_column(String(40), default="customers")
+    name: Mapped[str] = mapped_column(String(120))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --------------------------------------------------------------------------
+# Contact history
+# --------------------------------------------------------------------------
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    channel: Mapped[str] = mapped_column(String(30))  # call, email, meeting, chat, visit, support_ticket
+    direction: Mapped[str] = mapped_column(String(10), default="inbound")  # inbound | outbound
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    subject: Mapped[str] = mapped_column(String(300))
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    outcome: Mapped[Optional[str]] = mapped_column(String(300))
+    follow_up_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    follow_up_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    follow_up_done_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    feedback_kind: Mapped[Optional[str]] = mapped_column(String(30))  # feature_request, complaint, praise
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    tags: Mapped[list["InteractionTag"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        Index("ix_interactions_customer_occurred", "customer_id", "occurred_at"),
+        Index("ix_interactions_occurred_at", "occurred_at"),
+        Index("ix_interactions_department_occurred", "department_id", "occurred_at"),
+        Index("ix_interactions_followup", "follow_up_user_id", "follow_up_done_at", "follow_up_on"),
+        Index("ix_interactions_feedback_kind", "feedback_kind"),
+    )
+
+
+class InteractionTag(Base):
+    __tablename__ = "interaction_tags"
+
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+    __table_args__ = (Index("ix_interaction_tags_tag", "tag"),)
+
+
+# --------------------------------------------------------------------------
+# Products, sales and surveys
+# --------------------------------------------------------------------------
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(60), index=True)
+    price: Mapped[Decimal] = mapped_column(Money)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Receipt(Base):
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    purchased_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[Optional[str]] = mapped_column(String(30))
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    total_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+
+    lines: Mapped[list["ReceiptLine"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        Index("ix_receipts_customer_purchased", "customer_id", "purchased_at"),
+        Index("ix_receipts_purchased_at", "purchased_at"),
+    )
+
+
+class ReceiptLine(Base):
+    __tablename__ = "receipt_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    unit_cost: Mapped[Decimal] = mapped_column(Money)
+
+
+class SurveyResponse(Base):
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    score: Mapped[int] = mapped_column(Integer)  # 0..10, likelihood to recommend
+    reason_first: Mapped[Optional[str]] = mapped_column(String(120))
+    reason_again: Mapped[Optional[str]] = mapped_column(String(120))
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(30), default="form")
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+# --------------------------------------------------------------------------
+# Budget
+# --------------------------------------------------------------------------
+
+
+class BudgetPlan(Base):
+    __tablename__ = "budget_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
+    scenario: Mapped[str] = mapped_column(String(80), default="Base")
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft, submitted, approved, returned
+    ceiling: Mapped[Optional[Decimal]] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    previous_revision_id: Mapped[Optional[int]] = mapped_column(ForeignKey("budget_plans.id"))
+    copied_from_id: Mapped[Optional[int]] = mapped_column(ForeignKey("budget_plans.id"))
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    decision_comment: Mapped[Optional[str]] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    goals: Mapped[list["BudgetGoal"]] = relationship(
+        cascade="all, delete-orphan", order_by="BudgetGoal.id"
+    )
+    lines: Mapped[list["BudgetLine"]] = relationship(
+        cascade="all, delete-orphan", order_by="BudgetLine.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BudgetGoal(Base):
+    __tablename__ = "budget_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("budget_plans.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    kpi: Mapped[str] = mapped_column(String(60))  # new_customers, retention_rate, nps, repeat_revenue, support_response, custom
+    unit: Mapped[Optional[str]] = mapped_column(String(30))
+    baseline: Mapped[Optional[Decimal]] = mapped_column(Numeric(16, 4))
+    baseline_measured_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    target: Mapped[Decimal] = mapped_column(Numeric(16, 4))
+    deadline: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+
+class BudgetLine(Base):
+    __tablename__ = "budget_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("budget_plans.id", ondelete="CASCADE"), index=True)
+    goal_id: Mapped[Optional[int]] = mapped_column(ForeignKey("budget_goals.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(30))  # marketing, products, customer_service, maintenance, training
+    description: Mapped[str] = mapped_column(String(300))
+    q1: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    q2: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    q3: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    q4: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    actual_q1: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    actual_q2: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    actual_q3: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    actual_q4: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+
+
+# --------------------------------------------------------------------------
+# Rollout: checklist, sign-offs, requirements, stakeholders
+# --------------------------------------------------------------------------
+
+
+class ChecklistItem(Base):
+    __tablename__ = "checklist_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(String(30), index=True)  # pre_implementation, rollout, maintenance
+    category: Mapped[str] = mapped_column(String(30))  # technical, human, data, vendor, maintenance
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    start_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    due_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="todo")  # todo, in_progress, blocked, done, not_applicable
+    blocked_reason: Mapped[Optional[str]] = mapped_column(Text)
+    notes: Mapped[Optional[str]] = mapped_column(Text)
+    evidence: Mapped[Optional[str]] = mapped_column(Text)
+    completed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    recurrence_months: Mapped[Optional[int]] = mapped_column(Integer)
+    expires_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    template_key: Mapped[Optional[str]] = mapped_column(String(60))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    owner: Mapped[Optional[User]] = relationship(foreign_keys=[owner_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PhaseSignoff(Base):
+    __tablename__ = "phase_signoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase: Mapped[str] = mapped_column(String(30), index=True)
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    comment: Mapped[Optional[str]] = mapped_column(Text)
+    revoked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    revoke_reason: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Requirement(Base):
+    __tablename__ = "requirements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # functional, technology, vendor, operational
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    priority: Mapped[str] = mapped_column(String(10), default="should")  # must, should, could, wont
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed, agreed, in_progress, met, dropped
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    company_goal: Mapped[Optional[str]] = mapped_column(String(300))
+    estimated_cost: Mapped[Optional[Decimal]] = mapped_column(Money)
+    checklist_item_id: Mapped[Optional[int]] = mapped_column(ForeignKey("checklist_items.id", ondelete="SET NULL"))
+    budget_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("budget_lines.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Stakeholder(Base):
+    __tablename__ = "stakeholders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("departments.id"))
+    title: Mapped[Optional[str]] = mapped_column(String(200))
+    expectations: Mapped[Optional[str]] = mapped_column(Text)
+    needs: Mapped[Optional[str]] = mapped_column(Text)
+    influence: Mapped[str] = mapped_column(String(10), default="medium")  # low, medium, high
+    consulted: Mapped[bool] = mapped_column(Boolean, default=False)
+    consulted_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+
+# --------------------------------------------------------------------------
+# Audit and imports
+# --------------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[Optional[str]] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))  # create, update, archive, sign_in, refused, read_pii...
+    entity: Mapped[Optional[str]] = mapped_column(String(60))
+    entity_id: Mapped[Optional[str]] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(20), default="page")  # page, import, cli, system
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
+    detail: Mapped[Optional[str]] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_entity", "entity", "entity_id"),
+        Index("ix_audit_events_user_id", "user_id"),
+    )
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), default="customers")
+    filename: Mapped[str] = mapped_column(String(300))
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(20), default="page")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    counts: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
+    reverted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    reverted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+
+
+class ImportRow(Base):
+    """What happened to one row of an import (for the report and the revert)."""
+
+    __tablename__ = "import_rows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))  # imported, updated, duplicate, rejected, blank
+    customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    reasons: Mapped[Optional[str]] = mapped_column(Text)
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
+
+
+class Setting(Base):
+    """Small key/value settings editable by admins (e.g. retention period)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONText)
+
+
+__all__ = [
+    "Base",
+    "Department",
+    "User",
+    "UserSession",
+    "Customer",
+    "CustomerToken",
+    "Consent",
+    "SavedView",
+    "Interaction",
+    "InteractionTag",
+    "Product",
+    "Receipt",
+    "ReceiptLine",
+    "SurveyResponse",
+    "BudgetPlan",
+    "BudgetGoal",
+    "BudgetLine",
+    "ChecklistItem",
+    "PhaseSignoff",
+    "Requirement",
+    "Stakeholder",
+    "AuditEvent",
+    "ImportBatch",
+    "ImportRow",
+    "Setting",
+]

@@ -1,0 +1,103 @@
+"""The portal shell: sign-in screen, identity in the sidebar, pages per role."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from crm.navigation import PAGES
+from crm.seed import DEMO_ACCOUNTS
+from tests.app.helpers import APP, signed_in, texts
+from tests.unit.test_access import EXPECTED
+
+# Pages each demo account must be able to open (the product's page names).
+ALLOWED_PAGES: dict[str, set[str]] = {
+    "admin": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
+              "Import", "Data quality", "Privacy", "Users", "Audit log"},
+    "sales": {"Home", "Customers", "Interactions", "Insights", "Checklist", "Requirements"},
+    "salesmgr": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
+                 "Import", "Data quality"},
+    "marketing": {"Home", "Customers", "Interactions", "Insights", "Checklist", "Requirements"},
+    "service": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},
+    "support": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},
+    "training": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},
+    "hr": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},
+    "comp": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},
+    "budget": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements"},
+    "sponsor": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements"},
+    "it": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},
+}
+
+
+def test_sign_in_screen_says_demo_and_lists_demo_accounts(app_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "This is a demo" in shown
+    table = at.table[0].value
+    assert set(table["Username"]) == set(DEMO_ACCOUNTS)
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+
+
+def test_wrong_password_is_refused_with_a_plain_message(app_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input[0].input("sales")
+    at.text_input[1].input("not-the-password")
+    at.button[0].click().run()
+    assert "Username or password is incorrect" in texts(at)
+    assert "actor" not in at.session_state
+
+
+def test_sign_in_with_the_form_shows_identity_and_home(app_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input[0].input("support")
+    at.text_input[1].input("demo")
+    at.button[0].click().run()
+    assert not at.exception
+    sidebar = "\n".join(str(m.value) for m in [*at.sidebar.markdown, *at.sidebar.caption])
+    assert "Budi Santoso" in sidebar and "Technical support" in sidebar and "Staff" in sidebar
+    assert any(b.label == "Logout" for b in at.sidebar.button)
+    assert "Home" in [t.value for t in at.title]
+
+
+@pytest.mark.parametrize("username", sorted(DEMO_ACCOUNTS))
+def test_each_account_opens_exactly_its_pages(app_env, username: str) -> None:
+    at = signed_in(username)
+    assert not at.exception, at.exception
+    for spec in PAGES:
+        if spec.title in ALLOWED_PAGES[username]:
+            if not (Path(APP).parent / spec.path).exists():
+                continue  # screen not built yet
+            at.switch_page(spec.path).run()
+            assert not at.exception, (username, spec.title, at.exception)
+            assert not [e for e in at.error if "permission" in str(e.value).lower()], spec.title
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(spec.path)
+
+
+def test_page_table_matches_capability_table() -> None:
+    # a page is offered exactly when its capability is held
+    for username, allowed in ALLOWED_PAGES.items():
+        for spec in PAGES:
+            held = spec.capability is None or spec.capability in EXPECTED[username]
+            assert (spec.title in allowed) == held, (username, spec.title)
+
+
+def test_home_shows_open_follow_ups_and_counts_for_staff(app_env) -> None:
+    at = signed_in("sales")
+    assert "My open follow-ups" in texts(at)
+    labels = [m.label for m in at.metric]
+    assert "Customers" in labels and "Prospects" in labels
+
+
+def test_outside_demo_mode_a_missing_cookie_key_stops_the_portal(app_env, monkeypatch) -> None:
+    from crm import config
+
+    monkeypatch.delenv("CRM_DEMO")
+    monkeypatch.setenv("CRM_SECRETS_FILE", "/nonexistent/secrets.toml")
+    config.reset()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert "CRM_COOKIE_KEY" in texts(at)
+    assert not at.text_input  # no sign-in form

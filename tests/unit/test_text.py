@@ -1,0 +1,21 @@
+from crm.text import digits, fold, search_tokens
+
+
+def test_fold_ignores_case_accents_and_spacing() -> None:
+    assert fold("  José   ÁLVAREZ ") == fold("jose alvarez") == "jose alvarez"
+
+
+def test_fold_keeps_cyrillic_and_lowercases_it() -> None:
+    assert fold("Иван Петров") == "иван петров"
+
+
+def test_fold_unifies_arabic_letter_variants_in_urdu() -> None:
+    # Arabic keyboard yeh/kaf versus Urdu keyboard letters
+    assert fold("علي") == fold("علی")
+    assert fold("كراچی") == fold("کراچی")
+
+
+def test_search_tokens_cover_name_company_email_and_phone() -> None:
+    tokens = search_tokens("José Álvarez", "Álvarez Hermanos", "Jose.Alvarez@Example.es", "+34612345678")
+    assert {"jose", "alvarez", "hermanos", "jose.alvarez@example.es", "34612345678"} <= tokens
+    assert digits("+34 612-345 678") == "34612345678"

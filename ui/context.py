@@ -1,0 +1,54 @@
+"""The signed-in actor, service calls with plain error messages, small widgets."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from crm import audit
+from crm.access import Actor
+from crm.database import session_scope
+from crm.errors import CRMError, PermissionDenied, ValidationError
+
+T = TypeVar("T")
+
+
+def actor() -> Actor:
+    """The signed-in user (app.py puts it in session state before any page runs)."""
+    current = st.session_state.get("actor")
+    if current is None:
+        st.error("Please sign in.")
+        st.stop()
+    return current
+
+
+def call(fn: Callable[..., T], *args: Any, errors_into: Any = None, **kwargs: Any) -> T | None:
+    """Run a service as the signed-in user in its own transaction.
+
+    Domain errors become a plain message (in ``errors_into`` if given) and
+    ``None`` is returned; nothing is half-written because the transaction
+    rolls back.
+    """
+    who = actor()
+    target = errors_into or st
+    try:
+        with session_scope() as session:
+            return fn(who, *args, session=session, **kwargs)
+    except ValidationError as exc:
+        lines = "\n".join(f"- {msg}" for msg in exc.errors.values())
+        target.error(f"Nothing was saved. Please correct:\n{lines}")
+    except PermissionDenied as exc:
+        _record_refusal(who, exc)
+        target.error(exc.message)
+    except CRMError as exc:
+        target.error(exc.message)
+    return None
+
+
+def _record_refusal(who: Actor, exc: PermissionDenied) -> None:
+    try:
+        with session_scope() as session:
+            audit.record(session, who, "refused", "capability", exc.capability, detail=exc.message)
+    except Exception:  # never let the audit of a refusal break the page
+        pass
