@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import phonenumbers
+
 # Arabic-script letter variants that users type interchangeably (Urdu keyboards
 # produce the first of each pair, Arabic keyboards the second).
 _ARABIC_VARIANTS = str.maketrans(
@@ -48,6 +50,17 @@ def digits(text: str | None) -> str:
     return "".join(ch for ch in (text or "") if ch.isdigit())
 
 
+def national_digits(phone: str | None) -> str | None:
+    """The national significant number of an international phone (no trunk 0), or None."""
+    if not phone or not phone.startswith("+"):
+        return None
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return str(parsed.national_number) or None
+
+
 def search_tokens(
     name: str | None, company: str | None, email: str | None, phone: str | None
 ) -> set[str]:
@@ -60,4 +73,7 @@ def search_tokens(
     phone_digits = digits(phone)
     if phone_digits:
         tokens.add(phone_digits)
+        national = national_digits(phone)
+        if national:
+            tokens.add(national)  # found when typed without the country code
     return {t[:120] for t in tokens if t}
