@@ -429,9 +429,32 @@ def seed_demo(*, session: Session, today: dt.date | None = None) -> SeedResult:
         return result
     data = generate(400, session=session, seed=7, today=today, include_fixed=True)
     data.users = users
+    _demo_follow_ups(session=session, today=today or dt.date.today())
     audit.record(session, SYSTEM, "seed", "database", None,
                  detail=f"demo data: {data.customers} customers, {data.interactions} interactions")
     return data
+
+
+def _demo_follow_ups(*, session: Session, today: dt.date) -> None:
+    """Give the customer-facing demo users open, due and overdue follow-ups to work on."""
+    rng = random.Random(11)
+    customer_ids = list(session.scalars(select(Customer.id).where(Customer.status != "former").order_by(Customer.id).limit(60)))
+    plans = [(-3, "Call back about the quote"), (0, "Confirm installation date"),
+             (2, "Send the renewal offer"), (9, "Check satisfaction after delivery")]
+    now = dt.datetime.combine(today, dt.time(9, 0), tzinfo=dt.timezone.utc)
+    for username in ("sales", "salesmgr", "service", "support"):
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            continue
+        for offset, subject in plans:
+            cid = rng.choice(customer_ids)
+            occurred = now - dt.timedelta(days=rng.randint(5, 12))
+            session.add(Interaction(
+                customer_id=cid, user_id=user.id, department_id=user.department_id, channel="call",
+                direction="outbound", occurred_at=occurred, subject=subject, outcome="Follow-up planned",
+                follow_up_on=today + dt.timedelta(days=offset), follow_up_user_id=user.id, created_at=occurred,
+            ))
+    session.flush()
 
 
 def is_empty(*, session: Session) -> bool:

@@ -1,0 +1,70 @@
+"""Customers page per role: search, open a profile, create with errors shown, masking."""
+from __future__ import annotations
+
+import pytest
+
+from tests.app.helpers import signed_in, texts
+
+PAGE = "pages/customers.py"
+
+
+def test_search_finds_accented_name_and_opens_the_profile(app_env) -> None:
+    at = signed_in("sales", PAGE)
+    at.text_input(key="cust_query").input("jose alvarez").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Name"]) == ["José Álvarez"]
+    at.selectbox(key="cust_open").select_index(0).run()
+    assert [h.value for h in at.header] == ["José Álvarez"]
+    shown = texts(at)
+    assert "jose.alvarez@alvarez-hermanos.es" in shown and "+34612345678" in shown
+    assert any(m.label == "Lifetime margin" for m in at.metric)
+    assert [t.label for t in at.tabs] == ["Timeline", "Products and purchases", "Support calls", "Surveys",
+                                          "Consent history"]
+
+
+def test_cyrillic_search_and_masking_for_roles_without_pii(app_env) -> None:
+    at = signed_in("training", PAGE)
+    at.text_input(key="cust_query").input("иван").run()
+    table = at.dataframe[0].value
+    assert "Иван Петров" in list(table["Name"])
+    row = table[table["Name"] == "Иван Петров"].iloc[0]
+    assert "•" in row["E-mail"] and "•" in row["Phone"]
+    assert "New customer" not in [e.label for e in at.expander]  # training may not create customers
+
+
+def test_create_customer_shows_every_error_and_saves_nothing(app_env) -> None:
+    at = signed_in("service", PAGE)
+    form_inputs = {t.label: t for t in at.text_input if t.key is None or not t.key.startswith("cust_")}
+    form_inputs["E-mail"].input("not-an-email")
+    form_inputs["Phone"].input("12")
+    form_inputs["Country (ISO code, e.g. ID, BG, PK)"].input("ES")
+    save = next(b for b in at.button if b.label == "Save customer")
+    save.click().run()
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "Nothing was saved" in errors
+    assert "Name is required" in errors and "E-mail" in errors and "Phone" in errors
+    at.text_input(key="cust_query").input("not-an-email").run()
+    assert "0 customers" in texts(at)
+
+
+def test_create_customer_then_profile_opens(app_env) -> None:
+    at = signed_in("sales", PAGE)
+    form_inputs = {t.label: t for t in at.text_input if t.key is None or not t.key.startswith("cust_")}
+    form_inputs["Name"].input("Dewi Lestari")
+    form_inputs["Company"].input("PT Maju")
+    form_inputs["Phone"].input("0811 2233 4455")
+    form_inputs["Country (ISO code, e.g. ID, BG, PK)"].input("id")
+    next(b for b in at.button if b.label == "Save customer").click().run()
+    assert not at.exception
+    assert [h.value for h in at.header] == ["Dewi Lestari"]
+    assert "+6281122334455" in texts(at)
+
+
+@pytest.mark.parametrize("username", ["hr", "comp", "budget", "sponsor", "it"])
+def test_read_only_roles_see_the_list_but_no_write_tools(app_env, username: str) -> None:
+    at = signed_in(username, PAGE)
+    assert not at.exception
+    assert "customers" in texts(at)
+    labels = [e.label for e in at.expander]
+    assert "New customer" not in labels and "Bulk edit" not in labels
