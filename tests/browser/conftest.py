@@ -21,6 +21,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+from playwright.sync_api import expect as _expect
+
+_expect.set_options(timeout=15000)  # Streamlit reruns take a moment on a loaded 2-core machine
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -91,8 +96,25 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
 
 
 def sign_in(page, url: str, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
+    """Fill the sign-in form like a person and wait for the portal (one retry if the page was still loading)."""
     page.goto(url)
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Login").click()
-    page.get_by_role("button", name="Logout").wait_for()
+    for attempt in range(2):
+        page.get_by_role("button", name="Login").wait_for()
+        page.wait_for_timeout(300)  # let the app finish its first run before typing
+        page.get_by_label("Username", exact=True).fill(username)
+        page.get_by_label("Password", exact=True).fill(password)
+        page.get_by_role("button", name="Login").click()
+        try:
+            page.get_by_role("button", name="Logout").wait_for(timeout=10000)
+            return
+        except Exception:
+            if attempt:
+                page.screenshot(path=str(ROOT / "data" / f"sign-in-failed-{username}.png"))
+                raise
+
+
+def open_page(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a screen from the sidebar menu, as a person would (keeps the session)."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title, exact=True).wait_for()
+    page.wait_for_timeout(500)
