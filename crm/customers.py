@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm import audit
 from crm.access import Actor, can, require
-from crm.contact_data import STATUSES, clean_customer_fields, refresh_search_keys
+from crm.contact_data import STATUSES, clean_customer_fields, refresh_search_keys, search_keys
 from crm.errors import ConflictError, NotFound, ValidationError
 from crm.text import digits, fold, words
 from db.models import Consent, Customer, CustomerToken, Department, User
@@ -363,7 +363,8 @@ def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> 
     if errors:
         raise ValidationError(errors)
     now = utcnow()
-    customer = Customer(**clean, created_at=now, updated_at=now, updated_by_id=actor.user_id,
+    keys = search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
+    customer = Customer(**clean, **keys, created_at=now, updated_at=now, updated_by_id=actor.user_id,
                         consent_marketing=False, consent_third_party=False)
     session.add(customer)
     session.flush()

@@ -422,7 +422,13 @@ def generate(
 
 
 def seed_demo(*, session: Session, today: dt.date | None = None) -> SeedResult:
-    """Demo accounts and a demo data set, if the database has no customers yet."""
+    """Demo accounts and a demo data set, if the database has no customers yet.
+
+    Several app servers may start together on one empty PostgreSQL database: the
+    advisory lock makes the second wait and then find the data already there.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(424243)"))
     users = ensure_demo_accounts(session=session)
     result = SeedResult(users=users)
     if session.scalar(select(func.count()).select_from(Customer)):

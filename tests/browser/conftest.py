@@ -32,9 +32,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_portal(db_path: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_portal(db: Path | str, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app.py` on a free loopback port over ``db`` (a SQLite path or a URL)."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_path}", "CRM_DEMO": "1", **(extra_env or {})}
+    url_of_db = db if isinstance(db, str) else f"sqlite:///{db}"
+    env = {**os.environ, "DATABASE_URL": url_of_db, "CRM_DEMO": "1", **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -70,6 +72,14 @@ def browser() -> Iterator[object]:
         b.close()
 
 
+def stop_portal(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture
 def portal(tmp_path: Path, sqlite_demo_template: Path) -> Iterator[str]:
     """A portal server on a copy of the demo database."""
@@ -79,11 +89,7 @@ def portal(tmp_path: Path, sqlite_demo_template: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_portal(proc)
 
 
 @pytest.fixture
