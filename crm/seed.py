@@ -436,6 +436,10 @@ def seed_demo(*, session: Session, today: dt.date | None = None) -> SeedResult:
     data = generate(400, session=session, seed=7, today=today, include_fixed=True)
     data.users = users
     _demo_follow_ups(session=session, today=today or dt.date.today())
+    from crm import checklist, requirements
+
+    checklist.seed_demo(session=session, today=today or dt.date.today())
+    requirements.seed_demo(session=session, today=today or dt.date.today())
     audit.record(session, SYSTEM, "seed", "database", None,
                  detail=f"demo data: {data.customers} customers, {data.interactions} interactions")
     return data

@@ -52,3 +52,14 @@ def _record_refusal(who: Actor, exc: PermissionDenied) -> None:
             audit.record(session, who, "refused", "capability", exc.capability, detail=exc.message)
     except Exception:  # never let the audit of a refusal break the page
         pass
+
+
+def flash(message: str) -> None:
+    """Show ``message`` as a success note after the next rerun."""
+    st.session_state["_flash"] = message
+
+
+def show_flash() -> None:
+    message = st.session_state.pop("_flash", None)
+    if message:
+        st.success(message)

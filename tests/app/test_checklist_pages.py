@@ -1,0 +1,50 @@
+"""Checklist and Requirements pages per role."""
+from __future__ import annotations
+
+from tests.app.helpers import signed_in, texts
+
+
+def test_sponsor_sees_where_the_rollout_stands_and_cannot_sign_off_open_phase(app_env) -> None:
+    at = signed_in("sponsor", "pages/checklist.py")
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels[:2] == ["Readiness score", "Pre-implementation"]
+    assert any("Blocked" in str(e.value) for e in at.error)
+    next(b for b in at.button if b.label == "Sign off Pre-implementation").click().run()
+    assert any("cannot be signed off" in str(e.value) for e in at.error)
+
+
+def test_it_updates_an_item_and_progress_moves(app_env) -> None:
+    at = signed_in("it", "pages/checklist.py")
+    before = next(m.value for m in at.metric if m.label == "Pre-implementation")
+    item_box = next(s for s in at.selectbox if s.label == "Item")
+    option = next(o for o in item_box.options if "Plan training and motivation" in o)
+    item_box.select(option).run()
+    status = next(s for s in at.selectbox if s.label == "Status")
+    status.select("done")
+    next(b for b in at.button if b.label == "Save item").click().run()
+    assert not at.exception
+    assert "Saved: Plan training and motivation for staff is done." in texts(at)
+    after = next(m.value for m in at.metric if m.label == "Pre-implementation")
+    assert int(after.rstrip("%")) > int(before.rstrip("%"))
+
+
+def test_sales_reads_but_gets_no_edit_or_sign_off_controls(app_env) -> None:
+    at = signed_in("sales", "pages/checklist.py")
+    assert not at.exception
+    assert not [b for b in at.button if b.label.startswith("Sign off") or b.label in ("Save item", "Add item")]
+    req = signed_in("sales", "pages/requirements.py")
+    assert not req.exception
+    assert "requirements" in texts(req)
+    assert not [b for b in req.button if b.label in ("Add requirement", "Save requirement")]
+
+
+def test_it_adds_a_requirement(app_env) -> None:
+    at = signed_in("it", "pages/requirements.py")
+    form = {t.label: t for t in at.text_input}
+    form["Title"].input("Audit log exported monthly")
+    form["Estimated cost "].input("250")
+    next(b for b in at.button if b.label == "Add requirement").click().run()
+    assert not at.exception
+    assert "Added: Audit log exported monthly" in texts(at)
+    assert "Audit log exported monthly" in list(at.dataframe[0].value["Requirement"])
