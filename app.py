@@ -1,8 +1,10 @@
 """CRM portal entry point: page config, sign-in, and the pages this user may open."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -10,11 +12,19 @@ from crm import config
 from crm.access import Actor
 from crm.database import ready, session_scope
 from crm.navigation import pages_for
+from crm.security import (
+    check_session,
+    cookie_still_valid,
+    end_all_sessions,
+    record_failed_sign_in,
+    start_session,
+)
 from crm.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, is_empty, seed_demo
-from crm.sessions import end_session, sign_in_recorded, start_session
 from crm.users import actor_for, count_users, login_credentials
 
 ROOT = Path(__file__).resolve().parent
+COOKIE_NAME = "crm_portal_auth"
+COOKIE_DAYS = 1
 
 st.set_page_config(page_title="CRM portal", page_icon=":material/handshake:", layout="wide")
 
@@ -50,11 +60,72 @@ def sign_in_screen(user_count: int) -> None:
         )
 
 
+def refuse_stale_cookie(cookie_key: str) -> None:
+    """Make streamlit-authenticator ignore a sign-in cookie issued before the user's sessions were ended."""
+    token = st.context.cookies.get(COOKIE_NAME)
+    if not token or st.session_state.get("authentication_status"):
+        return
+    try:
+        data = jwt.decode(token, cookie_key, algorithms=["HS256"])
+        issued = dt.datetime.fromtimestamp(float(data["exp_date"]) - COOKIE_DAYS * 86400, dt.timezone.utc)
+        username = str(data["username"])
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+        return
+    with session_scope() as session:
+        if not cookie_still_valid(username, issued, session=session):
+            st.session_state["logout"] = True  # the library then ignores the cookie
+
+
+def note_failed_sign_in(credentials: dict) -> None:
+    """Count a wrong password against the account (lockout) and tell the person plainly."""
+    failed = [u for u, c in credentials["usernames"].items() if c.get("failed_login_attempts")]
+    with session_scope() as session:
+        until = None
+        for username in failed:
+            until = record_failed_sign_in(username, session=session) or until
+        if not failed:
+            record_failed_sign_in("(unknown)", session=session)
+    if until:
+        st.error(f"Too many failed sign-ins: this account is locked until {until:%H:%M} UTC. "
+                 "Try again then, or ask an administrator to reset the password.")
+    else:
+        st.error("Username or password is incorrect.")
+
+
 def sidebar_identity(who: Actor, authenticator: stauth.Authenticate) -> None:
     with st.sidebar:
         st.markdown(f"**{who.full_name}** (`{who.username}`)")
         st.caption(f"{who.department_name} · {who.role_name}")
         authenticator.logout("Logout", location="sidebar", key="crm_logout")
+
+
+def end_browser_session(authenticator: stauth.Authenticate, message: str | None) -> None:
+    st.session_state.pop("crm_session_id", None)
+    st.session_state.pop("actor", None)
+    if st.session_state.get("authentication_status"):
+        authenticator.logout(location="unrendered")
+    if message:
+        st.warning(message)
+
+
+def current_actor(authenticator: stauth.Authenticate) -> Actor | None:
+    """The signed-in user whose server-side session is still valid, else None (signed out)."""
+    if not st.session_state.get("authentication_status"):
+        return None
+    session_id = st.session_state.get("crm_session_id")
+    with session_scope() as session:
+        who = actor_for(st.session_state["username"], session=session)
+        if who is None:
+            end_browser_session(authenticator, "Your account is not active.")
+            return None
+        if session_id is None:
+            st.session_state["crm_session_id"] = start_session(who.user_id, session=session)
+            return who
+        check = check_session(session_id, session=session)
+    if not check.allowed:
+        end_browser_session(authenticator, check.message)
+        return None
+    return who
 
 
 def main() -> None:
@@ -67,36 +138,31 @@ def main() -> None:
 
     authenticator = stauth.Authenticate(
         credentials,
-        cookie_name="crm_portal_auth",
+        cookie_name=COOKIE_NAME,
         cookie_key=cookie_key,
-        cookie_expiry_days=1,
+        cookie_expiry_days=COOKIE_DAYS,
         auto_hash=False,
         login_sleep_time=0,
     )
 
-    who: Actor | None = None
-    if st.session_state.get("authentication_status"):
-        with session_scope() as session:
-            who = actor_for(st.session_state["username"], session=session)
-        if who is None:  # deactivated or deleted since the cookie was issued
-            authenticator.logout(location="unrendered")
-        else:
-            sidebar_identity(who, authenticator)
-            if not st.session_state.get("authentication_status"):  # just logged out
-                end_session(st.session_state.pop("crm_session_id", None), "logout")
-                st.session_state.pop("actor", None)
-                who = None
+    who = current_actor(authenticator)
+    if who is not None:
+        sidebar_identity(who, authenticator)
+        if not st.session_state.get("authentication_status"):  # Logout was just clicked
+            with session_scope() as session:
+                end_all_sessions(who.user_id, "logout", session=session, actor=who)
+            st.session_state.pop("crm_session_id", None)
+            who = None
 
     if who is None:
         sign_in_screen(user_count)
+        refuse_stale_cookie(cookie_key)
         authenticator.login(location="main", key="login")
         if st.session_state.get("authentication_status") is False:
-            st.error("Username or password is incorrect.")
-        if st.session_state.get("authentication_status"):
-            with session_scope() as session:
-                who = actor_for(st.session_state["username"], session=session)
-            if who is not None:
-                sidebar_identity(who, authenticator)
+            note_failed_sign_in(credentials)
+        who = current_actor(authenticator)
+        if who is not None:
+            sidebar_identity(who, authenticator)
 
     if who is None:
         st.session_state.pop("actor", None)
@@ -104,9 +170,6 @@ def main() -> None:
         return
 
     st.session_state["actor"] = who
-    if not sign_in_recorded(st.session_state.get("crm_session_id")):
-        st.session_state["crm_session_id"] = start_session(who)
-
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(who):
         if (ROOT / spec.path).exists():

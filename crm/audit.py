@@ -84,3 +84,90 @@ class AuditRow:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     detail: str | None
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    username: str | None = None
+    action: str | None = None
+    entity: str | None = None
+    source: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def _filtered(filters: AuditFilters):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    stmt = select(AuditEvent)
+    if filters.username:
+        stmt = stmt.where(AuditEvent.username == filters.username)
+    if filters.action:
+        stmt = stmt.where(AuditEvent.action == filters.action)
+    if filters.entity:
+        stmt = stmt.where(AuditEvent.entity == filters.entity)
+    if filters.source:
+        stmt = stmt.where(AuditEvent.source == filters.source)
+    if filters.date_from:
+        stmt = stmt.where(AuditEvent.at >= dt.datetime.combine(filters.date_from, dt.time(), tzinfo=dt.timezone.utc))
+    if filters.date_to:
+        stmt = stmt.where(AuditEvent.at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(),
+                                                              tzinfo=dt.timezone.utc))
+    return stmt
+
+
+def list_events(actor: Actor, filters: AuditFilters | None = None, *, page: int = 1, page_size: int = 100,
+                session: Session) -> tuple[list[AuditRow], int]:
+    """Newest first, filtered and paginated in SQL; read-only (no service edits or deletes audit rows)."""
+    from sqlalchemy import func, select
+
+    from crm.access import require
+
+    require(actor, "audit.read")
+    stmt = _filtered(filters or AuditFilters())
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(page_size)
+                           .offset((max(1, page) - 1) * page_size))
+    return [AuditRow(e.id, e.at, e.username, e.action, e.entity, e.entity_id, e.source, e.before, e.after,
+                     e.detail) for e in rows], total
+
+
+def export_events_csv(actor: Actor, filters: AuditFilters | None = None, *, limit: int = 100_000,
+                      session: Session) -> bytes:
+    import csv
+    import io
+    import json
+
+    from crm.access import require
+
+    require(actor, "audit.read")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "at", "user", "action", "entity", "entity_id", "source", "before", "after", "detail"])
+    for e in session.scalars(_filtered(filters or AuditFilters()).order_by(AuditEvent.id.desc()).limit(limit)):
+        cells = [e.id, e.at.isoformat(), e.username or "", e.action, e.entity or "", e.entity_id or "", e.source,
+                 json.dumps(e.before, ensure_ascii=False) if e.before else "",
+                 json.dumps(e.after, ensure_ascii=False) if e.after else "", e.detail or ""]
+        writer.writerow([_safe_cell(c) for c in cells])
+    record(session, actor, "export", "audit_events", None, detail="audit log exported")
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+def distinct_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:
+    from sqlalchemy import select
+
+    from crm.access import require
+
+    require(actor, "audit.read")
+
+    def values(column: Any) -> list[str]:
+        return [v for v in session.scalars(select(column).distinct().order_by(column)) if v]
+
+    return {"username": values(AuditEvent.username), "action": values(AuditEvent.action),
+            "entity": values(AuditEvent.entity), "source": values(AuditEvent.source)}

@@ -1,6 +1,7 @@
 """User accounts: passwords (bcrypt), creation, and who the signed-in actor is."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from crm import audit
 from crm.access import DEPARTMENTS, ROLES, Actor, require
 from crm.errors import ConflictError, ValidationError
 from db.models import Department, User
+from db.types import utcnow
 
 MIN_PASSWORD_LENGTH = 10
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -155,16 +157,108 @@ def actor_for(username: str, *, session: Session, source: str = "page") -> Actor
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _unusable_hash() -> str:
+    import secrets
+
+    return hash_password(secrets.token_urlsafe(32))
+
+
 def login_credentials(*, session: Session) -> dict[str, dict[str, dict[str, object]]]:
     """The credentials dict streamlit-authenticator expects, for active users."""
     users: dict[str, dict[str, object]] = {}
+    now = utcnow()
     for user in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)):
+        locked = bool(user.locked_until and user.locked_until > now)
         users[user.username] = {
             "name": user.full_name,
             "email": user.email or f"{user.username}@example.invalid",
-            "password": user.password_hash,
+            # locked: a hash of a random secret, so no password works until the lock lifts
+            "password": _unusable_hash() if locked else user.password_hash,
             "roles": [user.role],
             "failed_login_attempts": 0,
             "logged_in": False,
         }
     return {"usernames": users}
+
+
+# ------------------------------------------------------------ administration
+
+
+def list_users(actor: Actor, *, session: Session) -> list[dict[str, object]]:
+    require(actor, "users.manage")
+    now = utcnow()
+    return [
+        {"id": u.id, "Username": u.username, "Name": u.full_name, "Department": u.department.name,
+         "Role": ROLES.get(u.role, u.role), "Active": u.active,
+         "Locked until": u.locked_until if u.locked_until and u.locked_until > now else None,
+         "Last sign-in": u.last_login_at}
+        for u in session.scalars(select(User).order_by(User.username))
+    ]
+
+
+def _load_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise ValidationError({"user": "That user does not exist."})
+    return user
+
+
+def update_user(actor: Actor, user_id: int, *, department: str, role: str, full_name: str,
+                session: Session) -> UserInfo:
+    require(actor, "users.manage")
+    user = _load_user(session, user_id)
+    errors = validate_new_user(user.username, full_name, department, role, None)
+    if errors:
+        raise ValidationError(errors)
+    before = {"department": user.department.code, "role": user.role, "full_name": user.full_name}
+    user.department_id = department_id(department, session=session)
+    user.role = role
+    user.full_name = full_name.strip()
+    session.flush()
+    session.refresh(user)
+    after = {"department": department, "role": role, "full_name": user.full_name}
+    if before != after:
+        audit.record(session, actor, "update", "user", user.id, before=before, after=after)
+        if before["role"] != role or before["department"] != department:
+            from crm.security import end_all_sessions
+
+            end_all_sessions(user.id, "rights changed", session=session, actor=actor)
+    return _info(user)
+
+
+def set_active(actor: Actor, user_id: int, active: bool, *, session: Session) -> None:
+    """Deactivate (ending every session at once) or reactivate an account."""
+    require(actor, "users.manage")
+    user = _load_user(session, user_id)
+    if user.id == actor.user_id and not active:
+        raise ValidationError({"user": "You cannot deactivate your own account."})
+    if user.active == active:
+        return
+    user.active = active
+    audit.record(session, actor, "activate" if active else "deactivate", "user", user.id,
+                 before={"active": not active}, after={"active": active})
+    if not active:
+        from crm.security import end_all_sessions
+
+        end_all_sessions(user.id, "deactivated", session=session, actor=actor)
+
+
+def reset_password(actor: Actor, user_id: int, new_password: str | None = None, *, session: Session) -> str:
+    """Set a new password (given, or generated and returned to be shown once); ends the user's sessions."""
+    require(actor, "users.manage")
+    import secrets
+
+    user = _load_user(session, user_id)
+    password = new_password or secrets.token_urlsafe(12)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError({"password": f"Password must have at least {MIN_PASSWORD_LENGTH} characters."})
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, actor, "reset_password", "user", user.id)
+    from crm.security import end_all_sessions
+
+    end_all_sessions(user.id, "password reset", session=session, actor=actor)
+    return password

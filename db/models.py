@@ -72,6 +72,7 @@ class User(Base):
     locked_until: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     last_login_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    sessions_revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     language: Mapped[str] = mapped_column(String(10), default="en")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -48,3 +48,27 @@ def test_sign_in_survives_reload_and_logout_survives_reload(page, portal) -> Non
     expect(page.get_by_label("Username", exact=True)).to_be_visible()
     page.wait_for_timeout(2000)
     expect(page.get_by_role("button", name="Logout")).to_have_count(0)
+
+
+def test_a_copied_login_cookie_stops_working_after_logout(browser, portal) -> None:
+    first = browser.new_context()
+    try:
+        page = first.new_page()
+        sign_in(page, portal, "salesmgr")
+        page.wait_for_timeout(1500)  # the cookie component stores the cookie
+        stolen = [c for c in first.cookies() if c["name"] == "crm_portal_auth"]
+        assert stolen, "the portal should set its login cookie"
+        page.get_by_role("button", name="Logout").click()
+        expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    finally:
+        first.close()
+    thief = browser.new_context()
+    try:
+        thief.add_cookies(stolen)
+        page = thief.new_page()
+        page.goto(portal)
+        expect(page.get_by_label("Username", exact=True)).to_be_visible()
+        page.wait_for_timeout(1500)
+        expect(page.get_by_role("button", name="Logout")).to_have_count(0)
+    finally:
+        thief.close()

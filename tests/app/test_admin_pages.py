@@ -1,0 +1,51 @@
+"""Users and Audit log pages (admins), lockout on the sign-in screen."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from crm.security import MAX_FAILED
+from tests.app.helpers import APP, signed_in, texts
+
+
+def test_admin_creates_a_user_and_the_audit_log_shows_it(app_env) -> None:
+    at = signed_in("admin", "pages/users.py")
+    form = {t.label: t for t in at.text_input}
+    form["Username"].input("dewi")
+    form["Full name"].input("Dewi Lestari")
+    form["Initial password (at least 10 characters)"].input("a long passphrase")
+    next(b for b in at.button if b.label == "Create user").click().run()
+    assert not at.exception
+    assert "Created dewi." in texts(at)
+    assert "dewi" in list(at.dataframe[0].value["Username"])
+    log = signed_in("admin", "pages/audit_log.py")
+    table = log.dataframe[0].value
+    created = table[(table["Action"] == "create") & (table["Record"].str.startswith("user"))]
+    assert len(created) >= 1 and "admin" in list(created["User"])
+
+
+def test_users_page_shows_the_capability_table(app_env) -> None:
+    at = signed_in("admin", "pages/users.py")
+    matrix = at.dataframe[-1].value
+    assert "users.manage" in list(matrix["capability"])
+
+
+@pytest.mark.parametrize("username", ["sales", "salesmgr", "sponsor", "budget"])
+def test_non_admins_cannot_open_users_or_audit_log(app_env, username: str) -> None:
+    at = signed_in(username)
+    for page in ("pages/users.py", "pages/audit_log.py"):
+        with pytest.raises(ValueError):
+            at.switch_page(page)
+
+
+def test_repeated_wrong_passwords_lock_the_account_with_a_plain_message(app_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    for _ in range(MAX_FAILED):
+        at.text_input[0].input("service")
+        at.text_input[1].input("wrong password")
+        at.button[0].click().run()
+    assert "locked until" in texts(at)
+    at.text_input[0].input("service")
+    at.text_input[1].input("demo")
+    at.button[0].click().run()
+    assert "actor" not in at.session_state  # even the right password waits for the lock to lift
