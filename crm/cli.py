@@ -129,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CRMError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
     except config.ConfigError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,436 @@
+"""Import customers from other systems' files, account for every row, and revert an import.
+
+Outcomes per row: imported, updated, duplicate (with the customer or row it
+matches), rejected (row number and every reason), blank. Matches: same e-mail
+(case-insensitive), same phone (normalised), or a very similar name at the
+same company (rapidfuzz); within the file and against the database.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from crm import audit
+from crm.access import Actor, require
+from crm.contact_data import clean_customer_fields, refresh_search_keys, search_keys
+from crm.errors import CRMError, NotFound, ValidationError
+from crm.text import fold, search_tokens
+from db.models import Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
+from db.types import utcnow
+
+FIELDS = ("name", "company", "email", "phone", "country", "city", "address", "status", "segment",
+          "acquisition_source", "notes")
+ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "full name", "fullname", "customer", "customer name", "contact", "contact name", "nama",
+             "име", "نام"),
+    "company": ("company", "organisation", "organization", "org", "firm", "business", "account", "perusahaan",
+                "фирма", "компания", "کمپنی"),
+    "email": ("email", "e-mail", "e mail", "mail", "email address", "e-mail address", "електронна поща"),
+    "phone": ("phone", "telephone", "tel", "mobile", "phone number", "telepon", "телефон", "فون"),
+    "country": ("country", "country code", "negara", "държава"),
+    "city": ("city", "town", "kota", "град"),
+    "address": ("address", "street", "alamat", "адрес"),
+    "status": ("status", "type", "customer status"),
+    "segment": ("segment", "group", "customer group"),
+    "acquisition_source": ("acquisition source", "source", "lead source", "channel"),
+    "notes": ("notes", "note", "comment", "comments", "remarks"),
+}
+ON_DUPLICATE = ("skip", "update", "create")
+FUZZY_THRESHOLD = 90
+CHUNK = 2000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_COLUMNS = ["name", "company", "email", "phone", "country", "city", "address", "status", "segment",
+                  "acquisition_source", "notes"]
+
+
+class ImportFileError(CRMError):
+    """The file cannot be read at all."""
+
+
+@dataclass
+class RowResult:
+    row: int
+    outcome: str
+    customer_id: int | None = None
+    reasons: str = ""
+    name: str = ""
+
+
+@dataclass
+class ImportReport:
+    batch_id: int | None
+    filename: str
+    rows: list[RowResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {k: 0 for k in ("imported", "updated", "duplicate", "rejected", "blank")}
+        for r in self.rows:
+            out[r.outcome] += 1
+        return out
+
+    def as_csv(self) -> bytes:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["row", "outcome", "customer_id", "name", "reasons"])
+        for r in self.rows:
+            writer.writerow([r.row, r.outcome, r.customer_id or "", neutralise(r.name), neutralise(r.reasons)])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# ------------------------------------------------------------------ reading
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _unneutralise(value: str) -> str:
+    if value.startswith("'") and value[1:2] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of a CSV (UTF-8 with or without BOM, comma/semicolon/tab) or Excel file."""
+    if not data:
+        raise ImportFileError("The file is empty.")
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        return _read_excel(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError("The file is not UTF-8 text. Save it as 'CSV UTF-8' (or Excel) and try again.")
+    if "\x00" in text:
+        raise ImportFileError("The file looks binary, not CSV. Upload a CSV or an Excel (.xlsx) file.")
+    sample = text[:8192]
+    first_line = sample.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    if first_line.count(delimiter) == 0:
+        delimiter = ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise ImportFileError("The file has no header row.")
+    headers = [h.strip() for h in rows[0]]
+    return headers, [[_unneutralise(c) for c in r] for r in rows[1:]]
+
+
+def _read_excel(data: bytes) -> tuple[list[str], list[list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken files
+        raise ImportFileError(f"The Excel file cannot be read ({type(exc).__name__}).")
+    sheet = workbook.worksheets[0]
+    values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    if not values:
+        raise ImportFileError("The first sheet of the Excel file is empty.")
+    return [h.strip() for h in values[0]], [[_unneutralise(c) for c in r] for r in values[1:]]
+
+
+def _header_key(header: str) -> str:
+    return " ".join(fold(header).replace("_", " ").replace(".", " ").split())
+
+
+def auto_mapping(headers: list[str]) -> dict[str, int]:
+    """Field -> column index for the usual headers (any case, stray spaces, a few languages)."""
+    mapping: dict[str, int] = {}
+    keys = [_header_key(h) for h in headers]
+    for field_name, aliases in ALIASES.items():
+        for index, key in enumerate(keys):
+            if key in {fold(a) for a in aliases} and index not in mapping.values():
+                mapping[field_name] = index
+                break
+    return mapping
+
+
+# ----------------------------------------------------------------- matching
+
+
+@dataclass
+class _Candidate:
+    row: int
+    values: dict[str, Any]
+    keys: dict[str, Any]
+
+
+def _db_matches(session: Session, cands: list[_Candidate]) -> dict[int, int]:
+    """Row -> existing customer id, by e-mail, phone, or similar name at the same company."""
+    found: dict[int, int] = {}
+    emails = {c.keys["email_key"] for c in cands if c.keys["email_key"]}
+    phones = {c.keys["phone_digits"] for c in cands if c.keys["phone_digits"]}
+    companies = {c.keys["company_key"] for c in cands if c.keys["company_key"]}
+    by_email: dict[str, int] = {}
+    by_phone: dict[str, int] = {}
+    by_company: dict[str, list[tuple[str, int]]] = {}
+    active = Customer.erased_at.is_(None)
+    if emails:
+        for cid, key in session.execute(select(Customer.id, Customer.email_key)
+                                        .where(Customer.email_key.in_(emails), active)):
+            by_email.setdefault(key, cid)
+    if phones:
+        for cid, key in session.execute(select(Customer.id, Customer.phone_digits)
+                                        .where(Customer.phone_digits.in_(phones), active)):
+            by_phone.setdefault(key, cid)
+    if companies:
+        for cid, company, name in session.execute(select(Customer.id, Customer.company_key, Customer.name_key)
+                                                  .where(Customer.company_key.in_(companies), active)):
+            by_company.setdefault(company, []).append((name, cid))
+    no_contact = [c for c in cands if not c.keys["email_key"] and not c.keys["phone_digits"]
+                  and not c.keys["company_key"]]
+    by_name: dict[str, int] = {}
+    if no_contact:
+        names = {c.keys["name_key"] for c in no_contact}
+        for cid, name in session.execute(select(Customer.id, Customer.name_key).where(
+                Customer.name_key.in_(names), Customer.company_key.is_(None), Customer.email_key.is_(None),
+                Customer.phone_digits.is_(None), active)):
+            by_name.setdefault(name, cid)
+    for c in cands:
+        k = c.keys
+        match = by_email.get(k["email_key"]) if k["email_key"] else None
+        match = match or (by_phone.get(k["phone_digits"]) if k["phone_digits"] else None)
+        if match is None and k["company_key"]:
+            for name, cid in by_company.get(k["company_key"], []):
+                if fuzz.token_sort_ratio(name, k["name_key"]) >= FUZZY_THRESHOLD:
+                    match = cid
+                    break
+        if match is None and c in no_contact:
+            match = by_name.get(k["name_key"])
+        if match is not None:
+            found[c.row] = match
+    return found
+
+
+class _FileIndex:
+    """Rows already seen in this file, to catch duplicates within it."""
+
+    def __init__(self) -> None:
+        self.email: dict[str, int] = {}
+        self.phone: dict[str, int] = {}
+        self.company: dict[str, list[tuple[str, int]]] = {}
+
+    def match(self, keys: dict[str, Any]) -> tuple[int, str] | None:
+        if keys["email_key"] and keys["email_key"] in self.email:
+            return self.email[keys["email_key"]], "same e-mail"
+        if keys["phone_digits"] and keys["phone_digits"] in self.phone:
+            return self.phone[keys["phone_digits"]], "same phone"
+        for name, row in self.company.get(keys["company_key"] or "", []):
+            if fuzz.token_sort_ratio(name, keys["name_key"]) >= FUZZY_THRESHOLD:
+                return row, "very similar name at the same company"
+        return None
+
+    def add(self, row: int, keys: dict[str, Any]) -> None:
+        if keys["email_key"]:
+            self.email.setdefault(keys["email_key"], row)
+        if keys["phone_digits"]:
+            self.phone.setdefault(keys["phone_digits"], row)
+        if keys["company_key"]:
+            self.company.setdefault(keys["company_key"], []).append((keys["name_key"], row))
+
+
+# -------------------------------------------------------------------- import
+
+
+def run_import(
+    actor: Actor,
+    filename: str,
+    data: bytes,
+    *,
+    mapping: dict[str, int] | None = None,
+    on_duplicate: str = "skip",
+    progress: Callable[[float], None] | None = None,
+    session: Session,
+) -> ImportReport:
+    """Validate and import every row of the file in one transaction; the report accounts for each row."""
+    require(actor, "data.import")
+    if on_duplicate not in ON_DUPLICATE:
+        raise ValidationError({"on_duplicate": "For duplicates choose skip, update or create."})
+    headers, rows = read_table(data, filename)
+    mapping = auto_mapping(headers) if mapping is None else mapping
+    if "name" not in mapping:
+        raise ValidationError({"mapping": "Choose the column that holds the customer's name."})
+    bad = [f for f, i in mapping.items() if f not in FIELDS or not 0 <= i < len(headers)]
+    if bad:
+        raise ValidationError({"mapping": f"Unknown columns mapped: {', '.join(bad)}."})
+    batch = ImportBatch(kind="customers", filename=filename[:300], user_id=actor.user_id, source=actor.source)
+    session.add(batch)
+    session.flush()
+    report = ImportReport(batch_id=batch.id, filename=filename)
+    seen = _FileIndex()
+    now = utcnow()
+    total = max(1, len(rows))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        candidates: list[_Candidate] = []
+        for offset, raw in enumerate(chunk):
+            row_no = start + offset + 2  # the header is row 1
+            values = {f: (raw[i].strip() if i < len(raw) else "") for f, i in mapping.items()}
+            if not any(values.values()):
+                report.rows.append(RowResult(row_no, "blank"))
+                continue
+            try:
+                clean = clean_customer_fields({k: v or None for k, v in values.items()})
+            except ValidationError as exc:
+                report.rows.append(RowResult(row_no, "rejected", reasons="; ".join(exc.errors.values()),
+                                             name=values.get("name", "")))
+                continue
+            keys = search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
+            dup = seen.match(keys)
+            if dup and on_duplicate != "create":
+                report.rows.append(RowResult(row_no, "duplicate", reasons=f"{dup[1]} as row {dup[0]} of this file",
+                                             name=clean["name"]))
+                continue
+            seen.add(row_no, keys)
+            candidates.append(_Candidate(row_no, clean, keys))
+        matches = _db_matches(session, candidates) if on_duplicate != "create" else {}
+        to_create: list[_Candidate] = []
+        for cand in candidates:
+            existing = matches.get(cand.row)
+            if existing is None:
+                to_create.append(cand)
+            elif on_duplicate == "skip":
+                report.rows.append(RowResult(cand.row, "duplicate", existing, "matches an existing customer",
+                                             cand.values["name"]))
+            else:
+                _update_existing(session, actor, existing, cand, batch.id, report)
+        _create(session, to_create, batch.id, now, report)
+        if progress:
+            progress(min(1.0, (start + len(chunk)) / total))
+    report.rows.sort(key=lambda r: r.row)
+    session.execute(insert(ImportRow), [
+        {"batch_id": batch.id, "row_number": r.row, "outcome": r.outcome, "customer_id": r.customer_id,
+         "reasons": r.reasons or None} for r in report.rows if r.outcome != "updated"
+    ] or [{"batch_id": batch.id, "row_number": 0, "outcome": "blank", "customer_id": None, "reasons": "empty file"}])
+    batch.counts = report.counts
+    audit.record(session, actor, "import", "import_batch", batch.id, after=report.counts,
+                 detail=f"{filename}: {report.counts}")
+    return report
+
+
+def _create(session: Session, cands: list[_Candidate], batch_id: int, now: Any, report: ImportReport) -> None:
+    if not cands:
+        return
+    rows = [{**c.values, **c.keys, "import_batch_id": batch_id, "created_at": now, "updated_at": now,
+             "version": 1, "consent_marketing": False, "consent_third_party": False} for c in cands]
+    for r in rows:
+        r.setdefault("status", "prospect")
+    result = session.execute(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows)
+    ids = [row[0] for row in result]
+    tokens = []
+    for cid, cand in zip(ids, cands):
+        v = cand.values
+        tokens.extend({"token": t, "customer_id": cid}
+                      for t in search_tokens(v.get("name"), v.get("company"), v.get("email"), v.get("phone")))
+        report.rows.append(RowResult(cand.row, "imported", cid, "", v["name"]))
+    if tokens:
+        session.execute(insert(CustomerToken), tokens)
+
+
+def _update_existing(session: Session, actor: Actor, customer_id: int, cand: _Candidate, batch_id: int,
+                     report: ImportReport) -> None:
+    customer = session.get(Customer, customer_id)
+    before = audit.snapshot(customer)
+    changes = {k: v for k, v in cand.values.items() if v not in (None, "") and getattr(customer, k) != v}
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    if changes:
+        customer.updated_at = utcnow()
+        customer.updated_by_id = actor.user_id
+        session.flush()
+        refresh_search_keys(customer, session=session)
+        b, a = audit.diff(before, audit.snapshot(customer))
+        audit.record(session, actor, "update", "customer", customer.id, before=b, after=a,
+                     detail=f"import batch {batch_id}")
+    session.add(ImportRow(batch_id=batch_id, row_number=cand.row, outcome="updated", customer_id=customer_id,
+                          reasons=None if changes else "no change", before=before))
+    report.rows.append(RowResult(cand.row, "updated", customer_id, "" if changes else "no change",
+                                 cand.values["name"]))
+
+
+def revert_import(actor: Actor, batch_id: int, *, session: Session) -> dict[str, int]:
+    """Remove what the import created and restore what it updated; audited."""
+    require(actor, "data.import")
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound("That import does not exist.")
+    if batch.reverted_at is not None:
+        raise ValidationError({"batch": "This import was already reverted."})
+    created = list(session.scalars(select(Customer.id).where(Customer.import_batch_id == batch_id)))
+    kept: list[int] = []
+    if created:
+        used = set(session.scalars(select(Interaction.customer_id).where(Interaction.customer_id.in_(created))))
+        used |= set(session.scalars(select(Receipt.customer_id).where(Receipt.customer_id.in_(created))))
+        kept = sorted(used)
+        removable = [c for c in created if c not in used]
+        for chunk in range(0, len(removable), 500):
+            ids = removable[chunk:chunk + 500]
+            session.execute(delete(CustomerToken).where(CustomerToken.customer_id.in_(ids)))
+            session.execute(delete(Consent).where(Consent.customer_id.in_(ids)))
+            session.execute(delete(ImportRow).where(ImportRow.customer_id.in_(ids), ImportRow.batch_id == batch_id))
+            session.execute(delete(Customer).where(Customer.id.in_(ids)))
+        now = utcnow()
+        for cid in kept:  # someone already worked with them: archive instead of deleting history
+            customer = session.get(Customer, cid)
+            customer.archived_at = now
+    restored = 0
+    for row in session.scalars(select(ImportRow).where(ImportRow.batch_id == batch_id, ImportRow.outcome == "updated")):
+        customer = session.get(Customer, row.customer_id) if row.customer_id else None
+        if customer is None or not row.before:
+            continue
+        for key in ("name", "company", "email", "phone", "country", "city", "address", "status", "segment",
+                    "acquisition_source", "notes"):
+            setattr(customer, key, row.before.get(key))
+        customer.updated_at = utcnow()
+        customer.updated_by_id = actor.user_id
+        session.flush()
+        refresh_search_keys(customer, session=session)
+        restored += 1
+    batch.reverted_at = utcnow()
+    batch.reverted_by_id = actor.user_id
+    result = {"removed": len(created) - len(kept), "archived": len(kept), "restored": restored}
+    audit.record(session, actor, "revert_import", "import_batch", batch_id, after=result)
+    return result
+
+
+def list_batches(actor: Actor, *, limit: int = 50, session: Session) -> list[dict[str, Any]]:
+    require(actor, "data.import")
+    return [{"id": b.id, "When": b.created_at, "File": b.filename, "Source": b.source, "Counts": b.counts,
+             "Reverted": b.reverted_at}
+            for b in session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit))]
+
+
+# -------------------------------------------------------------------- export
+
+
+def export_customers_csv(actor: Actor, *, third_party: bool = False, include_archived: bool = False,
+                         session: Session) -> tuple[bytes, int, int]:
+    """Customers as CSV (formula-safe). For a third party only those who consented; returns (file, rows, left out)."""
+    require(actor, "data.export")
+    stmt = select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id)
+    if not include_archived:
+        stmt = stmt.where(Customer.archived_at.is_(None))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    included = left_out = 0
+    for customer in session.scalars(stmt.execution_options(yield_per=2000)):
+        if third_party and not customer.consent_third_party:
+            left_out += 1
+            continue
+        writer.writerow([neutralise(getattr(customer, c) or "") for c in EXPORT_COLUMNS])
+        included += 1
+    audit.record(session, actor, "export", "customers", None,
+                 detail=f"{'third-party ' if third_party else ''}export: {included} customers, {left_out} left out "
+                        "for lack of consent" if third_party else f"export: {included} customers")
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), included, left_out

@@ -1,0 +1,22 @@
+"""Import page: managers import and see the report; staff cannot open it."""
+from __future__ import annotations
+
+import pytest
+
+from tests.app.helpers import signed_in, texts
+
+
+def test_manager_sees_import_tools_and_export(app_env) -> None:
+    at = signed_in("salesmgr", "pages/import.py")
+    assert not at.exception
+    assert "Earlier imports" in texts(at) and "Export customers" in texts(at)
+    next(b for b in at.button if b.label == "Prepare export").click().run()
+    assert not at.exception
+    assert any("customers" in str(c.value) for c in at.caption)
+
+
+@pytest.mark.parametrize("username", ["sales", "support", "marketing", "sponsor"])
+def test_staff_cannot_open_import(app_env, username: str) -> None:
+    at = signed_in(username)
+    with pytest.raises(ValueError):
+        at.switch_page("pages/import.py")

@@ -1,0 +1,175 @@
+"""Importing messy files: every row accounted for, duplicates, idempotence, revert, exports."""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from crm.customers import search_customers
+from crm.errors import PermissionDenied
+from crm.importing import ImportFileError, auto_mapping, export_customers_csv, read_table, revert_import, run_import
+from crm.seed import ensure_demo_accounts
+from db.models import Customer
+from tests.conftest import make_actor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MESSY = (
+    "\ufeff Full Name ;E-Mail;Telephone; Organisation ;Country;Notes\r\n"
+    "José Álvarez;JOSE@alvarez.es;+34 612 345 678;Álvarez Hermanos;ES;\"likes; semicolons\"\r\n"
+    "Иван Петров;ivan@petrov.bg;0888 123 456;Петров ЕООД;BG;\"two\nlines\"\r\n"
+    "عمران خان;imran@lahore.pk;+92 300 1234567;لاہور ٹریڈرز;PK;\r\n"
+    ";;;;;\r\n"
+    "Bad Row;not-an-email;12;;XX;\r\n"
+    "Jose Alvarez;jose@ALVAREZ.es;;;ES;same email as row 2\r\n"
+    "Ivan Petrov;;+359 888 123 456;;BG;same phone as row 3\r\n"
+    "Siti Rahayu;siti@sinarjaya.co.id;;PT Sinar Jaya;ID;\r\n"
+    "Siti  Rahayu ;;;PT Sinar Jaya;ID;similar name same company\r\n"
+).encode("utf-8")
+
+
+@pytest.fixture
+def manager(db):
+    ensure_demo_accounts(session=db)
+    db.commit()
+    return make_actor(db, "salesmgr")
+
+
+def outcomes(report) -> dict[int, str]:
+    return {r.row: r.outcome for r in report.rows}
+
+
+def test_headers_are_mapped_in_any_case_with_stray_spaces() -> None:
+    headers, rows = read_table(MESSY, "messy.csv")
+    mapping = auto_mapping(headers)
+    assert {k: headers[v] for k, v in mapping.items()} == {
+        "name": "Full Name", "email": "E-Mail", "phone": "Telephone", "company": "Organisation",
+        "country": "Country", "notes": "Notes"}
+    assert rows[1][5] == "two\nlines" and rows[0][5] == "likes; semicolons"
+
+
+def test_every_row_is_accounted_for(db, manager) -> None:
+    report = run_import(manager, "messy.csv", MESSY, session=db)
+    assert outcomes(report) == {2: "imported", 3: "imported", 4: "imported", 5: "blank", 6: "rejected",
+                                7: "duplicate", 8: "duplicate", 9: "imported", 10: "duplicate"}
+    rejected = next(r for r in report.rows if r.row == 6)
+    assert "E-mail" in rejected.reasons and "Phone" in rejected.reasons and "Country" in rejected.reasons
+    assert "row 2" in next(r for r in report.rows if r.row == 7).reasons
+    assert report.counts == {"imported": 4, "updated": 0, "duplicate": 3, "rejected": 1, "blank": 1}
+    found = search_customers(manager, "иван", session=db)
+    assert found.total == 1 and found.rows[0].phone == "+359888123456"
+
+
+def test_importing_the_same_file_twice_creates_nothing_new(db, manager) -> None:
+    run_import(manager, "messy.csv", MESSY, session=db)
+    count = db.scalar(select(func.count()).select_from(Customer))
+    again = run_import(manager, "messy.csv", MESSY, session=db)
+    assert again.counts["imported"] == 0
+    assert db.scalar(select(func.count()).select_from(Customer)) == count
+    assert {r.row for r in again.rows if r.outcome == "duplicate" and r.customer_id} == {2, 3, 4, 9}
+
+
+def test_update_mode_updates_and_revert_restores(db, manager) -> None:
+    first = run_import(manager, "messy.csv", MESSY, session=db)
+    changed = "Name,Email,Segment\nJosé Álvarez,jose@alvarez.es,Enterprise\n".encode()
+    report = run_import(manager, "update.csv", changed, on_duplicate="update", session=db)
+    assert outcomes(report) == {2: "updated"}
+    assert search_customers(manager, "jose alvarez", session=db).rows[0].segment == "Enterprise"
+    assert revert_import(manager, report.batch_id, session=db)["restored"] == 1
+    assert search_customers(manager, "jose alvarez", session=db).rows[0].segment is None
+    result = revert_import(manager, first.batch_id, session=db)
+    assert result["removed"] == 4
+    assert db.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_excel_files_import_too(db, manager) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Name", "Phone", "Country"])
+    ws.append(["Dewi Lestari", "0811 2233 4455", "ID"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    report = run_import(manager, "people.xlsx", buffer.getvalue(), session=db)
+    assert report.counts["imported"] == 1
+
+
+def test_unreadable_files_get_a_clear_error(db, manager) -> None:
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        run_import(manager, "latin1.csv", "Name\nJos\xe9\n".encode("latin-1"), session=db)
+    with pytest.raises(ImportFileError, match="empty"):
+        run_import(manager, "empty.csv", b"", session=db)
+    with pytest.raises(ImportFileError, match="Excel"):
+        run_import(manager, "broken.xlsx", b"not a zip", session=db)
+
+
+def test_staff_cannot_import_or_export(db, manager) -> None:
+    sales = make_actor(db, "sales")
+    with pytest.raises(PermissionDenied):
+        run_import(sales, "messy.csv", MESSY, session=db)
+    with pytest.raises(PermissionDenied):
+        export_customers_csv(sales, session=db)
+
+
+def test_export_neutralises_formulas_keeps_phones_readable_and_reimports_unchanged(db, manager) -> None:
+    payload = "Name,Company,Phone,Country\n\"=HYPERLINK(\"\"http://evil\"\")\",@corp,+62 811 2233 4455,ID\n"
+    run_import(manager, "evil.csv", payload.encode(), session=db)
+    data, included, _ = export_customers_csv(manager, session=db)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[1][0].startswith("'=HYPERLINK") and rows[1][1] == "'@corp"
+    assert rows[1][3] == "'+6281122334455"  # shown as text +6281122334455 by spreadsheets
+    again = run_import(manager, "export.csv", data, session=db)
+    assert again.counts["imported"] == 0 and again.counts["duplicate"] == included
+
+
+def test_third_party_export_only_contains_consenting_customers(db, manager) -> None:
+    from crm.customers import create_customer
+
+    admin = make_actor(db, "admin")
+    create_customer(admin, {"name": "Yes Share", "consent_third_party": True}, session=db)
+    create_customer(admin, {"name": "No Share"}, session=db)
+    data, included, left_out = export_customers_csv(manager, third_party=True, session=db)
+    text = data.decode("utf-8-sig")
+    assert (included, left_out) == (1, 1) and "Yes Share" in text and "No Share" not in text
+
+
+def test_command_line_import_and_export(tmp_path: Path) -> None:
+    db = tmp_path / "cli.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{db}", "PATH": "/usr/bin:/bin"}
+    import os
+
+    env = {**os.environ, **env}
+    env.pop("CRM_DEMO", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "crm", *args], cwd=ROOT, env=env, text=True,
+                              capture_output=True, timeout=120)
+
+    env["CRM_NEW_USER_PASSWORD"] = "long enough password"
+    assert cli("create-user", "salesmgr", "--name", "Boss", "--department", "sales", "--role", "manager").returncode == 0
+    assert cli("create-user", "sales", "--name", "Staff", "--department", "sales", "--role", "staff").returncode == 0
+    messy = tmp_path / "messy.csv"
+    messy.write_bytes(MESSY)
+    report = tmp_path / "report.csv"
+    ok = cli("import", "customers", str(messy), "--user", "salesmgr", "--report", str(report))
+    assert ok.returncode == 0, ok.stderr
+    assert "4 imported" in ok.stdout and "row 6: rejected" in ok.stdout
+    assert "rejected" in report.read_text(encoding="utf-8-sig")
+    refused = cli("import", "customers", str(messy), "--user", "sales")
+    assert refused.returncode != 0 and "import" in refused.stderr.lower() and len(refused.stderr.strip().splitlines()) == 1
+    missing = cli("import", "customers", str(tmp_path / "nope.csv"), "--user", "salesmgr")
+    assert missing.returncode != 0 and "no such file" in missing.stderr
+    unreadable = tmp_path / "bin.csv"
+    unreadable.write_bytes(b"\xff\xfe\x00\x01binary")
+    bad = cli("import", "customers", str(unreadable), "--user", "salesmgr")
+    assert bad.returncode != 0 and "UTF-8" in bad.stderr
+    out = tmp_path / "out.csv"
+    exported = cli("export", "customers", "--user", "salesmgr", "--out", str(out))
+    assert exported.returncode == 0 and out.exists()
+    back = cli("import", "customers", str(out), "--user", "salesmgr")
+    assert back.returncode == 0 and " 0 imported" in back.stdout
