@@ -1,0 +1,33 @@
+"""Privacy page: consent in one click either way; erasure needs the typed number."""
+from __future__ import annotations
+
+import pytest
+
+from tests.app.helpers import signed_in, texts
+
+
+def _open(at, query: str):  # type: ignore[no-untyped-def]
+    at.text_input(key="privacy_find").input(query).run()
+    at.selectbox[0].select_index(0).run()
+    return at
+
+
+def test_withdraw_and_give_marketing_consent(app_env) -> None:
+    at = _open(signed_in("admin", "pages/privacy.py"), "jose alvarez")
+    assert "**Marketing**: given" in texts(at)
+    next(b for b in at.button if b.label == "Withdraw").click().run()
+    assert "Marketing: consent withdrawn." in texts(at)
+    at = _open(at, "jose alvarez")
+    assert "**Marketing**: not given" in texts(at)
+
+
+def test_erasure_refused_without_the_typed_number(app_env) -> None:
+    at = _open(signed_in("admin", "pages/privacy.py"), "иван петров")
+    next(b for b in at.button if b.label == "Erase personal data").click().run()
+    assert any("Type the customer number" in str(e.value) for e in at.error)
+
+
+@pytest.mark.parametrize("username", ["salesmgr", "sales", "sponsor"])
+def test_only_admins_open_privacy(app_env, username: str) -> None:
+    with pytest.raises(ValueError):
+        signed_in(username).switch_page("pages/privacy.py")
