@@ -416,6 +416,9 @@ def generate(
                 progress("customers", result.customers)
     flush()
     _fix_sequences(session)
+    from crm.rollups import rebuild_all
+
+    rebuild_all(session)
     if progress:
         progress("customers", result.customers)
     return result

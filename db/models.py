@@ -526,6 +526,19 @@ class ImportRow(Base):
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
 
 
+class SalesMonthly(Base):
+    """Summary of receipt lines per month and product, kept equal to the lines (see crm.rollups)."""
+
+    __tablename__ = "sales_monthly"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Setting(Base):
     """Small key/value settings editable by admins (e.g. retention period)."""
 
@@ -560,5 +573,6 @@ __all__ = [
     "AuditEvent",
     "ImportBatch",
     "ImportRow",
+    "SalesMonthly",
     "Setting",
 ]

@@ -1,0 +1,360 @@
+"""Customer knowledge: trends, groups, why customers choose us, sales statistics, lifetime value.
+
+Every figure is a GROUP BY in SQL that returns a small table; nothing loads a
+whole table into pandas. Monthly sales by product come from the
+``sales_monthly`` summary table (see ``crm.rollups``) when no customer filter
+is set; with a segment or country filter the receipts of the date range are
+aggregated through their indexes.
+
+Definitions (also shown on the page):
+- new customers in a month: customers whose first purchase (``acquired_on``) falls in it;
+- active customers: customers with at least one receipt in the month;
+- lost customers: former customers, by the month of their last purchase;
+- NPS: % promoters (9-10) minus % detractors (0-6);
+- repeat-purchase rate: customers with two or more receipts in the period / customers with at least one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from crm.access import Actor, require
+from db.models import (
+    Customer,
+    Department,
+    Interaction,
+    Product,
+    Receipt,
+    ReceiptLine,
+    SalesMonthly,
+    SurveyResponse,
+)
+
+STOPWORDS = set("the a an and or but to of in on for with was is it its this that very too we our you i my me be "
+                "have has had not no so at as by from are were would like dan yang di ke и на за не".split())
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date
+    date_to: dt.date
+    segment: str | None = None
+    country: str | None = None
+    department: str | None = None
+
+    @classmethod
+    def last_months(cls, months: int = 12, today: dt.date | None = None) -> "Filters":
+        today = today or dt.date.today()
+        return cls(date_from=(today.replace(day=1) - dt.timedelta(days=30 * (months - 1))).replace(day=1),
+                   date_to=today)
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.date_from, dt.time(), tzinfo=dt.timezone.utc)
+
+    @property
+    def end(self) -> dt.datetime:
+        return dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+
+    @property
+    def customer_filtered(self) -> bool:
+        return bool(self.segment or self.country)
+
+
+def month_of(column: Any, session: Session) -> Any:
+    """'YYYY-MM' of a timestamp/date column, on SQLite and PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), column)
+
+
+def _customer_conditions(f: Filters) -> list[Any]:
+    out = []
+    if f.segment:
+        out.append(Customer.segment == f.segment)
+    if f.country:
+        out.append(Customer.country == f.country)
+    return out
+
+
+def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+# ------------------------------------------------------------------ trends
+
+
+def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
+    """Per month: new, active and lost customers."""
+    require(actor, "insights.read")
+    cond = _customer_conditions(f)
+    m_new = month_of(Customer.acquired_on, session)
+    new = dict(session.execute(select(m_new, func.count()).where(
+        Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to, *cond).group_by(m_new)).all())
+    m_act = month_of(Receipt.purchased_at, session)
+    active_q = select(m_act, func.count(func.distinct(Receipt.customer_id))).where(
+        Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end)
+    if cond:
+        active_q = active_q.join(Customer, Customer.id == Receipt.customer_id).where(*cond)
+    active = dict(session.execute(active_q.group_by(m_act)).all())
+    m_lost = month_of(Customer.last_purchase_at, session)
+    lost = dict(session.execute(select(m_lost, func.count()).where(
+        Customer.status == "former", Customer.last_purchase_at >= f.start, Customer.last_purchase_at < f.end,
+        *cond).group_by(m_lost)).all())
+    months = _months(f)
+    return pd.DataFrame({"Month": months, "New": [new.get(m, 0) for m in months],
+                         "Active": [active.get(m, 0) for m in months], "Lost": [lost.get(m, 0) for m in months]})
+
+
+def _months(f: Filters) -> list[str]:
+    out, day = [], f.date_from.replace(day=1)
+    while day <= f.date_to:
+        out.append(day.strftime("%Y-%m"))
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return out
+
+
+def interaction_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
+    """Interactions per month by department and channel."""
+    require(actor, "insights.read")
+    m = month_of(Interaction.occurred_at, session)
+    q = (select(m, Department.name, Interaction.channel, func.count())
+         .join(Department, Department.id == Interaction.department_id)
+         .where(Interaction.occurred_at >= f.start, Interaction.occurred_at < f.end)
+         .group_by(m, Department.name, Interaction.channel))
+    if f.department:
+        q = q.where(Department.code == f.department)
+    if f.customer_filtered:
+        q = q.join(Customer, Customer.id == Interaction.customer_id).where(*_customer_conditions(f))
+    return _frame(session.execute(q).all(), ["Month", "Department", "Channel", "Interactions"])
+
+
+# ------------------------------------------------------------------ groups
+
+GROUPS = {"segment": Customer.segment, "country": Customer.country, "acquisition_source": Customer.acquisition_source}
+
+
+def customer_groups(actor: Actor, f: Filters, by: str, *, session: Session) -> pd.DataFrame:
+    """Customers buying in the period per group, with revenue and margin."""
+    require(actor, "insights.read")
+    column = GROUPS[by]
+    q = (select(func.coalesce(column, literal_column("'(none)'")), func.count(func.distinct(Receipt.customer_id)),
+                func.sum(Receipt.total), func.sum(Receipt.total - Receipt.total_cost))
+         .join(Customer, Customer.id == Receipt.customer_id)
+         .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
+         .group_by(func.coalesce(column, literal_column("'(none)'"))))
+    frame = _frame(session.execute(q).all(), ["Group", "Customers", "Revenue", "Margin"])
+    for col in ("Revenue", "Margin"):
+        frame[col] = frame[col].astype(float).round(2)
+    return frame.sort_values("Revenue", ascending=False, ignore_index=True)
+
+
+def rfm_groups(actor: Actor, f: Filters, *, today: dt.date | None = None, session: Session) -> pd.DataFrame:
+    """Purchase behaviour: recency x frequency buckets with counts, revenue and margin (from lifetime figures)."""
+    require(actor, "insights.read")
+    today = today or f.date_to
+    now = dt.datetime.combine(today, dt.time(), tzinfo=dt.timezone.utc)
+    recency = case(
+        (Customer.last_purchase_at >= now - dt.timedelta(days=90), literal_column("'1 bought in last 90 days'")),
+        (Customer.last_purchase_at >= now - dt.timedelta(days=365), literal_column("'2 bought 3-12 months ago'")),
+        else_=literal_column("'3 no purchase for a year'")).label("recency")
+    frequency = case((Customer.purchase_count >= 5, literal_column("'frequent (5+)'")),
+                     (Customer.purchase_count >= 2, literal_column("'repeat (2-4)'")),
+                     else_=literal_column("'once'")).label("frequency")
+    q = (select(recency, frequency, func.count(), func.sum(Customer.lifetime_revenue),
+                func.sum(Customer.lifetime_revenue - Customer.lifetime_cost))
+         .where(Customer.purchase_count > 0, Customer.archived_at.is_(None), *_customer_conditions(f))
+         .group_by(recency, frequency))
+    frame = _frame(session.execute(q).all(), ["Recency", "Frequency", "Customers", "Revenue", "Margin"])
+    frame["Recency"] = frame["Recency"].str[2:]
+    for col in ("Revenue", "Margin"):
+        frame[col] = frame[col].astype(float).round(2)
+    return frame
+
+
+def cohort_retention(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
+    """Of customers acquired in month M, how many bought again in each later month (share %)."""
+    require(actor, "insights.read")
+    cohort = month_of(Customer.acquired_on, session)
+    bought = month_of(Receipt.purchased_at, session)
+    q = (select(cohort, bought, func.count(func.distinct(Receipt.customer_id)))
+         .join(Customer, Customer.id == Receipt.customer_id)
+         .where(Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to,
+                Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
+         .group_by(cohort, bought))
+    sizes = dict(session.execute(select(cohort, func.count()).where(
+        Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to, *_customer_conditions(f))
+        .group_by(cohort)).all())
+    rows = []
+    for c, b, n in session.execute(q).all():
+        offset = (int(b[:4]) - int(c[:4])) * 12 + int(b[5:7]) - int(c[5:7])
+        if offset <= 0:
+            continue
+        rows.append({"Cohort": c, "Months later": offset, "Customers": n, "Cohort size": sizes.get(c, 0),
+                     "Retention %": round(100 * n / sizes[c], 1) if sizes.get(c) else 0.0})
+    return pd.DataFrame(rows, columns=["Cohort", "Months later", "Customers", "Cohort size", "Retention %"])
+
+
+# ----------------------------------------------------------------- surveys
+
+
+def _survey_query(f: Filters, *columns: Any) -> Any:
+    q = select(*columns).where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end)
+    if f.customer_filtered:
+        q = q.join(Customer, Customer.id == SurveyResponse.customer_id).where(*_customer_conditions(f))
+    return q
+
+
+def nps_expr() -> tuple[Any, Any, Any]:
+    promoters = func.sum(case((SurveyResponse.score >= 9, 1), else_=0))
+    detractors = func.sum(case((SurveyResponse.score <= 6, 1), else_=0))
+    return promoters, detractors, func.count()
+
+
+def survey_summary(actor: Actor, f: Filters, *, session: Session) -> dict[str, Any]:
+    """Reasons chosen first vs again, NPS over time and by segment, and comment themes."""
+    require(actor, "insights.read")
+    first = session.execute(_survey_query(f, SurveyResponse.reason_first, func.count())
+                            .group_by(SurveyResponse.reason_first)).all()
+    again = session.execute(_survey_query(f, SurveyResponse.reason_again, func.count())
+                            .group_by(SurveyResponse.reason_again)).all()
+    reasons = pd.concat([
+        _frame([(r or "(none)", n, "Chose us first") for r, n in first], ["Reason", "Answers", "Question"]),
+        _frame([(r or "(none)", n, "Chose us again") for r, n in again], ["Reason", "Answers", "Question"]),
+    ], ignore_index=True)
+    p, d, n = nps_expr()
+    m = month_of(SurveyResponse.answered_at, session)
+    by_month = _frame(session.execute(_survey_query(f, m, p, d, n, func.avg(SurveyResponse.score)).group_by(m)).all(),
+                      ["Month", "Promoters", "Detractors", "Answers", "Average score"])
+    by_month["NPS"] = _nps(by_month)
+    seg_q = (select(func.coalesce(Customer.segment, literal_column("'(none)'")), p, d, n)
+             .join(Customer, Customer.id == SurveyResponse.customer_id)
+             .where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end,
+                    *_customer_conditions(f))
+             .group_by(func.coalesce(Customer.segment, literal_column("'(none)'"))))
+    by_segment = _frame(session.execute(seg_q).all(), ["Segment", "Promoters", "Detractors", "Answers"])
+    by_segment["NPS"] = _nps(by_segment)
+    totals = session.execute(_survey_query(f, p, d, n)).one()
+    overall = round(100 * ((totals[0] or 0) - (totals[1] or 0)) / totals[2], 1) if totals[2] else None
+    comments = session.scalars(_survey_query(f, SurveyResponse.comment)
+                               .where(SurveyResponse.comment.is_not(None)).limit(20000))
+    words = Counter(w for c in comments for w in re.findall(r"[^\W\d_]{3,}", c.lower()) if w not in STOPWORDS)
+    themes = pd.DataFrame(words.most_common(15), columns=["Word", "Mentions"])
+    return {"reasons": reasons, "by_month": by_month, "by_segment": by_segment, "nps": overall,
+            "answers": int(totals[2] or 0), "themes": themes}
+
+
+def _nps(frame: pd.DataFrame) -> pd.Series:
+    if frame.empty:
+        return pd.Series(dtype=float)
+    return (100 * (frame["Promoters"] - frame["Detractors"]) / frame["Answers"]).astype(float).round(1)
+
+
+# ------------------------------------------------------------------- sales
+
+
+def sales_by_month(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
+    """Revenue, cost and margin per month and product category."""
+    require(actor, "insights.read")
+    if not f.customer_filtered:
+        q = (select(SalesMonthly.month, Product.category, func.sum(SalesMonthly.quantity),
+                    func.sum(SalesMonthly.revenue), func.sum(SalesMonthly.cost))
+             .join(Product, Product.id == SalesMonthly.product_id)
+             .where(SalesMonthly.month >= f.date_from.strftime("%Y-%m"),
+                    SalesMonthly.month <= f.date_to.strftime("%Y-%m"))
+             .group_by(SalesMonthly.month, Product.category))
+    else:
+        m = month_of(Receipt.purchased_at, session)
+        q = (select(m, Product.category, func.sum(ReceiptLine.quantity),
+                    func.sum(ReceiptLine.quantity * ReceiptLine.unit_price),
+                    func.sum(ReceiptLine.quantity * ReceiptLine.unit_cost))
+             .join(ReceiptLine, ReceiptLine.receipt_id == Receipt.id)
+             .join(Product, Product.id == ReceiptLine.product_id)
+             .join(Customer, Customer.id == Receipt.customer_id)
+             .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
+             .group_by(m, Product.category))
+    frame = _frame(session.execute(q).all(), ["Month", "Category", "Units", "Revenue", "Cost"])
+    for col in ("Revenue", "Cost"):
+        frame[col] = frame[col].astype(float).round(2)
+    frame["Margin"] = (frame["Revenue"] - frame["Cost"]).round(2)
+    return frame.sort_values(["Month", "Category"], ignore_index=True)
+
+
+def products(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
+    """Per product: units, revenue, margin in the period, and stock on hand (best sellers first)."""
+    require(actor, "insights.read")
+    if not f.customer_filtered:
+        sold = (select(SalesMonthly.product_id.label("pid"), func.sum(SalesMonthly.quantity).label("units"),
+                       func.sum(SalesMonthly.revenue).label("revenue"), func.sum(SalesMonthly.cost).label("cost"))
+                .where(SalesMonthly.month >= f.date_from.strftime("%Y-%m"),
+                       SalesMonthly.month <= f.date_to.strftime("%Y-%m"))
+                .group_by(SalesMonthly.product_id)).subquery()
+    else:
+        sold = (select(ReceiptLine.product_id.label("pid"), func.sum(ReceiptLine.quantity).label("units"),
+                       func.sum(ReceiptLine.quantity * ReceiptLine.unit_price).label("revenue"),
+                       func.sum(ReceiptLine.quantity * ReceiptLine.unit_cost).label("cost"))
+                .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+                .join(Customer, Customer.id == Receipt.customer_id)
+                .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
+                .group_by(ReceiptLine.product_id)).subquery()
+    q = (select(Product.sku, Product.name, Product.category, Product.stock, func.coalesce(sold.c.units, 0),
+                func.coalesce(sold.c.revenue, 0), func.coalesce(sold.c.cost, 0))
+         .outerjoin(sold, sold.c.pid == Product.id))
+    frame = _frame(session.execute(q).all(), ["SKU", "Product", "Category", "Stock", "Units sold", "Revenue", "Cost"])
+    for col in ("Revenue", "Cost"):
+        frame[col] = frame[col].astype(float).round(2)
+    frame["Margin"] = (frame["Revenue"] - frame["Cost"]).round(2)
+    frame["Units sold"] = frame["Units sold"].astype(int)
+    return frame.sort_values("Revenue", ascending=False, ignore_index=True)
+
+
+def repeat_purchase_rate(actor: Actor, f: Filters, *, session: Session) -> tuple[float | None, int, int]:
+    """(rate %, customers with 2+ receipts, customers with 1+) in the period."""
+    require(actor, "insights.read")
+    per_customer = (select(Receipt.customer_id, func.count().label("n"))
+                    .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end))
+    if f.customer_filtered:
+        per_customer = per_customer.join(Customer, Customer.id == Receipt.customer_id).where(*_customer_conditions(f))
+    sub = per_customer.group_by(Receipt.customer_id).subquery()
+    buyers, repeaters = session.execute(select(func.count(), func.sum(case((sub.c.n >= 2, 1), else_=0)))).one()
+    buyers, repeaters = int(buyers or 0), int(repeaters or 0)
+    return (round(100 * repeaters / buyers, 1) if buyers else None), repeaters, buyers
+
+
+def lifetime_value(actor: Actor, f: Filters, *, limit: int = 10, session: Session) -> dict[str, pd.DataFrame]:
+    """Top and bottom customers by lifetime revenue, with cost and margin."""
+    require(actor, "insights.read")
+    base = (select(Customer.name, Customer.company, Customer.segment, Customer.country, Customer.lifetime_revenue,
+                   Customer.lifetime_cost, Customer.lifetime_revenue - Customer.lifetime_cost, Customer.purchase_count)
+            .where(Customer.purchase_count > 0, Customer.erased_at.is_(None), *_customer_conditions(f)))
+    cols = ["Customer", "Company", "Segment", "Country", "Revenue", "Cost", "Margin", "Purchases"]
+    out = {}
+    for key, order in (("top", Customer.lifetime_revenue.desc()), ("bottom", Customer.lifetime_revenue.asc())):
+        frame = _frame(session.execute(base.order_by(order, Customer.id).limit(limit)).all(), cols)
+        for col in ("Revenue", "Cost", "Margin"):
+            frame[col] = frame[col].astype(float).round(2)
+        out[key] = frame
+    totals = session.execute(select(func.count(), func.sum(Customer.lifetime_revenue),
+                                    func.sum(Customer.lifetime_revenue - Customer.lifetime_cost))
+                             .where(Customer.purchase_count > 0, *_customer_conditions(f))).one()
+    out["summary"] = pd.DataFrame([{"Customers": int(totals[0] or 0), "Revenue": float(totals[1] or 0),
+                                    "Margin": float(totals[2] or 0),
+                                    "Average revenue": round(float(totals[1] or 0) / totals[0], 2) if totals[0] else 0.0}])
+    return out
+
+
+def filter_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:
+    require(actor, "insights.read")
+    return {
+        "segment": [v for v in session.scalars(select(Customer.segment).distinct().order_by(Customer.segment)) if v],
+        "country": [v for v in session.scalars(select(Customer.country).distinct().order_by(Customer.country)) if v],
+    }
+
+

@@ -1,0 +1,199 @@
+"""Insights figures against hand-computed values on a small known data set."""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from crm.errors import PermissionDenied, ValidationError
+from crm.insights import (
+    Filters,
+    cohort_retention,
+    customer_groups,
+    customer_trends,
+    lifetime_value,
+    products,
+    repeat_purchase_rate,
+    rfm_groups,
+    sales_by_month,
+    survey_summary,
+)
+from crm.rollups import apply_receipt, rebuild_all
+from crm.seed import ensure_demo_accounts
+from crm.surveys import import_surveys, record_survey
+from db.models import Customer, Product, Receipt, ReceiptLine, SalesMonthly, SurveyResponse
+from tests.conftest import make_actor
+
+UTC = dt.timezone.utc
+F = Filters(date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 3, 31))
+
+
+def at(y: int, m: int, d: int) -> dt.datetime:
+    return dt.datetime(y, m, d, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def shop(db):
+    """Three customers, two products, five receipts, four survey answers (numbers chosen by hand)."""
+    ensure_demo_accounts(session=db)
+    widget = Product(sku="W", name="Widget", category="Hardware", price=Decimal(10), cost=Decimal(6), stock=50)
+    course = Product(sku="C", name="Course", category="Training", price=Decimal(100), cost=Decimal(40), stock=5)
+    db.add_all([widget, course])
+    ana = Customer(name="Ana", name_key="ana", segment="SMB", country="ID", status="customer", acquired_on=dt.date(2026, 1, 5))
+    bob = Customer(name="Bob", name_key="bob", segment="SMB", country="BG", status="former", acquired_on=dt.date(2026, 1, 20))
+    cai = Customer(name="Cai", name_key="cai", segment="Enterprise", country="ID", status="customer", acquired_on=dt.date(2026, 2, 3))
+    db.add_all([ana, bob, cai])
+    db.flush()
+    receipts = [  # (customer, when, [(product, qty)])
+        (ana, at(2026, 1, 5), [(widget, 2)]),             # 20 revenue, 12 cost
+        (ana, at(2026, 2, 10), [(course, 1)]),            # 100 / 40
+        (bob, at(2026, 1, 20), [(widget, 1), (course, 1)]),  # 110 / 46
+        (cai, at(2026, 2, 3), [(widget, 5)]),             # 50 / 30
+        (ana, at(2026, 3, 1), [(widget, 1)]),             # 10 / 6
+    ]
+    for n, (customer, when, lines) in enumerate(receipts):
+        r = Receipt(customer_id=customer.id, number=f"R{n}", purchased_at=when,
+                    lines=[ReceiptLine(product_id=p.id, quantity=q, unit_price=p.price, unit_cost=p.cost) for p, q in lines])
+        r.total = sum(p.price * q for p, q in lines)
+        r.total_cost = sum(p.cost * q for p, q in lines)
+        db.add(r)
+        db.flush()
+        apply_receipt(db, r)
+    for c, rev, cost, count, last in ((ana, 130, 58, 3, at(2026, 3, 1)), (bob, 110, 46, 1, at(2026, 1, 20)),
+                                      (cai, 50, 30, 1, at(2026, 2, 3))):
+        c.lifetime_revenue, c.lifetime_cost, c.purchase_count, c.last_purchase_at = Decimal(rev), Decimal(cost), count, last
+    for customer, score, first, again, comment, when in (
+        (ana, 10, "Price", "Service", "Great service", at(2026, 1, 10)),
+        (bob, 3, "Price", "Habit", "Delivery late", at(2026, 1, 25)),
+        (cai, 9, "Quality", "Service", "Great support", at(2026, 2, 10)),
+        (ana, 7, "Price", "Service", None, at(2026, 3, 2)),
+    ):
+        db.add(SurveyResponse(customer_id=customer.id, score=score, reason_first=first, reason_again=again,
+                              comment=comment, answered_at=when))
+    db.commit()
+    return make_actor(db, "marketing"), {"ana": ana.id, "bob": bob.id, "cai": cai.id}
+
+
+def test_customer_trends_new_active_lost(db, shop) -> None:
+    who, _ = shop
+    t = customer_trends(who, F, session=db).set_index("Month")
+    assert t.loc["2026-01"].tolist() == [2, 2, 1]  # new Ana+Bob, active Ana+Bob, lost Bob (former, last Jan)
+    assert t.loc["2026-02"].tolist() == [1, 2, 0]  # new Cai, active Ana+Cai
+    assert t.loc["2026-03"].tolist() == [0, 1, 0]
+
+
+def test_sales_by_category_and_month_from_the_summary_table(db, shop) -> None:
+    who, _ = shop
+    s = sales_by_month(who, F, session=db).set_index(["Month", "Category"])
+    assert s.loc[("2026-01", "Hardware")][["Units", "Revenue", "Cost", "Margin"]].tolist() == [3, 30.0, 18.0, 12.0]
+    assert s.loc[("2026-01", "Training")][["Revenue", "Margin"]].tolist() == [100.0, 60.0]
+    assert s.loc[("2026-02", "Hardware")]["Revenue"] == 50.0
+    assert s["Revenue"].sum() == 290.0  # every receipt: 20+100+110+50+10
+
+
+def test_filters_change_the_figures(db, shop) -> None:
+    who, _ = shop
+    smb = Filters(F.date_from, F.date_to, segment="SMB")
+    s = sales_by_month(who, smb, session=db)
+    assert s["Revenue"].sum() == 240.0  # Cai (Enterprise) left out
+    assert repeat_purchase_rate(who, smb, session=db) == (50.0, 1, 2)
+    jan = Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    assert products(who, jan, session=db).set_index("Product").loc["Widget", "Units sold"] == 3
+
+
+def test_best_sellers_stock_and_repeat_rate(db, shop) -> None:
+    who, _ = shop
+    p = products(who, F, session=db)
+    assert p["Product"].tolist() == ["Course", "Widget"]  # 200 vs 90 revenue
+    assert p.set_index("Product").loc["Widget"][["Units sold", "Stock", "Margin"]].tolist() == [9, 50, 36.0]
+    assert repeat_purchase_rate(who, F, session=db) == (33.3, 1, 3)  # only Ana bought twice or more
+
+
+def test_groups_by_segment_and_country(db, shop) -> None:
+    who, _ = shop
+    seg = customer_groups(who, F, "segment", session=db).set_index("Group")
+    assert seg.loc["SMB"].tolist() == [2, 240.0, 136.0]
+    assert seg.loc["Enterprise"].tolist() == [1, 50.0, 20.0]
+    country = customer_groups(who, F, "country", session=db).set_index("Group")
+    assert country.loc["ID", "Revenue"] == 180.0
+
+
+def test_nps_reasons_and_comment_themes(db, shop) -> None:
+    who, _ = shop
+    s = survey_summary(who, F, session=db)
+    assert s["answers"] == 4 and s["nps"] == 25.0  # promoters 10 and 9 (50%) minus detractor 3 (25%)
+    reasons = s["reasons"]
+    first = reasons[reasons["Question"] == "Chose us first"].set_index("Reason")["Answers"]
+    assert first["Price"] == 3 and first["Quality"] == 1
+    themes = s["themes"].set_index("Word")["Mentions"]
+    assert themes["great"] == 2
+    by_month = s["by_month"].set_index("Month")
+    assert by_month.loc["2026-01", "NPS"] == 0.0 and by_month.loc["2026-02", "NPS"] == 100.0
+
+
+def test_cohort_retention_and_rfm(db, shop) -> None:
+    who, _ = shop
+    c = cohort_retention(who, F, session=db).set_index(["Cohort", "Months later"])
+    # January cohort (Ana, Bob): Ana bought again in February (1 month later) and March (2 months later)
+    assert c.loc[("2026-01", 1)].tolist() == [1, 2, 50.0]
+    assert c.loc[("2026-01", 2)].tolist() == [1, 2, 50.0]
+    assert ("2026-02", 1) not in c.index  # Cai never came back
+    r = rfm_groups(who, F, today=dt.date(2026, 3, 31), session=db)
+    assert r["Customers"].sum() == 3
+    recent_repeat = r[(r["Recency"] == "bought in last 90 days") & (r["Frequency"] == "repeat (2-4)")]
+    assert recent_repeat["Customers"].tolist() == [1] and recent_repeat["Revenue"].tolist() == [130.0]
+
+
+def test_lifetime_value_top_and_bottom(db, shop) -> None:
+    who, _ = shop
+    lv = lifetime_value(who, F, session=db)
+    assert lv["top"]["Customer"].tolist() == ["Ana", "Bob", "Cai"]
+    assert lv["top"].iloc[0][["Revenue", "Cost", "Margin"]].tolist() == [130.0, 58.0, 72.0]
+    assert lv["bottom"]["Customer"].tolist()[0] == "Cai"
+    assert lv["summary"].iloc[0]["Revenue"] == 290.0
+
+
+def test_roles_without_insights_are_refused(db, shop) -> None:
+    for username in ("service", "support", "training", "it", "hr", "comp"):
+        with pytest.raises(PermissionDenied):
+            sales_by_month(make_actor(db, username), F, session=db)
+
+
+def test_incremental_summary_equals_a_full_rebuild_after_random_writes(db, shop) -> None:
+    rng = random.Random(3)
+    prods = list(db.scalars(select(Product)))
+    customers = list(db.scalars(select(Customer.id)))
+    for n in range(40):
+        when = at(2026, rng.randint(1, 12), rng.randint(1, 28))
+        lines = [ReceiptLine(product_id=rng.choice(prods).id, quantity=rng.randint(1, 5), unit_price=Decimal("9.99"),
+                             unit_cost=Decimal("4.50")) for _ in range(rng.randint(1, 3))]
+        r = Receipt(customer_id=rng.choice(customers), number=f"X{n}", purchased_at=when, lines=lines)
+        db.add(r)
+        db.flush()
+        apply_receipt(db, r)
+    incremental = sorted((s.month, s.product_id, s.quantity, s.revenue, s.cost, s.lines)
+                         for s in db.scalars(select(SalesMonthly)))
+    rebuild_all(db)
+    rebuilt = sorted((s.month, s.product_id, s.quantity, s.revenue, s.cost, s.lines)
+                     for s in db.scalars(select(SalesMonthly)))
+    assert incremental == rebuilt
+
+
+def test_survey_form_and_csv_import(db, shop) -> None:
+    _, ids = shop
+    sales = make_actor(db, "sales")
+    assert record_survey(sales, ids["cai"], score=8, reason_first="Quality", session=db)
+    with pytest.raises(ValidationError) as err:
+        record_survey(sales, 99999, score=11, session=db)
+    assert len(err.value.errors) == 2
+    good = f"customer_id,score,reason_first,reason_again,comment,answered_on\n{ids['bob']},6,Price,,Slow,2026-03-01\n"
+    assert import_surveys(sales, "s.csv", good.encode(), session=db) == 1
+    bad = f"customer_id,score\n{ids['bob']},6\nabc,12\n"
+    with pytest.raises(ValidationError) as err:
+        import_surveys(sales, "s.csv", bad.encode(), session=db)
+    assert "Row 3" in " ".join(err.value.errors.values())
+    with pytest.raises(PermissionDenied):
+        record_survey(make_actor(db, "training"), ids["cai"], score=5, session=db)
