@@ -429,6 +429,9 @@ def seed_demo(*, session: Session, today: dt.date | None = None) -> SeedResult:
         return result
     data = generate(400, session=session, seed=7, today=today, include_fixed=True)
     data.users = users
+    from crm import budget
+
+    budget.seed_demo(session=session, today=today)
     audit.record(session, SYSTEM, "seed", "database", None,
                  detail=f"demo data: {data.customers} customers, {data.interactions} interactions")
     return data
