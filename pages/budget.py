@@ -31,6 +31,9 @@ AMOUNT_LABELS = {"q1": "Plan Q1", "q2": "Plan Q2", "q3": "Plan Q3", "q4": "Plan 
                  "actual_q4": "Actual Q4"}
 
 who = actor()
+if not can(who, "budget.read"):
+    st.error("Your role does not allow this: see budget plans (budget.read).")
+    st.stop()
 may_write = can(who, "budget.write")
 may_approve = can(who, "budget.approve")
 
