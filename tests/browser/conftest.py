@@ -91,8 +91,14 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
 
 
 def sign_in(page, url: str, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
     page.goto(url)
+    # the sign-in form can be drawn twice for a moment while the first runs settle (seen under load)
+    expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30000)
+    page.wait_for_timeout(500)
+    expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30000)
     page.get_by_label("Username", exact=True).fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Login").click()
-    page.get_by_role("button", name="Logout").wait_for()
+    page.get_by_role("button", name="Logout").wait_for(timeout=30000)
