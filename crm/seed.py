@@ -443,6 +443,9 @@ def seed_demo(*, session: Session, today: dt.date | None = None) -> SeedResult:
 
     checklist.seed_demo(session=session, today=today or dt.date.today())
     requirements.seed_demo(session=session, today=today or dt.date.today())
+    from crm import budget
+
+    budget.seed_demo(session=session, today=today or dt.date.today())
     audit.record(session, SYSTEM, "seed", "database", None,
                  detail=f"demo data: {data.customers} customers, {data.interactions} interactions")
     return data

@@ -105,18 +105,21 @@ def sign_in(page, url: str, username: str, password: str = "demo") -> None:  # t
     """Fill the sign-in form like a person and wait for the portal (one retry if the page was still loading)."""
     page.goto(url)
     for attempt in range(2):
-        page.get_by_role("button", name="Login").wait_for()
-        page.wait_for_timeout(300)  # let the app finish its first run before typing
+        # the sign-in form can be drawn twice for a moment while the first runs settle (seen under load)
+        _expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30000)
+        page.wait_for_timeout(500)
+        _expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30000)
         page.get_by_label("Username", exact=True).fill(username)
         page.get_by_label("Password", exact=True).fill(password)
         page.get_by_role("button", name="Login").click()
         try:
-            page.get_by_role("button", name="Logout").wait_for(timeout=10000)
+            page.get_by_role("button", name="Logout").wait_for(timeout=20000)
             return
         except Exception:
             if attempt:
                 page.screenshot(path=str(ROOT / "data" / f"sign-in-failed-{username}.png"))
                 raise
+            page.goto(url)
 
 
 def open_page(page, title: str) -> None:  # type: ignore[no-untyped-def]

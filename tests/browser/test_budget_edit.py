@@ -1,0 +1,32 @@
+"""A budget officer edits a line in the data editor, saves, and sees the new total."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+
+
+def test_officer_edits_line_and_saves(page, portal) -> None:
+    sign_in(page, portal, "budget")
+    page.goto(f"{portal}/budget")
+    page.get_by_role("heading", name="Budget lines").wait_for()
+    # demo plan: 158,000 planned (hand-summed from crm.budget.seed_demo)
+    expect(page.get_by_test_id("stMetric").nth(1)).to_contain_text("158,000.00")
+    grid = page.get_by_test_id("stDataFrame").nth(2)  # 0: goals, 1: goals editor (collapsed), 2: lines
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 590, box["y"] + 53)  # first row, Plan Q1
+    page.wait_for_timeout(300)
+    page.keyboard.type("99999", delay=50)  # the first key opens the cell editor: 9999 lands
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1500)
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("Budget lines saved.")).to_be_visible(timeout=15000)
+    # 158,000 - 6,000 + 9,999
+    expect(page.get_by_test_id("stMetric").nth(1)).to_contain_text("161,999.00")
+    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "data" / "budget-officer.png"), full_page=True)
