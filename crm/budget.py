@@ -146,12 +146,13 @@ def _require_editable(plan: BudgetPlan) -> None:
 def _bump(plan: BudgetPlan, session: Session) -> None:
     """Raise the plan's version now (UPDATE ... WHERE version = loaded), so a concurrent
     writer of the same plan is refused instead of silently overwriting."""
+    name = plan.name  # read before the flush: after a failed flush the session cannot load attributes
     flag_modified(plan, "name")
     try:
         session.flush()
     except StaleDataError as exc:
         raise ConflictError(
-            f"Plan '{plan.name}' was changed by someone else while you were saving; "
+            f"Plan '{name}' was changed by someone else while you were saving; "
             "nothing was saved. Reload the plan and apply your changes again."
         ) from exc
 

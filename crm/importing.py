@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from crm import audit
 from crm.access import Actor, require
 from crm.contact_data import clean_customer_fields, refresh_search_keys, search_keys
+from crm.text import similar_names
 from crm.errors import CRMError, NotFound, ValidationError
 from crm.text import fold, search_tokens
 from db.models import Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
@@ -202,7 +202,7 @@ def _db_matches(session: Session, cands: list[_Candidate]) -> dict[int, int]:
         match = match or (by_phone.get(k["phone_digits"]) if k["phone_digits"] else None)
         if match is None and k["company_key"]:
             for name, cid in by_company.get(k["company_key"], []):
-                if fuzz.token_sort_ratio(name, k["name_key"]) >= FUZZY_THRESHOLD:
+                if similar_names(name, k["name_key"], FUZZY_THRESHOLD):
                     match = cid
                     break
         if match is None and c in no_contact:
@@ -226,7 +226,7 @@ class _FileIndex:
         if keys["phone_digits"] and keys["phone_digits"] in self.phone:
             return self.phone[keys["phone_digits"]], "same phone"
         for name, row in self.company.get(keys["company_key"] or "", []):
-            if fuzz.token_sort_ratio(name, keys["name_key"]) >= FUZZY_THRESHOLD:
+            if similar_names(name, keys["name_key"], FUZZY_THRESHOLD):
                 return row, "very similar name at the same company"
         return None
 

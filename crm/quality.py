@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm import audit
 from crm.access import Actor, require
 from crm.contact_data import normalize_email, refresh_search_keys
+from crm.text import similar_names
 from crm.errors import NotFound, ValidationError
 from db.models import Consent, Customer, Interaction, Receipt, SurveyResponse, User
 from db.types import utcnow
@@ -91,7 +91,7 @@ def duplicate_clusters(actor: Actor, *, limit: int = 50, session: Session) -> li
                                  .where(Customer.company_key == company, *_live())).all()
         for i, (a_id, a_name) in enumerate(people):
             group = [a_id] + [b_id for b_id, b_name in people[i + 1:]
-                              if fuzz.token_sort_ratio(a_name, b_name) >= FUZZY_THRESHOLD]
+                              if similar_names(a_name, b_name, FUZZY_THRESHOLD)]
             if len(group) > 1:
                 add("very similar name at the same company", group)
         if len(clusters) >= limit:

@@ -77,3 +77,13 @@ def search_tokens(
         if national:
             tokens.add(national)  # found when typed without the country code
     return {t[:120] for t in tokens if t}
+
+
+def similar_names(a: str, b: str, threshold: int = 90) -> bool:
+    """Very similar folded names (word order and small typos ignored), but never names whose
+    numbers differ ("Person 123" is not "Person 1234")."""
+    from rapidfuzz import fuzz
+
+    if digits(a) != digits(b):
+        return False
+    return fuzz.token_sort_ratio(a, b) >= threshold

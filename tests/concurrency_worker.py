@@ -36,3 +36,61 @@ def edit_customer_notes(url: str, username: str, customer_id: int, worker: int, 
         except Exception as exc:  # anything else (e.g. "database is locked") is a failure
             errors.append(f"{type(exc).__name__}: {exc}")
     return {"accepted": accepted, "conflicts": conflicts, "errors": errors}
+
+
+def add_to_budget_line(url: str, plan_id: int, worker: int, rounds: int) -> dict:
+    """Read the plan, add 1 to the first line's Q1, save with the version read."""
+    from decimal import Decimal
+
+    from crm.budget import get_plan, save_lines
+    from crm.database import session_scope
+    from crm.errors import ConflictError
+    from crm.users import actor_for
+
+    accepted = conflicts = 0
+    errors: list[str] = []
+    rng = random.Random(100 + worker)
+    for _ in range(rounds):
+        try:
+            with session_scope(url) as s:
+                who = actor_for("budget", session=s)
+                plan = get_plan(who, plan_id, session=s)
+            rows = [{k: line[k] for k in ("id", "category", "description", "goal_id", "q1", "q2", "q3", "q4")}
+                    for line in plan.lines]
+            rows[0]["q1"] = Decimal(rows[0]["q1"]) + 1
+            time.sleep(rng.random() * 0.01)
+            with session_scope(url) as s:
+                who = actor_for("budget", session=s)
+                save_lines(who, plan_id, plan.version, rows, session=s)
+            accepted += 1
+        except ConflictError:
+            conflicts += 1
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+    return {"accepted": accepted, "conflicts": conflicts, "errors": errors}
+
+
+def write_receipts(url: str, customer_id: int, product_id: int, worker: int, rounds: int) -> dict:
+    """Write receipts and maintain the monthly summary in the same transaction."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from crm.database import session_scope
+    from crm.rollups import apply_receipt
+    from db.models import Receipt, ReceiptLine
+
+    errors: list[str] = []
+    for i in range(rounds):
+        try:
+            with session_scope(url) as s:
+                r = Receipt(customer_id=customer_id, number=f"W{worker}-{i}",
+                            purchased_at=dt.datetime(2026, 1 + i % 3, 5, tzinfo=dt.timezone.utc),
+                            total=Decimal("10"), total_cost=Decimal("4"),
+                            lines=[ReceiptLine(product_id=product_id, quantity=1, unit_price=Decimal("10"),
+                                               unit_cost=Decimal("4"))])
+                s.add(r)
+                s.flush()
+                apply_receipt(s, r)
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+    return {"errors": errors}

@@ -19,3 +19,11 @@ def test_search_tokens_cover_name_company_email_and_phone() -> None:
     tokens = search_tokens("José Álvarez", "Álvarez Hermanos", "Jose.Alvarez@Example.es", "+34612345678")
     assert {"jose", "alvarez", "hermanos", "jose.alvarez@example.es", "34612345678"} <= tokens
     assert digits("+34 612-345 678") == "34612345678"
+
+
+def test_similar_names_ignore_order_and_small_typos_but_not_different_numbers() -> None:
+    from crm.text import similar_names
+
+    assert similar_names("siti rahayu", "rahayu siti")
+    assert similar_names("budi hartono", "budi hartano")
+    assert not similar_names("person 123", "person 1234")
