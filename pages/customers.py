@@ -18,6 +18,7 @@ from crm.customers import (
     update_customer,
 )
 from crm.contact_data import STATUSES
+from crm.importing import export_customers_csv, export_customers_xlsx
 from crm.interactions import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, log_interaction, schedule_follow_up
 from crm.profile import customer_profile
 from crm.saved_views import delete_view, list_views, save_view
@@ -284,6 +285,19 @@ def render_list() -> None:
                       "consent": filters.consent, "include_archived": include_archived, "sort": sort}
             if call(save_view, name, params, shared=shared):
                 st.success(f"Saved view '{name}'.")
+
+    if can(who, "data.export"):
+        with st.expander("Export customers"):
+            third = st.checkbox("For a third party: only customers who consented to sharing", key="cust_export_third")
+            if st.button("Prepare export files"):
+                csv_file = call(export_customers_csv, third_party=third)
+                xlsx_file = call(export_customers_xlsx, third_party=third)
+                if csv_file and xlsx_file:
+                    left = f"; {csv_file[2]} left out without consent" if third else ""
+                    st.caption(f"{csv_file[1]} customers{left}.")
+                    st.download_button("Download CSV", csv_file[0], file_name="customers.csv", mime="text/csv")
+                    st.download_button("Download Excel", xlsx_file[0], file_name="customers.xlsx",
+                                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     if may_write and result.rows:
         with st.expander("Bulk edit"):

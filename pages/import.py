@@ -8,6 +8,7 @@ from crm.importing import (
     ON_DUPLICATE,
     auto_mapping,
     export_customers_csv,
+    export_customers_xlsx,
     list_batches,
     read_table,
     revert_import,
@@ -93,3 +94,7 @@ if st.button("Prepare export"):
         note = f" ({left_out} left out: no consent to third-party sharing)" if third else ""
         st.caption(f"{included} customers{note}.")
         st.download_button("Download customers (CSV)", data, file_name="customers.csv", mime="text/csv")
+        workbook = call(export_customers_xlsx, third_party=third)
+        if workbook:
+            st.download_button("Download customers (Excel)", workbook[0], file_name="customers.xlsx",
+                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -68,3 +68,10 @@ def test_read_only_roles_see_the_list_but_no_write_tools(app_env, username: str)
     assert "customers" in texts(at)
     labels = [e.label for e in at.expander]
     assert "New customer" not in labels and "Bulk edit" not in labels
+
+
+def test_managers_export_from_the_list_page(app_env) -> None:
+    at = signed_in("salesmgr", PAGE)
+    next(b for b in at.button if b.label == "Prepare export files").click().run()
+    assert not at.exception
+    assert any("customers" in str(c.value) for c in at.caption)

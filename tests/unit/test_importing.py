@@ -173,3 +173,15 @@ def test_command_line_import_and_export(tmp_path: Path) -> None:
     assert exported.returncode == 0 and out.exists()
     back = cli("import", "customers", str(out), "--user", "salesmgr")
     assert back.returncode == 0 and " 0 imported" in back.stdout
+
+
+def test_excel_export_is_formula_safe(db, manager) -> None:
+    from openpyxl import load_workbook
+
+    from crm.importing import export_customers_xlsx
+
+    run_import(manager, "evil.csv", "Name,Company\n=1+1,@corp\n".encode(), session=db)
+    data, included, _ = export_customers_xlsx(manager, session=db)
+    sheet = load_workbook(io.BytesIO(data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "name" and rows[1][0] == "'=1+1" and rows[1][1] == "'@corp" and included == 1
