@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm import audit
 from crm.access import Actor, can, require
 from crm.contact_data import STATUSES, clean_customer_fields, refresh_search_keys, search_keys
+from crm.paging import Page
 from crm.errors import ConflictError, NotFound, ValidationError
 from crm.text import digits, fold, words
 from db.models import Consent, Customer, CustomerToken, Department, User
@@ -66,16 +67,7 @@ class CustomerRow:
     archived: bool
 
 
-@dataclass(frozen=True)
-class CustomerPage:
-    rows: list[CustomerRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+CustomerPage = Page  # Page[CustomerRow]: one page of rows and the total
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import DEPARTMENTS, Actor, require
 from crm.customers import touch_last_contact
+from crm.paging import Page
 from crm.errors import NotFound, PermissionDenied, ValidationError
 from crm.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
@@ -58,16 +59,7 @@ class InteractionFilters:
     date_to: dt.date | None = None
 
 
-@dataclass(frozen=True)
-class InteractionPage:
-    rows: list[InteractionRow]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+InteractionPage = Page  # Page[InteractionRow]: one page of rows and the total
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ from crm.customers import (
 )
 from crm.contact_data import STATUSES
 from crm.importing import export_customers_csv, export_customers_xlsx
-from crm.interactions import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, log_interaction, schedule_follow_up
+from crm.interactions import CHANNELS, FEEDBACK_KINDS, schedule_follow_up
 from crm.profile import customer_profile
 from crm.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
+from ui.interaction_form import interaction_form
 
 who = actor()
 may_write = can(who, "customers.write")
@@ -80,27 +81,6 @@ def customer_form(prefix: str, detail=None, choices=None) -> dict | None:
     if not detail or detail.pii_visible:
         values.update(email=email, phone=phone)
     return values
-
-
-def interaction_form(customer_id: int) -> None:
-    with st.form(f"log_{customer_id}", clear_on_submit=True):
-        st.markdown("**Log an interaction**")
-        c1, c2, c3 = st.columns(3)
-        channel = c1.selectbox("Channel", list(CHANNELS), format_func=CHANNELS.get)
-        direction = c2.selectbox("Direction", list(DIRECTIONS), format_func=DIRECTIONS.get)
-        follow_up = c3.date_input("Follow-up date", value=None)
-        subject = st.text_input("Subject")
-        notes = st.text_area("Notes")
-        outcome = st.text_input("Outcome")
-        c4, c5 = st.columns(2)
-        kind = c4.selectbox("Feedback", [None, *FEEDBACK_KINDS],
-                            format_func=lambda k: "(no feedback)" if k is None else FEEDBACK_KINDS[k])
-        tags = c5.text_input("Tags (comma separated)")
-        if st.form_submit_button("Log interaction", type="primary"):
-            saved = call(log_interaction, customer_id, channel=channel, direction=direction, subject=subject,
-                         notes=notes, outcome=outcome, follow_up_on=follow_up, feedback_kind=kind, tags=tags)
-            if saved:
-                st.success(f"Logged for {who.department_name}: {saved.subject}")
 
 
 def follow_up_form(customer_id: int) -> None:
@@ -174,7 +154,7 @@ def render_profile(customer_id: int) -> None:
     if may_log:
         left, right = st.columns(2)
         with left:
-            interaction_form(customer_id)
+            interaction_form(f"log_{customer_id}", customer_id=customer_id)
         with right:
             follow_up_form(customer_id)
 

@@ -8,17 +8,16 @@ from crm.access import DEPARTMENTS, can
 from crm.customers import search_customers
 from crm.interactions import (
     CHANNELS,
-    DIRECTIONS,
     FEEDBACK_KINDS,
     InteractionFilters,
     complete_follow_up,
     feedback_board,
     feedback_customers,
     list_interactions,
-    log_interaction,
     my_follow_ups,
 )
 from ui.context import actor, call
+from ui.interaction_form import interaction_form
 
 who = actor()
 ANY = "(any)"
@@ -37,29 +36,7 @@ if "Log an interaction" in tabs:
         options = {f"{r.name} — {r.company or r.country or ''} (#{r.id})": r.id for r in (found.rows if found else [])}
         if find.strip() and not options:
             st.info("No customer matches that search.")
-        with st.form("log_interaction", clear_on_submit=True):
-            customer = st.selectbox("Customer", list(options), index=0 if options else None,
-                                    placeholder="Search for the customer above")
-            c1, c2, c3 = st.columns(3)
-            channel = c1.selectbox("Channel", list(CHANNELS), format_func=CHANNELS.get)
-            direction = c2.selectbox("Direction", list(DIRECTIONS), format_func=DIRECTIONS.get)
-            follow_up = c3.date_input("Follow-up date", value=None)
-            subject = st.text_input("Subject")
-            notes = st.text_area("Notes")
-            outcome = st.text_input("Outcome")
-            c4, c5 = st.columns(2)
-            kind = c4.selectbox("Feedback", [None, *FEEDBACK_KINDS],
-                                format_func=lambda k: "(no feedback)" if k is None else FEEDBACK_KINDS[k])
-            tags = c5.text_input("Tags (comma separated)", placeholder="e.g. mobile app, reporting")
-            if st.form_submit_button("Log interaction", type="primary"):
-                if customer is None:
-                    st.error("Nothing was saved. Please choose the customer first.")
-                else:
-                    saved = call(log_interaction, options[customer], channel=channel, direction=direction,
-                                 subject=subject, notes=notes, outcome=outcome, follow_up_on=follow_up,
-                                 feedback_kind=kind, tags=tags)
-                    if saved:
-                        st.success(f"Logged '{saved.subject}' for {saved.customer}; every department sees it now.")
+        interaction_form("log_interaction", options=options)
 
 with tabs["My follow-ups"]:
     due = call(my_follow_ups) or []

@@ -1,7 +1,6 @@
 """Budget planning services: totals, variance, workflow, lock, revisions, refusals, conflicts."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 from decimal import Decimal
 

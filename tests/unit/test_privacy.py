@@ -5,7 +5,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import String, Text, inspect, select, text
+from sqlalchemy import String, Text, select, text
 
 from crm.customers import create_customer, get_customer, update_customer
 from crm.errors import PermissionDenied, ValidationError
