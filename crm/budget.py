@@ -818,9 +818,12 @@ def seed_demo(*, session: Session, today: dt.date | None = None) -> None:
     window = _measure_window(today - dt.timedelta(days=60))
     made = []
     for title, kpi, unit, target in goals:
+        baseline = measure_kpi(kpi, *window, session=session)
+        if kpi == "new_customers" and baseline:  # a growth goal: a quarter more than the last 12 months
+            target = (Decimal(baseline) * Decimal("1.25")).quantize(Decimal("1"))
+            title = f"Win {target} new customers in a year"
         g = BudgetGoal(title=title, kpi=kpi, unit=unit, target=target, deadline=deadline,
-                       baseline=measure_kpi(kpi, *window, session=session),
-                       baseline_measured_at=utcnow())
+                       baseline=baseline, baseline_measured_at=utcnow())
         plan.goals.append(g)
         made.append(g)
     session.flush()
