@@ -1,0 +1,261 @@
+"""`python -m crm bench --customers N`: how fast the portal answers, beside physical-limit references.
+
+Each step is timed over repeated runs in one process (median and p95) and
+printed as a table; the JSON file keeps every number. Peak memory is the
+process's maximum RSS after each step.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from crm.cli import command
+from crm.database import ready, session_scope
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _time(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
+    fn()  # warm-up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    return {"median_ms": round(statistics.median(samples), 3), "p95_ms": round(p95, 3), "runs": repeat}
+
+
+def _seed(n: int, url: str) -> dict[str, Any]:
+    from crm import seed
+    from db.models import Customer
+
+    with session_scope(url) as s:
+        if seed.is_empty(session=s):
+            seed.seed_demo(session=s)
+        have = s.scalar(select(func.count()).select_from(Customer)) or 0
+    missing = max(0, n - have)
+    start = time.perf_counter()
+    if missing:
+        with session_scope(url) as s:
+            result = seed.generate(missing, session=s, seed=99)
+        rows = result.customers + result.interactions + result.receipts + result.receipt_lines + result.surveys
+    else:
+        rows = 0
+    took = time.perf_counter() - start
+    return {"customers_added": missing, "rows_added": rows, "seconds": round(took, 2),
+            "rows_per_s": round(rows / took) if missing and took else None, "peak_rss_mb": round(_rss_mb(), 1)}
+
+
+def _search(url: str, repeat: int) -> dict[str, Any]:
+    from crm.customers import search_customers
+    from crm.text import fold, words
+    from crm.users import actor_for
+    from db.engine import get_engine
+
+    with session_scope(url) as s:
+        who = actor_for("sales", session=s)
+        phone = s.scalar(text("SELECT phone FROM customers WHERE phone IS NOT NULL ORDER BY id DESC LIMIT 1"))
+    terms = ["jos", "jose alvarez", "иван", "sinar jaya", phone[3:9] if phone else "812"]
+    raw = get_engine(url).raw_connection()
+    out: dict[str, Any] = {}
+    try:
+        for term in terms:
+            def service() -> None:
+                with session_scope(url) as s:
+                    search_customers(who, term, page_size=25, session=s)
+
+            tokens = [fold(term)] if term.isdigit() else words(term)
+            sql = ("SELECT c.id, c.name, c.company, c.email, c.phone FROM customers c WHERE c.archived_at IS NULL "
+                   + "".join(" AND c.id IN (SELECT customer_id FROM customer_tokens WHERE token >= ? AND token < ?)"
+                             for _ in tokens) + " ORDER BY c.name_key, c.id LIMIT 25")
+            if get_engine(url).dialect.name == "postgresql":
+                sql = sql.replace("?", "%s")
+            params = [p for t in tokens for p in (t, t + "\uffff")]
+
+            def floor() -> None:
+                cur = raw.cursor()
+                cur.execute(sql, params)
+                cur.fetchall()
+                cur.close()
+
+            svc, ref = _time(service, repeat), _time(floor, repeat)
+            out[term] = {"service": svc, "raw_sql_floor": ref,
+                         "ratio": round(svc["median_ms"] / max(ref["median_ms"], 1e-6), 1)}
+    finally:
+        raw.close()
+    out["peak_rss_mb"] = round(_rss_mb(), 1)
+    return out
+
+
+def _profile_customer(url: str) -> int:
+    """A customer with 200 interactions (created once) for the profile step."""
+    from db.models import Customer, Department, Interaction
+
+    with session_scope(url) as s:
+        cid = s.scalar(select(Customer.id).where(Customer.notes == "bench: 200 interactions"))
+        if cid:
+            return cid
+        customer = Customer(name="Bench Profile", name_key="bench profile", notes="bench: 200 interactions",
+                            status="customer")
+        s.add(customer)
+        s.flush()
+        dept = s.scalar(select(Department.id).where(Department.code == "sales"))
+        now = dt.datetime.now(dt.timezone.utc)
+        s.execute(Interaction.__table__.insert(), [
+            {"customer_id": customer.id, "department_id": dept, "channel": "call", "direction": "inbound",
+             "occurred_at": now - dt.timedelta(hours=i), "subject": f"Call {i}", "created_at": now}
+            for i in range(200)])
+        return customer.id
+
+
+def _pages(url: str, repeat: int) -> dict[str, Any]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("CRM_DEMO", "1")
+    cid = _profile_customer(url)
+
+    def app(username: str, role: str) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = username
+        at.session_state["roles"] = [role]
+        at.run()
+        return at
+
+    out: dict[str, Any] = {}
+    customers = app("sales", "staff")
+    customers.switch_page("pages/customers.py").run()
+    customers.text_input(key="cust_query").input("jose alvarez").run()
+    out["customers_page_search"] = _time(lambda: customers.run(), repeat)
+    profile = app("sales", "staff")
+    profile.session_state["customer_id"] = cid
+    profile.switch_page("pages/customers.py").run()
+    out["customer_profile_200"] = _time(lambda: profile.run(), repeat)
+    insights_page = app("salesmgr", "manager")
+    insights_page.switch_page("pages/insights.py").run()
+    out["insights_page"] = _time(lambda: insights_page.run(), repeat)
+    out["peak_rss_mb"] = round(_rss_mb(), 1)
+    return out
+
+
+def _insights(url: str, repeat: int) -> dict[str, Any]:
+    import pandas as pd
+
+    from crm import insights
+    from crm.users import actor_for
+    from db.engine import get_engine
+
+    with session_scope(url) as s:
+        who = actor_for("salesmgr", session=s)
+    f = insights.Filters.last_months(12)
+
+    def summary() -> None:
+        with session_scope(url) as s:
+            insights.sales_by_month(who, f, session=s)
+
+    month = "to_char(r.purchased_at, 'YYYY-MM')" if get_engine(url).dialect.name == "postgresql" \
+        else "strftime('%Y-%m', r.purchased_at)"
+    full_scan = text(f"SELECT {month}, l.product_id, SUM(l.quantity * l.unit_price) FROM receipt_lines l "
+                     f"JOIN receipts r ON r.id = l.receipt_id GROUP BY 1, 2")
+
+    def naive_sql() -> None:
+        with get_engine(url).connect() as conn:
+            conn.execute(full_scan).all()
+
+    def naive_pandas() -> None:
+        with get_engine(url).connect() as conn:
+            lines = pd.read_sql("SELECT receipt_id, product_id, quantity, unit_price FROM receipt_lines", conn)
+            receipts = pd.read_sql("SELECT id, purchased_at FROM receipts", conn)
+        merged = lines.merge(receipts, left_on="receipt_id", right_on="id")
+        merged["month"] = pd.to_datetime(merged["purchased_at"]).dt.strftime("%Y-%m")
+        merged.assign(revenue=merged["quantity"] * merged["unit_price"].astype(float)).groupby(
+            ["month", "product_id"])["revenue"].sum()
+
+    out = {"summary_table": _time(summary, repeat), "full_scan_group_by": _time(naive_sql, max(1, repeat // 5)),
+           "pandas_load_and_group": _time(naive_pandas, 1)}
+    out["speedup_vs_full_scan"] = round(out["full_scan_group_by"]["median_ms"] / max(out["summary_table"]["median_ms"], 1e-6), 1)
+    out["peak_rss_mb"] = round(_rss_mb(), 1)
+    return out
+
+
+def _import(url: str, rows: int) -> dict[str, Any]:
+    import csv
+
+    from crm.importing import run_import
+    from crm.users import actor_for
+    from db.engine import get_engine
+
+    stamp = int(time.time())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Name", "Company", "E-mail", "Phone", "Country"])
+    data_rows = [(f"Bench Person {stamp}-{i}", f"Bench Co {i % 500}", f"bench{stamp}.{i}@example.org",
+                  f"+62 81{i % 10} {stamp % 10000:04d} {i:05d}", "ID") for i in range(rows)]
+    writer.writerows(data_rows)
+    payload = buffer.getvalue().encode()
+    with session_scope(url) as s:
+        who = actor_for("salesmgr", session=s, source="import")
+        start = time.perf_counter()
+        report = run_import(who, "bench.csv", payload, session=s)
+        took = time.perf_counter() - start
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE bench_raw (name TEXT, company TEXT, email TEXT, phone TEXT, country TEXT)")
+        marker = "%s" if engine.dialect.name == "postgresql" else "?"
+        start = time.perf_counter()
+        conn.exec_driver_sql(f"INSERT INTO bench_raw VALUES ({', '.join([marker] * 5)})", data_rows)
+        raw_took = time.perf_counter() - start
+    return {"rows": rows, "outcomes": report.counts, "seconds": round(took, 2),
+            "rows_per_s": round(rows / took), "raw_executemany_rows_per_s": round(rows / raw_took),
+            "peak_rss_mb": round(_rss_mb(), 1)}
+
+
+def _bench_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--customers", type=int, required=True, metavar="N")
+    p.add_argument("--repeat", type=int, default=20)
+    p.add_argument("--import-rows", type=int, default=None)
+    p.add_argument("--out", default=None, help="JSON file (default bench/results/bench-N.json)")
+    p.add_argument("--skip-pages", action="store_true", help="leave out the AppTest page reruns")
+
+
+@command("bench", "measure search, pages, insights and import at N customers (see bench/README.md)", _bench_args)
+def cmd_bench(args: argparse.Namespace) -> int:
+    url = ready()
+    results: dict[str, Any] = {"customers": args.customers, "database": url.split("@")[-1],
+                               "machine": f"{os.cpu_count()} cores", "at": dt.datetime.now(dt.timezone.utc).isoformat()}
+    steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("seed", lambda: _seed(args.customers, url)),
+        ("search", lambda: _search(url, args.repeat)),
+        ("insights", lambda: _insights(url, args.repeat)),
+        ("import", lambda: _import(url, args.import_rows or max(200, min(20000, args.customers // 10)))),
+    ]
+    if not args.skip_pages:
+        steps.insert(2, ("pages", lambda: _pages(url, max(3, args.repeat // 4))))
+    for name, step in steps:
+        print(f"== {name}", flush=True)
+        results[name] = step()
+        print(json.dumps(results[name], ensure_ascii=False, indent=1), flush=True)
+    out = Path(args.out or ROOT / "bench" / "results" / f"bench-{args.customers}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(f"Results written to {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,27 @@
+"""The benchmark command runs end to end and reports every step."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_runs_at_a_tiny_size_and_writes_every_step(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}", "CRM_DEMO": "1"}
+    result = subprocess.run([sys.executable, "-m", "crm", "bench", "--customers", "500", "--repeat", "3",
+                             "--skip-pages", "--out", str(out)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert data["seed"]["customers_added"] == 100  # the demo has 400
+    for term, figures in data["search"].items():
+        if term != "peak_rss_mb":
+            assert figures["service"]["median_ms"] > 0 and figures["raw_sql_floor"]["p95_ms"] > 0
+    assert data["insights"]["summary_table"]["runs"] == 3
+    assert data["import"]["outcomes"]["imported"] == data["import"]["rows"] == 200
+    assert all(data[step]["peak_rss_mb"] > 0 for step in ("seed", "search", "insights", "import"))
