@@ -141,7 +141,7 @@ def _load_plugins() -> None:
     """Modules that add commands (import, export, bench) register on import."""
     import importlib
 
-    for module in ("crm.cli_data", "crm.bench"):
+    for module in ("crm.cli_data", "bench.cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

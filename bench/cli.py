@@ -1,4 +1,4 @@
-"""`python -m crm bench --customers N`: how fast the portal answers, beside physical-limit references.
+"""`python -m crm bench --customers N` (registered by crm/cli.py from here, so that crm/ never imports Streamlit): how fast the portal answers, beside physical-limit references.
 
 Each step is timed over repeated runs in one process (median and p95) and
 printed as a table; the JSON file keeps every number. Peak memory is the
@@ -24,7 +24,7 @@ from sqlalchemy import func, select, text
 from crm.cli import command
 from crm.database import ready, session_scope
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 
 def _rss_mb() -> float:
