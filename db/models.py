@@ -162,6 +162,7 @@ class Customer(Base):
         Index("ix_customers_last_contact_at", "last_contact_at"),
         Index("ix_customers_lifetime_revenue", "lifetime_revenue"),
         Index("ix_customers_acquired_on", "acquired_on"),
+        Index("ix_customers_acquisition_source", "acquisition_source"),
     )
 
 
@@ -495,6 +496,9 @@ class AuditEvent(Base):
         Index("ix_audit_events_at", "at"),
         Index("ix_audit_events_entity", "entity", "entity_id"),
         Index("ix_audit_events_user_id", "user_id"),
+        Index("ix_audit_events_action", "action"),
+        Index("ix_audit_events_source", "source"),
+        Index("ix_audit_events_username", "username"),
     )
 
 
