@@ -76,14 +76,14 @@ def refuse_stale_cookie(cookie_key: str) -> None:
             st.session_state["logout"] = True  # the library then ignores the cookie
 
 
-def note_failed_sign_in(credentials: dict) -> None:
+def note_failed_sign_in(credentials: dict, was_failed_before: bool) -> None:
     """Count a wrong password against the account (lockout) and tell the person plainly."""
     failed = [u for u, c in credentials["usernames"].items() if c.get("failed_login_attempts")]
     with session_scope() as session:
         until = None
         for username in failed:
             until = record_failed_sign_in(username, session=session) or until
-        if not failed:
+        if not failed and not was_failed_before:  # an unknown username (reruns after a failure are not new attempts)
             record_failed_sign_in("(unknown)", session=session)
     if until:
         st.error(f"Too many failed sign-ins: this account is locked until {until:%H:%M} UTC. "
@@ -157,9 +157,10 @@ def main() -> None:
     if who is None:
         sign_in_screen(user_count)
         refuse_stale_cookie(cookie_key)
+        was_failed_before = st.session_state.get("authentication_status") is False
         authenticator.login(location="main", key="login")
         if st.session_state.get("authentication_status") is False:
-            note_failed_sign_in(credentials)
+            note_failed_sign_in(credentials, was_failed_before)
         who = current_actor(authenticator)
         if who is not None:
             sidebar_identity(who, authenticator)
