@@ -9,8 +9,9 @@ import streamlit as st
 import streamlit_authenticator as stauth
 
 from crm import config
-from crm.access import Actor
+from crm.access import DEPARTMENTS, ROLES, Actor
 from crm.database import ready, session_scope
+from crm.i18n import _
 from crm.navigation import pages_for
 from crm.security import (
     check_session,
@@ -21,12 +22,13 @@ from crm.security import (
 )
 from crm.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, is_empty, seed_demo
 from crm.users import actor_for, count_users, login_credentials
+from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
 
 ROOT = Path(__file__).resolve().parent
 COOKIE_NAME = "crm_portal_auth"
 COOKIE_DAYS = 1
 
-st.set_page_config(page_title="CRM portal", page_icon=":material/handshake:", layout="wide")
+st.set_page_config(page_title="CRM", page_icon=":material/handshake:", layout="wide")
 
 
 def prepare_database() -> tuple[dict, int]:
@@ -39,24 +41,25 @@ def prepare_database() -> tuple[dict, int]:
 
 
 def sign_in_screen(user_count: int) -> None:
-    st.title("CRM portal")
+    st.title(_("CRM portal"))
+    language_selector()
     if config.demo_mode():
         st.info(
-            "**This is a demo.** It runs on an embedded database filled with made-up customers. "
-            f"Every demo account uses the password `{DEMO_PASSWORD}`."
+            _("**This is a demo.** It runs on an embedded database filled with made-up customers. "
+              "Every demo account uses the password `{password}`.").format(password=DEMO_PASSWORD)
         )
         st.table(
             [
-                {"Username": username, "Name": name, "Department": dept.replace("_", " "),
-                 "Role": role.replace("_", " ")}
+                {_("Username"): username, _("Name"): name, _("Department"): _(DEPARTMENTS.get(dept, dept)),
+                 _("Role"): _(ROLES.get(role, role))}
                 for username, (name, dept, role) in DEMO_ACCOUNTS.items()
             ]
         )
     elif user_count == 0:
         st.warning(
-            "No user account exists yet. An operator creates the first administrator on the "
-            "server with `python -m crm create-user USERNAME --name \"Full Name\" --role admin "
-            "--department it`."
+            _("No user account exists yet. An operator creates the first administrator on the "
+              "server with `{command}`.").format(
+                command='python -m crm create-user USERNAME --name "Full Name" --role admin --department it')
         )
 
 
@@ -86,17 +89,18 @@ def note_failed_sign_in(credentials: dict, was_failed_before: bool) -> None:
         if not failed and not was_failed_before:  # an unknown username (reruns after a failure are not new attempts)
             record_failed_sign_in("(unknown)", session=session)
     if until:
-        st.error(f"Too many failed sign-ins: this account is locked until {until:%H:%M} UTC. "
-                 "Try again then, or ask an administrator to reset the password.")
+        st.error(_("Too many failed sign-ins: this account is locked until {time} UTC. "
+                   "Try again then, or ask an administrator to reset the password.").format(time=f"{until:%H:%M}"))
     else:
-        st.error("Username or password is incorrect.")
+        st.error(_("Username or password is incorrect."))
 
 
 def sidebar_identity(who: Actor, authenticator: stauth.Authenticate) -> None:
     with st.sidebar:
         st.markdown(f"**{who.full_name}** (`{who.username}`)")
         st.caption(f"{who.department_name} · {who.role_name}")
-        authenticator.logout("Logout", location="sidebar", key="crm_logout")
+        language_selector(who)
+        authenticator.logout(_("Logout"), location="sidebar", key="crm_logout")
 
 
 def end_browser_session(authenticator: stauth.Authenticate, message: str | None) -> None:
@@ -116,12 +120,15 @@ def current_actor(authenticator: stauth.Authenticate) -> Actor | None:
     with session_scope() as session:
         who = actor_for(st.session_state["username"], session=session)
         if who is None:
-            end_browser_session(authenticator, "Your account is not active.")
+            end_browser_session(authenticator, _("Your account is not active."))
             return None
         if session_id is None:
             st.session_state["crm_session_id"] = start_session(who.user_id, session=session)
-            return who
-        check = check_session(session_id, session=session)
+        else:
+            check = check_session(session_id, session=session)
+    if session_id is None:  # just signed in (after the session above is committed: SQLite has one writer)
+        adopt_saved_language(who)
+        return who
     if not check.allowed:
         end_browser_session(authenticator, check.message)
         return None
@@ -129,6 +136,7 @@ def current_actor(authenticator: stauth.Authenticate) -> Actor | None:
 
 
 def main() -> None:
+    apply_language()
     try:
         credentials, user_count = prepare_database()
         cookie_key = config.cookie_key()
@@ -158,24 +166,26 @@ def main() -> None:
         sign_in_screen(user_count)
         refuse_stale_cookie(cookie_key)
         was_failed_before = st.session_state.get("authentication_status") is False
-        authenticator.login(location="main", key="login")
+        authenticator.login(location="main", key="login", fields={
+            "Form name": _("Sign in"), "Username": _("Username"), "Password": _("Password"), "Login": _("Sign in")})
         if st.session_state.get("authentication_status") is False:
             note_failed_sign_in(credentials, was_failed_before)
         who = current_actor(authenticator)
         if who is not None:
             sidebar_identity(who, authenticator)
 
+    lay_out_for_language()
     if who is None:
         st.session_state.pop("actor", None)
-        st.navigation([st.Page(lambda: None, title="Sign in", url_path="signin")], position="hidden")
+        st.navigation([st.Page(lambda: None, title=_("Sign in"), url_path="signin")], position="hidden")
         return
 
     st.session_state["actor"] = who
     sections: dict[str, list[st.Page]] = {}
     for spec in pages_for(who):
         if (ROOT / spec.path).exists():
-            sections.setdefault(spec.section, []).append(
-                st.Page(spec.path, title=spec.title, icon=spec.icon, default=spec.title == "Home")
+            sections.setdefault(_(spec.section), []).append(
+                st.Page(spec.path, title=_(spec.title), icon=spec.icon, default=spec.title == "Home")
             )
     st.navigation(sections).run()
 

@@ -8,29 +8,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crm.errors import PermissionDenied
+from crm.i18n import N_, _
 
 # Departments from the requirement documents (code -> display name).
 DEPARTMENTS: dict[str, str] = {
-    "sales": "Sales",
-    "marketing": "Marketing",
-    "customer_service": "Customer service",
-    "technical_support": "Technical support",
-    "training": "Training",
-    "professional_development": "Professional development",
-    "performance_management": "Performance management",
-    "hr_development": "HR development",
-    "compensation": "Compensation",
-    "finance": "Finance",
-    "it": "IT / implementation",
-    "management": "Management",
+    "sales": N_("Sales"),
+    "marketing": N_("Marketing"),
+    "customer_service": N_("Customer service"),
+    "technical_support": N_("Technical support"),
+    "training": N_("Training"),
+    "professional_development": N_("Professional development"),
+    "performance_management": N_("Performance management"),
+    "hr_development": N_("HR development"),
+    "compensation": N_("Compensation"),
+    "finance": N_("Finance"),
+    "it": N_("IT / implementation"),
+    "management": N_("Management"),
 }
 
 ROLES: dict[str, str] = {
-    "staff": "Staff",
-    "manager": "Manager",
-    "budget_officer": "Budget officer",
-    "sponsor": "Executive sponsor",
-    "admin": "Administrator",
+    "staff": N_("Staff"),
+    "manager": N_("Manager"),
+    "budget_officer": N_("Budget officer"),
+    "sponsor": N_("Executive sponsor"),
+    "admin": N_("Administrator"),
 }
 
 ANY = "*"
@@ -52,13 +53,13 @@ class Rule:
 
 # The capability table. Each capability: a description and the rules that grant it.
 CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
-    "customers.read": ("See customers and their history", (Rule((ANY,)),)),
+    "customers.read": (N_("See customers and their history"), (Rule((ANY,)),)),
     "customers.read_pii": (
-        "See e-mail, phone and address",
+        N_("See e-mail, phone and address"),
         (Rule(("staff", "manager"), CUSTOMER_FACING), Rule(("manager", "admin"))),
     ),
     "customers.write": (
-        "Create, edit, archive customers",
+        N_("Create, edit, archive customers"),
         (
             Rule(("staff", "manager"), ("sales", "customer_service", "technical_support")),
             Rule(("manager",), ("marketing",)),
@@ -66,38 +67,38 @@ CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
         ),
     ),
     "interactions.write": (
-        "Log interactions and follow-ups (under one's own department)",
+        N_("Log interactions and follow-ups (under one's own department)"),
         (Rule(("staff", "manager", "admin")),),
     ),
     "surveys.write": (
-        "Record survey answers",
+        N_("Record survey answers"),
         (
             Rule(("staff", "manager"), CUSTOMER_FACING),
             Rule(("manager", "admin")),
         ),
     ),
     "insights.read": (
-        "See customer knowledge (Insights)",
+        N_("See customer knowledge (Insights)"),
         (
             Rule(("manager", "sponsor", "budget_officer", "admin")),
             Rule(("staff",), ("marketing", "sales")),
         ),
     ),
-    "budget.read": ("See budget plans", (Rule(("manager", "sponsor", "budget_officer", "admin")),)),
-    "budget.write": ("Edit budget plans", (Rule(("budget_officer",)),)),
-    "budget.approve": ("Approve or return budget plans", (Rule(("sponsor",)),)),
-    "checklist.read": ("See the rollout checklist and requirements", (Rule((ANY,)),)),
+    "budget.read": (N_("See budget plans"), (Rule(("manager", "sponsor", "budget_officer", "admin")),)),
+    "budget.write": (N_("Edit budget plans"), (Rule(("budget_officer",)),)),
+    "budget.approve": (N_("Approve or return budget plans"), (Rule(("sponsor",)),)),
+    "checklist.read": (N_("See the rollout checklist and requirements"), (Rule((ANY,)),)),
     "checklist.write": (
-        "Edit checklist items, requirements and stakeholders",
+        N_("Edit checklist items, requirements and stakeholders"),
         (Rule(("staff", "manager", "admin"), ("it",)), Rule(("manager",))),
     ),
-    "checklist.signoff": ("Sign off rollout phases", (Rule(("sponsor",)),)),
-    "data.import": ("Import data from other systems", (Rule(("manager", "admin")),)),
-    "data.export": ("Export customer lists (consent-aware)", (Rule(("manager", "admin")),)),
-    "data.quality": ("Review data quality and merge duplicates", (Rule(("manager", "admin")),)),
-    "privacy.manage": ("Consents, subject access, erasure, retention", (Rule(("admin",)),)),
-    "users.manage": ("Create and manage user accounts", (Rule(("admin",)),)),
-    "audit.read": ("Read the audit log", (Rule(("admin",)),)),
+    "checklist.signoff": (N_("Sign off rollout phases"), (Rule(("sponsor",)),)),
+    "data.import": (N_("Import data from other systems"), (Rule(("manager", "admin")),)),
+    "data.export": (N_("Export customer lists (consent-aware)"), (Rule(("manager", "admin")),)),
+    "data.quality": (N_("Review data quality and merge duplicates"), (Rule(("manager", "admin")),)),
+    "privacy.manage": (N_("Consents, subject access, erasure, retention"), (Rule(("admin",)),)),
+    "users.manage": (N_("Create and manage user accounts"), (Rule(("admin",)),)),
+    "audit.read": (N_("Read the audit log"), (Rule(("admin",)),)),
 }
 
 
@@ -112,14 +113,15 @@ class Actor:
     role: str
     source: str = "page"  # page, import, cli, system
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    language: str = field(default="en", compare=False, hash=False)  # the user's saved choice
 
     @property
     def department_name(self) -> str:
-        return DEPARTMENTS.get(self.department, self.department)
+        return _(DEPARTMENTS.get(self.department, self.department))
 
     @property
     def role_name(self) -> str:
-        return ROLES.get(self.role, self.role)
+        return _(ROLES.get(self.role, self.role))
 
 
 def can(actor: Actor | None, capability: str) -> bool:
@@ -127,7 +129,7 @@ def can(actor: Actor | None, capability: str) -> bool:
         return False
     if capability not in CAPABILITIES:
         raise KeyError(f"Unknown capability {capability!r}")
-    _, rules = CAPABILITIES[capability]
+    _description, rules = CAPABILITIES[capability]
     return any(rule.matches(actor.role, actor.department) for rule in rules)
 
 
@@ -137,7 +139,8 @@ def require(actor: Actor | None, capability: str) -> Actor:
         description = CAPABILITIES.get(capability, (capability, ()))[0]
         raise PermissionDenied(
             capability,
-            f"Your role does not allow this: {description.lower()} ({capability}).",
+            _("Your role does not allow this: {what} ({capability}).").format(
+                what=_(description), capability=capability),
         )
     assert actor is not None
     return actor
@@ -151,13 +154,13 @@ def capabilities_of(role: str, department: str) -> list[str]:
 def capability_matrix() -> list[dict[str, object]]:
     """One row per capability, one column per role: who holds it in which departments."""
     rows: list[dict[str, object]] = []
-    for cap, (description, _) in CAPABILITIES.items():
-        row: dict[str, object] = {"capability": cap, "what": description}
+    for cap, (description, _rules) in CAPABILITIES.items():
+        row: dict[str, object] = {_("Capability"): cap, _("What"): _(description)}
         for role, role_name in ROLES.items():
-            depts = [name for code, name in DEPARTMENTS.items() if can(Actor(None, "", "", code, role), cap)]
+            depts = [_(name) for code, name in DEPARTMENTS.items() if can(Actor(None, "", "", code, role), cap)]
             if len(depts) == len(DEPARTMENTS):
-                row[role_name] = "all departments"
+                row[_(role_name)] = _("all departments")
             else:
-                row[role_name] = ", ".join(depts) if depts else "-"
+                row[_(role_name)] = ", ".join(depts) if depts else "-"
         rows.append(row)
     return rows

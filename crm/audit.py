@@ -160,14 +160,13 @@ def _safe_cell(value: Any) -> Any:
 
 
 def distinct_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:
-    from sqlalchemy import select
-
     from crm.access import require
+    from db.distinct import distinct_values as index_values
 
     require(actor, "audit.read")
 
     def values(column: Any) -> list[str]:
-        return [v for v in session.scalars(select(column).distinct().order_by(column)) if v]
+        return [v for v in index_values(session, column) if v]
 
     return {"username": values(AuditEvent.username), "action": values(AuditEvent.action),
             "entity": values(AuditEvent.entity), "source": values(AuditEvent.source)}

@@ -24,6 +24,8 @@ from crm import audit
 from crm.access import Actor, require
 from crm.budget_kpis import MEASURABLE, measure_kpi
 from crm.errors import ConflictError, NotFound, ValidationError
+from crm.i18n import N_, _, money
+from crm.i18n import datetime as format_datetime
 from db.models import AuditEvent, BudgetGoal, BudgetLine, BudgetPlan, User
 from db.types import utcnow
 
@@ -33,6 +35,42 @@ QUARTERS = ("q1", "q2", "q3", "q4")
 ACTUALS = tuple(f"actual_{q}" for q in QUARTERS)
 EDITABLE = ("draft", "returned")
 ZERO = Decimal("0")
+
+# Labels shown for the stored codes (translated where shown: ``_(CATEGORY_LABELS[code])``).
+CATEGORY_LABELS = {
+    "marketing": N_("Marketing"),
+    "products": N_("Products"),
+    "customer_service": N_("Customer service"),
+    "maintenance": N_("Maintenance"),
+    "training": N_("Training"),
+}
+KPI_LABELS = {
+    "new_customers": N_("New customers"),
+    "retention_rate": N_("Retention rate (%)"),
+    "nps": N_("NPS"),
+    "repeat_revenue": N_("Revenue from repeat customers"),
+    "support_response": N_("Support response (hours)"),
+    "custom": N_("Custom (not measured)"),
+}
+STATUS_LABELS = {
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "approved": N_("Approved"),
+    "returned": N_("Returned"),
+}
+QUARTER_LABELS = {"q1": N_("Q1"), "q2": N_("Q2"), "q3": N_("Q3"), "q4": N_("Q4")}
+AMOUNT_LABELS = {
+    "q1": N_("Plan Q1"), "q2": N_("Plan Q2"), "q3": N_("Plan Q3"), "q4": N_("Plan Q4"),
+    "actual_q1": N_("Actual Q1"), "actual_q2": N_("Actual Q2"), "actual_q3": N_("Actual Q3"),
+    "actual_q4": N_("Actual Q4"),
+}
+
+
+def code_label(labels: dict[str, str], code: str | None) -> str:
+    """The translated label of a stored code (the code itself when it has no label)."""
+    if code is None:
+        return ""
+    return _(labels[code]) if code in labels else code
 
 
 # ---------------------------------------------------------------- results
@@ -108,39 +146,47 @@ class PlanView:
 def _plan(session: Session, plan_id: int) -> BudgetPlan:
     plan = session.get(BudgetPlan, plan_id)
     if plan is None:
-        raise NotFound(f"Budget plan {plan_id} does not exist.")
+        raise NotFound(_("Budget plan {id} does not exist.").format(id=plan_id))
     return plan
 
 
 def _check_version(plan: BudgetPlan, expected_version: int | None, session: Session) -> None:
     if expected_version is not None and plan.version != expected_version:
-        who = "someone else"
         last = session.execute(
             select(func.coalesce(User.full_name, AuditEvent.username), AuditEvent.at)
             .outerjoin(User, User.id == AuditEvent.user_id)
             .where(AuditEvent.entity == "budget_plan", AuditEvent.entity_id == str(plan.id))
             .order_by(AuditEvent.id.desc()).limit(1)
         ).first()
-        when = ""
+        if last is not None and last[0]:
+            raise ConflictError(
+                _("Plan '{name}' was changed by {who} at {when} UTC after you opened it; nothing was saved. "
+                  "Reload the plan and apply your changes again.").format(
+                    name=plan.name, who=last[0], when=format_datetime(last[1], "short"))
+            )
         if last is not None:
-            who = last[0] or who
-            when = f" at {last[1]:%Y-%m-%d %H:%M} UTC"
+            raise ConflictError(
+                _("Plan '{name}' was changed by someone else at {when} UTC after you opened it; nothing was "
+                  "saved. Reload the plan and apply your changes again.").format(
+                    name=plan.name, when=format_datetime(last[1], "short"))
+            )
         raise ConflictError(
-            f"Plan '{plan.name}' was changed by {who}{when} after you opened it; "
-            "nothing was saved. Reload the plan and apply your changes again."
+            _("Plan '{name}' was changed by someone else after you opened it; nothing was saved. "
+              "Reload the plan and apply your changes again.").format(name=plan.name)
         )
 
 
 def _require_editable(plan: BudgetPlan) -> None:
     if plan.superseded:
-        raise ValidationError({"plan": f"Plan '{plan.name}' revision {plan.revision} has been "
-                               "superseded by a newer revision and can no longer be changed."})
+        raise ValidationError({"plan": _("Plan '{name}' revision {revision} has been superseded by a newer "
+                                         "revision and can no longer be changed.").format(
+                                             name=plan.name, revision=plan.revision)})
     if plan.status == "approved":
-        raise ValidationError({"plan": f"Plan '{plan.name}' is approved and locked. "
-                               "Create a new revision to change it."})
+        raise ValidationError({"plan": _("Plan '{name}' is approved and locked. "
+                                         "Create a new revision to change it.").format(name=plan.name)})
     if plan.status == "submitted":
-        raise ValidationError({"plan": f"Plan '{plan.name}' is waiting for a sponsor's decision "
-                               "and cannot be changed until it is returned."})
+        raise ValidationError({"plan": _("Plan '{name}' is waiting for a sponsor's decision and cannot be "
+                                         "changed until it is returned.").format(name=plan.name)})
 
 
 def _bump(plan: BudgetPlan, session: Session) -> None:
@@ -152,8 +198,8 @@ def _bump(plan: BudgetPlan, session: Session) -> None:
         session.flush()
     except StaleDataError as exc:
         raise ConflictError(
-            f"Plan '{name}' was changed by someone else while you were saving; "
-            "nothing was saved. Reload the plan and apply your changes again."
+            _("Plan '{name}' was changed by someone else while you were saving; nothing was saved. "
+              "Reload the plan and apply your changes again.").format(name=name)
         ) from exc
 
 
@@ -352,14 +398,15 @@ def create_plan(actor: Actor, *, fiscal_year: int, name: str, scenario: str = "B
     require(actor, "budget.write")
     errors: dict[str, str] = {}
     if not (name or "").strip():
-        errors["name"] = "The plan needs a name."
+        errors["name"] = _("The plan needs a name.")
     if not isinstance(fiscal_year, int) or not 2000 <= fiscal_year <= 2100:
-        errors["fiscal_year"] = "The fiscal year must be a year between 2000 and 2100."
+        errors["fiscal_year"] = _("The fiscal year must be a year between {first} and {last}.").format(
+            first=2000, last=2100)
     ceil = None
     if ceiling not in (None, ""):
         ceil = _money(ceiling)
         if ceil is None or ceil < 0:
-            errors["ceiling"] = "The ceiling must be a non-negative amount."
+            errors["ceiling"] = _("The ceiling must be a non-negative amount.")
     if errors:
         raise ValidationError(errors)
     plan = BudgetPlan(fiscal_year=fiscal_year, name=name.strip(), scenario=(scenario or "Base").strip(),
@@ -392,13 +439,13 @@ def copy_plan(actor: Actor, plan_id: int, *, scenario: str, name: str | None = N
     require(actor, "budget.write")
     src = _plan(session, plan_id)
     if not (scenario or "").strip():
-        raise ValidationError({"scenario": "The copy needs a scenario name."})
+        raise ValidationError({"scenario": _("The copy needs a scenario name.")})
     dup = session.scalar(select(func.count()).select_from(BudgetPlan).where(
         BudgetPlan.fiscal_year == src.fiscal_year, BudgetPlan.scenario == scenario.strip(),
         BudgetPlan.superseded.is_(False)))
     if dup:
-        raise ValidationError({"scenario": f"Fiscal year {src.fiscal_year} already has a scenario "
-                               f"named '{scenario.strip()}'."})
+        raise ValidationError({"scenario": _("Fiscal year {year} already has a scenario named '{scenario}'.")
+                               .format(year=src.fiscal_year, scenario=scenario.strip())})
     dst = BudgetPlan(fiscal_year=src.fiscal_year, scenario=scenario.strip(),
                      name=(name or f"{src.name} ({scenario.strip()})").strip(), status="draft",
                      ceiling=src.ceiling, currency=src.currency, revision=1, copied_from_id=src.id,
@@ -419,11 +466,11 @@ def new_revision(actor: Actor, plan_id: int, *, session: Session) -> int:
     require(actor, "budget.write")
     src = _plan(session, plan_id)
     if src.superseded:
-        raise ValidationError({"plan": f"Revision {src.revision} is already superseded; "
-                               "open the newest revision instead."})
+        raise ValidationError({"plan": _("Revision {revision} is already superseded; "
+                                         "open the newest revision instead.").format(revision=src.revision)})
     if src.status not in ("approved", "returned"):
-        raise ValidationError({"plan": "Only an approved or returned plan needs a new revision; "
-                               "a draft can be edited directly."})
+        raise ValidationError({"plan": _("Only an approved or returned plan needs a new revision; "
+                                         "a draft can be edited directly.")})
     dst = BudgetPlan(fiscal_year=src.fiscal_year, scenario=src.scenario, name=src.name, status="draft",
                      ceiling=src.ceiling, currency=src.currency, revision=src.revision + 1,
                      previous_revision_id=src.id, copied_from_id=src.copied_from_id,
@@ -433,7 +480,7 @@ def new_revision(actor: Actor, plan_id: int, *, session: Session) -> int:
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConflictError("The plan was changed by someone else; reload it and try again.") from exc
+        raise ConflictError(_("The plan was changed by someone else; reload it and try again.")) from exc
     _copy_into(src, dst, session)
     session.flush()
     audit.record(session, actor, "new_revision", "budget_plan", dst.id,
@@ -458,12 +505,13 @@ def save_goals(actor: Actor, plan_id: int, expected_version: int | None, goals: 
         title = str(row.get("title") or "").strip()
         kpi = str(row.get("kpi") or "").strip()
         if not title:
-            problems.append("the goal needs a title")
+            problems.append(_("the goal needs a title"))
         if kpi not in KPIS:
-            problems.append(f"KPI must be one of {', '.join(KPIS)}")
+            problems.append(_("the KPI must be one of: {choices}").format(
+                choices=", ".join(code_label(KPI_LABELS, k) for k in KPIS)))
         target = _money(row.get("target")) if row.get("target") not in (None, "") else None
         if target is None:
-            problems.append("the target must be a number")
+            problems.append(_("the target must be a number"))
         baseline = row.get("baseline")
         baseline = None if baseline in (None, "") or (isinstance(baseline, float) and baseline != baseline) \
             else _money(baseline)
@@ -474,12 +522,12 @@ def save_goals(actor: Actor, plan_id: int, expected_version: int | None, goals: 
             try:
                 deadline = dt.date.fromisoformat(str(deadline))
             except ValueError:
-                problems.append("the deadline must be a date")
+                problems.append(_("the deadline must be a date"))
         gid = row.get("id")
         if gid is not None and gid == gid and int(gid) not in existing:
-            problems.append("this goal does not belong to the plan")
+            problems.append(_("this goal does not belong to the plan"))
         if problems:
-            errors[f"goal {i}"] = f"Goal {i}: " + "; ".join(problems) + "."
+            errors[f"goal {i}"] = _("Goal {n}: {problems}.").format(n=i, problems="; ".join(problems))
         clean.append({"id": int(gid) if gid is not None and gid == gid else None, "title": title,
                       "kpi": kpi, "target": target, "baseline": baseline, "deadline": deadline,
                       "unit": row.get("unit") or None})
@@ -558,23 +606,27 @@ def save_lines(actor: Actor, plan_id: int, expected_version: int | None,
         problems: list[str] = []
         category = str(row.get("category") or "").strip()
         if category not in CATEGORIES:
-            problems.append(f"category must be one of {', '.join(CATEGORIES)}"
-                            + (f" (not '{category}')" if category else ""))
+            choices = ", ".join(code_label(CATEGORY_LABELS, c) for c in CATEGORIES)
+            if category:
+                problems.append(_("the category must be one of: {choices} (not '{value}')").format(
+                    choices=choices, value=category))
+            else:
+                problems.append(_("the category must be one of: {choices}").format(choices=choices))
         description = str(row.get("description") or "").strip()
         if not description:
-            problems.append("the description is empty")
+            problems.append(_("the description is empty"))
         elif len(description) > 300:
-            problems.append("the description is longer than 300 characters")
+            problems.append(_("the description is longer than {n} characters").format(n=300))
         amounts: dict[str, Decimal] = {}
         for col in QUARTERS + ACTUALS:
             value = _money(row.get(col))
-            label = col.upper() if col in QUARTERS else f"actual {col[-2:].upper()}"
+            column = code_label(AMOUNT_LABELS, col)
             if value is None:
-                problems.append(f"{label} must be a number")
+                problems.append(_("{column} must be a number").format(column=column))
             elif value < 0:
-                problems.append(f"{label} must not be negative")
+                problems.append(_("{column} must not be negative").format(column=column))
             elif value >= Decimal("1e12"):
-                problems.append(f"{label} is too large")
+                problems.append(_("{column} is too large").format(column=column))
             else:
                 amounts[col] = value
         goal_id: int | None = None
@@ -584,27 +636,28 @@ def save_lines(actor: Actor, plan_id: int, expected_version: int | None,
             except (TypeError, ValueError):
                 goal_id = -1
             if goal_id not in titles:
-                problems.append("the goal does not belong to this plan")
+                problems.append(_("the goal does not belong to this plan"))
         elif row.get("goal") not in (None, ""):
             goal_id = by_title.get(str(row["goal"]))
             if goal_id is None:
-                problems.append(f"there is no goal '{row['goal']}' in this plan")
+                problems.append(_("there is no goal '{goal}' in this plan").format(goal=row["goal"]))
         line_id = row.get("id")
         if line_id is not None and line_id == line_id:
             line_id = int(line_id)
             if line_id not in existing:
-                problems.append("this line does not belong to the plan")
+                problems.append(_("this line does not belong to the plan"))
         else:
             line_id = None
         if problems:
-            errors[f"row {n}"] = f"Row {n}: " + "; ".join(problems) + "."
+            errors[f"row {n}"] = _("Row {n}: {problems}.").format(n=n, problems="; ".join(problems))
         clean.append({"id": line_id, "category": category, "description": description,
                       "goal_id": goal_id, **amounts})
     if not errors and plan.ceiling is not None:
         total = sum((c[q] for c in clean for q in QUARTERS), ZERO)
         if total > plan.ceiling:
-            errors["total"] = (f"The planned total {total:,.2f} exceeds the plan's ceiling "
-                               f"{plan.ceiling:,.2f} by {total - plan.ceiling:,.2f}.")
+            errors["total"] = _("The planned total {total} exceeds the plan's ceiling {ceiling} by {excess}.").format(
+                total=money(total, plan.currency), ceiling=money(plan.ceiling, plan.currency),
+                excess=money(total - plan.ceiling, plan.currency))
     if errors:
         raise ValidationError(errors)
     before = [_line_dict(line, titles) for line in plan.lines]
@@ -634,7 +687,7 @@ def record_actuals(actor: Actor, plan_id: int, expected_version: int | None,
     require(actor, "budget.write")
     plan = _plan(session, plan_id)
     if plan.superseded:
-        raise ValidationError({"plan": "This revision is superseded; record actuals on the newest one."})
+        raise ValidationError({"plan": _("This revision is superseded; record actuals on the newest one.")})
     _check_version(plan, expected_version, session)
     lines = {line.id: line for line in plan.lines}
     errors: dict[str, str] = {}
@@ -643,20 +696,20 @@ def record_actuals(actor: Actor, plan_id: int, expected_version: int | None,
     for lid, values in actuals.items():
         lid = int(lid)
         if lid not in lines:
-            errors[f"line {lid}"] = f"Line {lid} does not belong to this plan."
+            errors[f"line {lid}"] = _("Line {id} does not belong to this plan.").format(id=lid)
             continue
         problems = []
         for col, raw in values.items():
             if col not in ACTUALS:
-                problems.append(f"{col} cannot be changed here")
+                problems.append(_("{column} cannot be changed here").format(column=code_label(AMOUNT_LABELS, col)))
                 continue
             value = _money(raw)
             if value is None or value < 0:
-                problems.append(f"actual {col[-2:].upper()} must be a non-negative number")
+                problems.append(_("{column} must be a non-negative number").format(column=code_label(AMOUNT_LABELS, col)))
             else:
                 clean.setdefault(lid, {})[col] = value
         if problems:
-            errors[f"row {order[lid]}"] = f"Row {order[lid]}: " + "; ".join(problems) + "."
+            errors[f"row {order[lid]}"] = _("Row {n}: {problems}.").format(n=order[lid], problems="; ".join(problems))
     if errors:
         raise ValidationError(errors)
     _bump(plan, session)
@@ -671,10 +724,16 @@ def record_actuals(actor: Actor, plan_id: int, expected_version: int | None,
 def _transition(actor: Actor, plan: BudgetPlan, expected_version: int | None, session: Session,
                 allowed_from: tuple[str, ...], to: str, action: str, comment: str | None = None) -> None:
     if plan.superseded:
-        raise ValidationError({"plan": "This revision is superseded; open the newest revision."})
+        raise ValidationError({"plan": _("This revision is superseded; open the newest revision.")})
     _check_version(plan, expected_version, session)
     if plan.status not in allowed_from:
-        raise ValidationError({"status": f"A plan that is {plan.status} cannot be {action}."})
+        refusals = {
+            "submitted": N_("Only a draft or returned plan can be submitted (this plan's status: {status})."),
+            "approved": N_("Only a submitted plan can be approved (this plan's status: {status})."),
+            "returned": N_("Only a submitted plan can be returned (this plan's status: {status})."),
+        }
+        message = refusals.get(action, N_("This plan cannot be changed in its status ({status})."))
+        raise ValidationError({"status": _(message).format(status=code_label(STATUS_LABELS, plan.status))})
     before = plan.status
     plan.status = to
     if to == "submitted":
@@ -686,7 +745,7 @@ def _transition(actor: Actor, plan: BudgetPlan, expected_version: int | None, se
     try:
         session.flush()
     except StaleDataError as exc:
-        raise ConflictError("The plan was changed by someone else; reload it and try again.") from exc
+        raise ConflictError(_("The plan was changed by someone else; reload it and try again.")) from exc
     audit.record(session, actor, action, "budget_plan", plan.id, before={"status": before},
                  after={"status": to}, detail=comment)
 
@@ -695,7 +754,7 @@ def submit_plan(actor: Actor, plan_id: int, expected_version: int | None, *, ses
     require(actor, "budget.write")
     plan = _plan(session, plan_id)
     if not plan.lines:
-        raise ValidationError({"lines": "Add at least one budget line before submitting."})
+        raise ValidationError({"lines": _("Add at least one budget line before submitting.")})
     _transition(actor, plan, expected_version, session, EDITABLE, "submitted", "submitted")
     return plan.version
 
@@ -714,7 +773,7 @@ def return_plan(actor: Actor, plan_id: int, expected_version: int | None, commen
     require(actor, "budget.approve")
     plan = _plan(session, plan_id)
     if not (comment or "").strip():
-        raise ValidationError({"comment": "Say why the plan is returned, so the officer knows what to change."})
+        raise ValidationError({"comment": _("Say why the plan is returned, so the officer knows what to change.")})
     _transition(actor, plan, expected_version, session, ("submitted",), "returned", "returned",
                 comment.strip())
     return plan.version
@@ -767,7 +826,7 @@ def export_xlsx(actor: Actor, plan_id: int, *, session: Session) -> bytes:
     rows = export_rows(actor, plan_id, session=session)
     wb = Workbook()
     ws = wb.active
-    ws.title = "Budget"
+    ws.title = _("Budget")[:31]
     ws.append(EXPORT_COLUMNS)
     for row in rows:
         ws.append([float(row[c]) if isinstance(row[c], Decimal) else row[c] for c in EXPORT_COLUMNS])

@@ -21,42 +21,46 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Actor, require
 from crm.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from crm.i18n import N_, _, ngettext, number
 from db.models import BudgetPlan, ChecklistItem, PhaseSignoff, User
 from db.types import utcnow
 
-PHASES = {"pre_implementation": "Pre-implementation", "rollout": "Rollout", "maintenance": "Maintenance"}
-CATEGORIES = {"technical": "Technical", "human": "Human", "data": "Data", "vendor": "Vendor",
-              "maintenance": "Maintenance"}
-STATUSES = {"todo": "To do", "in_progress": "In progress", "blocked": "Blocked", "done": "Done",
-            "not_applicable": "Not applicable"}
+# Codes are stored; the labels are marked here and translated where shown: _(PHASES[code]).
+PHASES = {"pre_implementation": N_("Pre-implementation"), "rollout": N_("Rollout"),
+          "maintenance": N_("Maintenance")}
+CATEGORIES = {"technical": N_("Technical"), "human": N_("Human"), "data": N_("Data"), "vendor": N_("Vendor"),
+              "maintenance": N_("Maintenance")}
+STATUSES = {"todo": N_("To do"), "in_progress": N_("In progress"), "blocked": N_("Blocked"), "done": N_("Done"),
+            "not_applicable": N_("Not applicable")}
 CLOSED = ("done", "not_applicable")
 EDITABLE = ("title", "description", "category", "owner_id", "start_on", "due_on", "status", "blocked_reason",
             "notes", "evidence", "expires_on", "recurrence_months")
 
-# (key, phase, category, title, days from project start to due)
+# (key, phase, category, title, days from project start to due). The titles are stored as data in English;
+# the page shows them with _(title), so a template title appears translated and a title typed by a user as is.
 TEMPLATE: list[tuple[str, str, str, str, int]] = [
-    ("data_evaluation", "pre_implementation", "data", "Evaluate the data available and its quality", 14),
+    ("data_evaluation", "pre_implementation", "data", N_("Evaluate the data available and its quality"), 14),
     ("systems_evaluation", "pre_implementation", "technical",
-     "Evaluate existing systems' technology and integration effort", 21),
+     N_("Evaluate existing systems' technology and integration effort"), 21),
     ("migration_plan", "pre_implementation", "data",
-     "Plan data cleaning and migration from departmental sources", 28),
-    ("executive_sponsor", "pre_implementation", "human", "Name the executive sponsor", 7),
-    ("stakeholders", "pre_implementation", "human", "List stakeholders and their expectations", 14),
-    ("training_plan", "pre_implementation", "human", "Plan training and motivation for staff", 35),
-    ("vendor_requirements", "pre_implementation", "vendor", "Vendor and technology requirements agreed", 30),
-    ("timeline", "pre_implementation", "technical", "Timeline agreed", 21),
-    ("budget_approved", "pre_implementation", "vendor", "Budget approved (see the Budget page)", 42),
-    ("pilot", "rollout", "technical", "Pilot with one department", 70),
-    ("migration_run", "rollout", "data", "Migrate and clean the departmental data", 84),
-    ("train_staff", "rollout", "human", "Train every department's staff", 98),
-    ("go_live", "rollout", "technical", "Go live for all departments", 112),
+     N_("Plan data cleaning and migration from departmental sources"), 28),
+    ("executive_sponsor", "pre_implementation", "human", N_("Name the executive sponsor"), 7),
+    ("stakeholders", "pre_implementation", "human", N_("List stakeholders and their expectations"), 14),
+    ("training_plan", "pre_implementation", "human", N_("Plan training and motivation for staff"), 35),
+    ("vendor_requirements", "pre_implementation", "vendor", N_("Vendor and technology requirements agreed"), 30),
+    ("timeline", "pre_implementation", "technical", N_("Timeline agreed"), 21),
+    ("budget_approved", "pre_implementation", "vendor", N_("Budget approved (see the Budget page)"), 42),
+    ("pilot", "rollout", "technical", N_("Pilot with one department"), 70),
+    ("migration_run", "rollout", "data", N_("Migrate and clean the departmental data"), 84),
+    ("train_staff", "rollout", "human", N_("Train every department's staff"), 98),
+    ("go_live", "rollout", "technical", N_("Go live for all departments"), 112),
 ]
 # (key, title, category, months between occurrences, is a certification with expiry)
 MAINTENANCE: list[tuple[str, str, str, int, bool]] = [
-    ("upgrade", "Apply platform and library upgrades", "technical", 3, False),
-    ("certification", "Renew the security certification", "vendor", 12, True),
-    ("backup_review", "Review backups and test a restore", "maintenance", 1, False),
-    ("access_review", "Review user access and roles", "maintenance", 3, False),
+    ("upgrade", N_("Apply platform and library upgrades"), "technical", 3, False),
+    ("certification", N_("Renew the security certification"), "vendor", 12, True),
+    ("backup_review", N_("Review backups and test a restore"), "maintenance", 1, False),
+    ("access_review", N_("Review user access and roles"), "maintenance", 3, False),
 ]
 
 
@@ -94,6 +98,11 @@ class PhaseProgress:
     signed_off: bool
     signed_by: str | None
     signed_at: dt.datetime | None
+
+
+def _labels(labels: dict[str, str]) -> str:
+    """The translated labels of a code table, for 'must be one of' messages."""
+    return ", ".join(_(label) for label in labels.values())
 
 
 def _today(today: dt.date | None) -> dt.date:
@@ -153,26 +162,26 @@ def _validate(changes: dict[str, Any], item: ChecklistItem) -> dict[str, str]:
     errors: dict[str, str] = {}
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        errors["fields"] = f"Unknown fields: {', '.join(sorted(unknown))}."
+        errors["fields"] = _("Unknown fields: {fields}.").format(fields=", ".join(sorted(unknown)))
     status = changes.get("status", item.status)
     if status not in STATUSES:
-        errors["status"] = f"Status must be one of: {', '.join(STATUSES.values())}."
+        errors["status"] = _("Status must be one of: {values}.").format(values=_labels(STATUSES))
     if "category" in changes and changes["category"] not in CATEGORIES:
-        errors["category"] = f"Category must be one of: {', '.join(CATEGORIES.values())}."
+        errors["category"] = _("Category must be one of: {values}.").format(values=_labels(CATEGORIES))
     if "title" in changes and not (changes["title"] or "").strip():
-        errors["title"] = "Title is required."
+        errors["title"] = _("Title is required.")
     reason = changes.get("blocked_reason", item.blocked_reason)
     if status == "blocked" and not (reason or "").strip():
-        errors["blocked_reason"] = "Say what blocks the item."
+        errors["blocked_reason"] = _("Say what blocks the item.")
     notes = changes.get("notes", item.notes)
     if status == "not_applicable" and not (notes or "").strip():
-        errors["notes"] = "Explain in the notes why the item does not apply."
+        errors["notes"] = _("Explain in the notes why the item does not apply.")
     start, due = changes.get("start_on", item.start_on), changes.get("due_on", item.due_on)
     if start and due and start > due:
-        errors["due_on"] = "The due date is before the start date."
+        errors["due_on"] = _("The due date is before the start date.")
     months = changes.get("recurrence_months", item.recurrence_months)
     if months is not None and (not isinstance(months, int) or months < 1 or months > 60):
-        errors["recurrence_months"] = "Recurrence must be between 1 and 60 months."
+        errors["recurrence_months"] = _("Recurrence must be between 1 and 60 months.")
     return errors
 
 
@@ -182,9 +191,9 @@ def update_item(actor: Actor, item_id: int, changes: dict[str, Any], expected_ve
     require(actor, "checklist.write")
     item = session.get(ChecklistItem, item_id)
     if item is None:
-        raise NotFound("That checklist item no longer exists.")
+        raise NotFound(_("That checklist item no longer exists."))
     if item.version != expected_version:
-        raise ConflictError("Someone changed this item while you were editing it. Reload and try again.")
+        raise ConflictError(_("Someone changed this item while you were editing it. Reload and try again."))
     errors = _validate(changes, item)
     if errors:
         raise ValidationError(errors)
@@ -237,11 +246,11 @@ def add_item(actor: Actor, data: dict[str, Any], *, session: Session) -> ItemVie
     require(actor, "checklist.write")
     errors: dict[str, str] = {}
     if data.get("phase") not in PHASES:
-        errors["phase"] = f"Phase must be one of: {', '.join(PHASES.values())}."
+        errors["phase"] = _("Phase must be one of: {values}.").format(values=_labels(PHASES))
     probe = ChecklistItem(status="todo", category="technical")
     errors.update(_validate({k: v for k, v in data.items() if k != "phase"}, probe))
     if not (data.get("title") or "").strip():
-        errors["title"] = "Title is required."
+        errors["title"] = _("Title is required.")
     if errors:
         raise ValidationError(errors)
     item = ChecklistItem(phase=data["phase"], **{k: v for k, v in data.items() if k in EDITABLE})
@@ -309,18 +318,26 @@ def sign_off(actor: Actor, phase: str, comment: str | None = None, *, session: S
     """A sponsor signs off a phase once every item in it is done or not applicable."""
     require(actor, "checklist.signoff")
     if phase not in PHASES:
-        raise ValidationError({"phase": f"Phase must be one of: {', '.join(PHASES.values())}."})
+        raise ValidationError({"phase": _("Phase must be one of: {values}.").format(values=_labels(PHASES))})
     if phase in _active_signoffs(session):
-        raise ConflictError(f"{PHASES[phase]} is already signed off.")
+        raise ConflictError(_("{phase} is already signed off.").format(phase=_(PHASES[phase])))
     items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)))
     if not items:
-        raise ValidationError({"phase": f"{PHASES[phase]} has no items to sign off."})
+        raise ValidationError({"phase": _("{phase} has no items to sign off.").format(phase=_(PHASES[phase]))})
     still_open = [i for i in items if i.status not in CLOSED]
     if still_open:
-        titles = "; ".join(f"{i.title} ({STATUSES[i.status].lower()})" for i in still_open[:8])
-        more = f" and {len(still_open) - 8} more" if len(still_open) > 8 else ""
-        raise ValidationError({"phase": f"{PHASES[phase]} cannot be signed off: {len(still_open)} items are "
-                                        f"still open: {titles}{more}."})
+        titles = "; ".join(f"{_(i.title)} ({_(STATUSES[i.status]).lower()})"
+                           for i in still_open[:8])
+        n = len(still_open)
+        if n > 8:
+            message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles} and {more} more.",
+                               "{phase} cannot be signed off: {n} items are still open: {titles} and {more} more.",
+                               n).format(phase=_(PHASES[phase]), n=number(n), titles=titles, more=number(n - 8))
+        else:
+            message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles}.",
+                               "{phase} cannot be signed off: {n} items are still open: {titles}.",
+                               n).format(phase=_(PHASES[phase]), n=number(n), titles=titles)
+        raise ValidationError({"phase": message})
     signoff = PhaseSignoff(phase=phase, signed_by_id=actor.user_id, signed_at=utcnow(),
                            comment=(comment or "").strip() or None)
     session.add(signoff)
@@ -335,12 +352,12 @@ def revoke_sign_off(actor: Actor, phase: str, reason: str, *, session: Session) 
     """Only a sponsor undoes a sign-off, and must say why."""
     require(actor, "checklist.signoff")
     if actor.role != "sponsor":
-        raise PermissionDenied("checklist.signoff", "Only a sponsor can undo a sign-off.")
+        raise PermissionDenied("checklist.signoff", _("Only a sponsor can undo a sign-off."))  # i18n: ok (capability code)
     signoff = _active_signoffs(session).get(phase)
     if signoff is None:
-        raise NotFound(f"{PHASES.get(phase, phase)} is not signed off.")
+        raise NotFound(_("{phase} is not signed off.").format(phase=_(PHASES.get(phase, phase))))
     if not (reason or "").strip():
-        raise ValidationError({"reason": "Give the reason for undoing the sign-off."})
+        raise ValidationError({"reason": _("Give the reason for undoing the sign-off.")})
     signoff.revoked_by_id = actor.user_id
     signoff.revoked_at = utcnow()
     signoff.revoke_reason = reason.strip()

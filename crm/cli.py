@@ -58,7 +58,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
             rate = done / max(1e-9, time.perf_counter() - started)
             print(f"  {done:,} customers ({rate:,.0f}/s)", flush=True)
 
-        with session_scope() as session:
+        from crm.seed_scale import BULK_FROM
+        from db.bulk import sqlite_rollback_journal
+
+        with sqlite_rollback_journal(config.database_url(), enabled=args.customers >= BULK_FROM), \
+                session_scope() as session:
             result = seed.generate(args.customers, session=session, seed=args.seed, progress=progress)
         took = time.perf_counter() - started
         print(

@@ -8,6 +8,7 @@ from pathlib import Path
 from crm.cli import command
 from crm.database import session_scope
 from crm.errors import CRMError
+from crm.i18n import _
 from crm.importing import ON_DUPLICATE, export_customers_csv, run_import
 from crm.users import actor_for
 
@@ -23,7 +24,7 @@ def _import_args(p: argparse.ArgumentParser) -> None:
 def _actor(username: str, session):  # type: ignore[no-untyped-def]
     who = actor_for(username, session=session, source="cli")
     if who is None:
-        raise CRMError(f"No active user named {username!r}.")
+        raise CRMError(_("No active user named {name}.").format(name=repr(username)))
     return who
 
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from crm.i18n import _, number
 from db.engine import DEFAULT_URL, ROOT
 
 DEMO_COOKIE_KEY = "crm-demo-cookie-key-not-secret-demo-only"
@@ -56,10 +57,11 @@ def cookie_key() -> str:
         return key or DEMO_COOKIE_KEY
     if not key or key in KNOWN_WEAK_KEYS or len(key) < MIN_COOKIE_KEY_LENGTH:
         raise ConfigError(
-            "The sign-in cookie key is missing or too weak. Set CRM_COOKIE_KEY (at least "
-            f"{MIN_COOKIE_KEY_LENGTH} random characters, e.g. from `python -c \"import secrets; "
-            "print(secrets.token_urlsafe(48))\"`) in the environment or in "
-            ".streamlit/secrets.toml, then restart the portal."
+            _("The sign-in cookie key is missing or too weak. Set {variable} (at least {n} random characters, "
+              "e.g. from `{command}`) in the environment or in {file}, then restart the portal.").format(
+                variable="CRM_COOKIE_KEY", n=number(MIN_COOKIE_KEY_LENGTH),
+                command='python -c "import secrets; print(secrets.token_urlsafe(48))"',
+                file=".streamlit/secrets.toml")
         )
     return key
 

@@ -6,22 +6,54 @@ Search keys and tokens are refreshed with ``refresh_search_keys``.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from crm.errors import ValidationError
+from crm.i18n import N_, _
 from crm.text import digits, fold, search_tokens
 from db.models import Customer, CustomerToken
 
 STATUSES = ("prospect", "customer", "former")
+# The label shown for each stored status code (translate where shown: ``_(STATUS_LABELS[code])``).
+STATUS_LABELS = {"prospect": N_("Prospect"), "customer": N_("Customer"), "former": N_("Former customer")}
 FIELDS = ("name", "company", "email", "phone", "address", "city", "country", "language", "status",
           "segment", "acquisition_source", "owner_id", "notes")
 MAX_LENGTHS = {"name": 200, "company": 200, "email": 254, "city": 120, "segment": 60,
                "acquisition_source": 60}
+FIELD_LABELS = {"name": N_("Name"), "company": N_("Company"), "address": N_("Address"), "city": N_("City"),
+                "language": N_("Language"), "segment": N_("Segment"),
+                "acquisition_source": N_("Acquisition source"), "notes": N_("Notes")}
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PLAIN_EMAIL = re.compile(rf"({_ATOM}(?:\.{_ATOM})*)@((?:{_LABEL}\.)+[a-z]{{2,63}})", re.IGNORECASE)
+
+
+def plain_email(value: str) -> str | None:
+    """The normalised form of a plain ASCII address, or None to let email-validator decide.
+
+    Most addresses in an import are plain (dot-atom local part, letters-digits-hyphens domain,
+    alphabetic top-level domain); for those email-validator's answer is the address with the
+    domain in lower case, and checking them here is 30x faster. Anything else (quoted or
+    internationalised parts, special-use domains, overlong parts) goes to the library. A test
+    compares both on thousands of addresses.
+    """
+    match = _PLAIN_EMAIL.fullmatch(value)
+    if match is None or len(value) > 254 or len(match.group(1)) > 64:
+        return None
+    domain = match.group(2).lower()
+    if any(label[2:4] == "--" for label in domain.split(".")):  # IDNA-reserved (xn--...): the library knows
+        return None
+    if any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES):
+        return None
+    return f"{match.group(1)}@{domain}"
 
 
 def normalize_email(value: str | None) -> tuple[str | None, str | None]:
@@ -29,10 +61,13 @@ def normalize_email(value: str | None) -> tuple[str | None, str | None]:
     value = (value or "").strip()
     if not value:
         return None, None
+    plain = plain_email(value)
+    if plain is not None:
+        return plain, None
     try:
         info = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        return None, f"E-mail '{value}' is not valid: {exc}"
+        return None, _("E-mail '{value}' is not valid: {reason}").format(value=value, reason=exc)
     return info.normalized, None
 
 
@@ -44,15 +79,15 @@ def normalize_phone(value: str | None, country: str | None = None) -> tuple[str 
     region = (country or "").upper() or None
     candidate = value
     if region is None and not value.startswith("+") and not value.startswith("00"):
-        return None, f"Phone '{value}' needs a country code (e.g. +62...) or a country."
+        return None, _("Phone '{value}' needs a country code (e.g. +62...) or a country.").format(value=value)
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
     try:
         parsed = phonenumbers.parse(candidate, region)
     except phonenumbers.NumberParseException:
-        return None, f"Phone '{value}' is not a phone number."
+        return None, _("Phone '{value}' is not a phone number.").format(value=value)
     if not phonenumbers.is_possible_number(parsed):
-        return None, f"Phone '{value}' has the wrong number of digits."
+        return None, _("Phone '{value}' has the wrong number of digits.").format(value=value)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
 
 
@@ -61,9 +96,9 @@ def normalize_country(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
     if len(value) != 2 or not value.isalpha():
-        return None, f"Country '{value}' must be a two-letter ISO code such as ID, BG or PK."
+        return None, _("Country '{value}' must be a two-letter ISO code such as ID, BG or PK.").format(value=value)
     if value not in phonenumbers.SUPPORTED_REGIONS:
-        return None, f"Country '{value}' is not a known country code."
+        return None, _("Country '{value}' is not a known country code.").format(value=value)
     return value, None
 
 
@@ -76,7 +111,7 @@ def clean_customer_fields(data: dict[str, Any], *, partial: bool = False) -> dic
     out: dict[str, Any] = {}
     unknown = set(data) - set(FIELDS)
     if unknown:
-        errors["fields"] = f"Unknown fields: {', '.join(sorted(unknown))}."
+        errors["fields"] = _("Unknown fields: {fields}.").format(fields=", ".join(sorted(unknown)))
 
     def text(key: str) -> str | None:
         value = data.get(key)
@@ -90,9 +125,10 @@ def clean_customer_fields(data: dict[str, Any], *, partial: bool = False) -> dic
             out[key] = text(key)
             limit = MAX_LENGTHS.get(key)
             if limit and out[key] and len(out[key]) > limit:
-                errors[key] = f"{key.replace('_', ' ').capitalize()} is longer than {limit} characters."
+                errors[key] = _("{field} is longer than {limit} characters.").format(
+                    field=_(FIELD_LABELS[key]), limit=limit)
     if ("name" in data or not partial) and not out.get("name"):
-        errors["name"] = "Name is required."
+        errors["name"] = _("Name is required.")
 
     if "country" in data:
         out["country"], err = normalize_country(data.get("country"))
@@ -109,7 +145,8 @@ def clean_customer_fields(data: dict[str, Any], *, partial: bool = False) -> dic
     if "status" in data or not partial:
         status = (data.get("status") or "prospect").strip().lower()
         if status not in STATUSES:
-            errors["status"] = f"Status '{status}' is not allowed; use prospect, customer or former."
+            errors["status"] = _("Status '{status}' is not allowed; use prospect, customer or former.").format(
+                status=status)
         out["status"] = status
     if "owner_id" in data:
         out["owner_id"] = data.get("owner_id") or None

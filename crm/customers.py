@@ -12,21 +12,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm import audit
-from crm.access import Actor, can, require
+from crm.access import DEPARTMENTS, Actor, can, require
 from crm.contact_data import STATUSES, clean_customer_fields, refresh_search_keys, search_keys
+from crm import paging
 from crm.paging import Page
 from crm.errors import ConflictError, NotFound, ValidationError
+from crm.i18n import N_, _, get_language, datetime as format_datetime
 from crm.text import digits, fold, words
+from db.distinct import distinct_values
 from db.models import Consent, Customer, CustomerToken, Department, User
 from db.types import utcnow
 
 PAGE_SIZES = (25, 50, 100)
-SORTS = {"name": "Name", "last_contact": "Last contact", "lifetime_revenue": "Lifetime revenue"}
+SORTS = {"name": N_("Name"), "last_contact": N_("Last contact"), "lifetime_revenue": N_("Lifetime revenue")}
 CONSENT_PURPOSES = ("marketing", "third_party")
 CONSENT_WORDING = "2025-01"
 BULK_FIELDS = ("owner_id", "segment", "status")
@@ -125,8 +128,8 @@ class FilterChoices:
 def mask_email(email: str | None) -> str | None:
     if not email:
         return email
-    local, _, domain = email.partition("@")
-    host, _, tld = domain.rpartition(".")
+    local, _at, domain = email.partition("@")
+    host, _dot, tld = domain.rpartition(".")
     return f"{local[:1]}•••@{host[:1]}•••.{tld}" if host else f"{local[:1]}•••@•••"
 
 
@@ -198,11 +201,15 @@ def _filtered(query: str, filters: Filters) -> Select[Any]:
     return stmt
 
 
-def _order(stmt: Select[Any], sort: str) -> Select[Any]:
+def _order(stmt: Select[Any], sort: str, dialect: str = "sqlite") -> Select[Any]:
     if sort == "last_contact":
         return stmt.order_by(Customer.last_contact_at.desc().nulls_last(), Customer.id)
     if sort == "lifetime_revenue":
         return stmt.order_by(Customer.lifetime_revenue.desc(), Customer.id)
+    if dialect == "postgresql":  # the user's language's alphabet (ICU), e.g. Bulgarian or Urdu order
+        return stmt.order_by(Customer.name.collate(f"{get_language()}-x-icu"), Customer.id)
+    # SQLite has no locale collation: folded names (case, accents and letter variants ignored),
+    # each script in its Unicode order
     return stmt.order_by(Customer.name_key, Customer.id)
 
 
@@ -219,17 +226,16 @@ def search_customers(
     require(actor, "customers.read")
     filters = filters or Filters()
     if filters.sort not in SORTS:
-        raise ValidationError({"sort": f"Sort must be one of: {', '.join(SORTS.values())}."})
+        raise ValidationError({"sort": _("Sort must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in SORTS.values()))})
     page_size = max(1, min(page_size, 200))
     page = max(1, page)
-    ids = _filtered(query, filters)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-    stmt = (
-        select(Customer, User.full_name)
-        .outerjoin(User, User.id == Customer.owner_id)
-        .where(Customer.id.in_(ids))
-    )
-    stmt = _order(stmt, filters.sort).limit(page_size).offset((page - 1) * page_size)
+    dialect = session.get_bind().dialect.name
+    window = paging.page_window(session, _order(_filtered(query, filters), filters.sort, dialect), page, page_size)
+    page_ids = window.ids
+    found = {c.id: (c, owner) for c, owner in session.execute(
+        select(Customer, User.full_name).outerjoin(User, User.id == Customer.owner_id)
+        .where(Customer.id.in_(page_ids))).all()}
     show = _pii(actor)
     rows = [
         CustomerRow(
@@ -240,9 +246,9 @@ def search_customers(
             last_contact_at=c.last_contact_at, lifetime_revenue=c.lifetime_revenue or Decimal(0),
             archived=c.archived_at is not None,
         )
-        for c, owner in session.execute(stmt).all()
+        for c, owner in (found[i] for i in page_ids if i in found)
     ]
-    return CustomerPage(rows=rows, total=total, page=page, page_size=page_size)
+    return CustomerPage(rows=rows, total=window.total, page=page, page_size=page_size, more=window.more)
 
 
 def filter_choices(actor: Actor, *, session: Session) -> FilterChoices:
@@ -250,7 +256,7 @@ def filter_choices(actor: Actor, *, session: Session) -> FilterChoices:
     require(actor, "customers.read")
 
     def distinct(column: Any) -> list[str]:
-        return [v for v in session.scalars(select(column).distinct().order_by(column)) if v]
+        return [v for v in distinct_values(session, column) if v]
 
     return FilterChoices(
         segments=distinct(Customer.segment),
@@ -264,13 +270,15 @@ def owners(actor: Actor, *, session: Session) -> list[Option]:
     """People who can own customers: active staff and managers of customer-facing departments."""
     require(actor, "customers.read")
     rows = session.execute(
-        select(User.id, User.full_name, Department.name)
+        select(User.id, User.full_name, Department.code, Department.name)
         .join(Department)
         .where(User.active.is_(True), User.role.in_(("staff", "manager")),
                Department.code.in_(("sales", "marketing", "customer_service", "technical_support")))
         .order_by(User.full_name)
     ).all()
-    return [Option(uid, f"{name} ({dept})") for uid, name, dept in rows]
+    return [Option(uid, _("{name} ({department})").format(
+                name=name, department=_(DEPARTMENTS[code]) if code in DEPARTMENTS else dept))
+            for uid, name, code, dept in rows]
 
 
 # ----------------------------------------------------------------- read --
@@ -279,7 +287,7 @@ def owners(actor: Actor, *, session: Session) -> list[Option]:
 def _load(session: Session, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"Customer #{customer_id} does not exist.")
+        raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
     return customer
 
 
@@ -338,7 +346,7 @@ def _split_consents(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, boo
 
 def _check_owner(session: Session, owner_id: Any, errors: dict[str, str]) -> None:
     if owner_id and session.get(User, owner_id) is None:
-        errors["owner_id"] = "The chosen owner does not exist."
+        errors["owner_id"] = _("The chosen owner does not exist.")
 
 
 def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> CustomerDetail:
@@ -369,11 +377,20 @@ def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> 
 
 def _conflict(session: Session, customer: Customer) -> ConflictError:
     who = session.get(User, customer.updated_by_id) if customer.updated_by_id else None
-    when = customer.updated_at.strftime("%Y-%m-%d %H:%M UTC") if customer.updated_at else "an unknown time"
-    name = who.full_name if who else "someone else"
+    if who is None:
+        return ConflictError(
+            _("This customer was changed by someone else while you were editing. "
+              "Nothing was saved: reload to see their changes, then edit again.")
+        )
+    if customer.updated_at is None:
+        return ConflictError(
+            _("This customer was changed by {name} while you were editing. "
+              "Nothing was saved: reload to see their changes, then edit again.").format(name=who.full_name)
+        )
     return ConflictError(
-        f"This customer was changed by {name} at {when} while you were editing. "
-        "Nothing was saved: reload to see their changes, then edit again."
+        _("This customer was changed by {name} at {when} UTC while you were editing. "
+          "Nothing was saved: reload to see their changes, then edit again.").format(
+            name=who.full_name, when=format_datetime(customer.updated_at, "short"))
     )
 
 
@@ -386,7 +403,7 @@ def update_customer(
     if customer.version != expected_version:
         raise _conflict(session, customer)
     if customer.erased_at is not None:
-        raise ValidationError({"customer": "This customer's data was erased; it cannot be edited."})
+        raise ValidationError({"customer": _("This customer's data was erased; it cannot be edited.")})
     fields, consents = _split_consents(changes)
     errors: dict[str, str] = {}
     # keep country with phone so national numbers parse
@@ -410,7 +427,7 @@ def update_customer(
         session.flush()
     except StaleDataError:
         session.rollback()
-        raise ConflictError("This customer was changed by someone else just now. Reload and try again.")
+        raise ConflictError(_("This customer was changed by someone else just now. Reload and try again."))
     if {"name", "company", "email", "phone"} & set(clean):
         refresh_search_keys(customer, session=session)
     b, a = audit.diff(before, audit.snapshot(customer))
@@ -425,11 +442,13 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
     errors: dict[str, str] = {}
     unknown = set(changes) - set(BULK_FIELDS)
     if unknown:
-        errors["fields"] = f"Only owner, segment and status can be changed in bulk (not {', '.join(sorted(unknown))})."
+        errors["fields"] = _("Only owner, segment and status can be changed in bulk (not {fields}).").format(
+            fields=", ".join(sorted(unknown)))
     if not customer_ids:
-        errors["customers"] = "Select at least one customer."
+        errors["customers"] = _("Select at least one customer.")
     if "status" in changes and changes["status"] not in STATUSES:
-        errors["status"] = f"Status '{changes['status']}' is not allowed; use prospect, customer or former."
+        errors["status"] = _("Status '{status}' is not allowed; use prospect, customer or former.").format(
+            status=changes["status"])
     _check_owner(session, changes.get("owner_id"), errors)
     if "segment" in changes:
         changes = {**changes, "segment": (" ".join(str(changes["segment"] or "").split()) or None)}
@@ -438,7 +457,7 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
     customers = list(session.scalars(select(Customer).where(Customer.id.in_(customer_ids))))
     missing = set(customer_ids) - {c.id for c in customers}
     if missing:
-        raise NotFound(f"Customers not found: {', '.join(map(str, sorted(missing)))}.")
+        raise NotFound(_("Customers not found: {ids}.").format(ids=", ".join(map(str, sorted(missing)))))
     now = utcnow()
     changed = 0
     for customer in customers:

@@ -1,6 +1,8 @@
 """Domain exceptions. Each carries the message a user reads."""
 from __future__ import annotations
 
+from crm.i18n import _
+
 
 class CRMError(Exception):
     """Base of every error a page shows as a plain message."""
@@ -12,7 +14,8 @@ class CRMError(Exception):
 
 class PermissionDenied(CRMError):
     def __init__(self, capability: str, message: str | None = None) -> None:
-        super().__init__(message or f"You do not have permission for this ({capability}).")
+        super().__init__(message or _("You do not have permission for this ({capability}).").format(
+            capability=capability))
         self.capability = capability
 
 
@@ -23,7 +26,7 @@ class ValidationError(CRMError):
         if isinstance(errors, list):
             errors = {str(i): e for i, e in enumerate(errors)}
         self.errors = dict(errors)
-        super().__init__("Please correct: " + "; ".join(self.errors.values()))
+        super().__init__(_("Please correct: {problems}").format(problems="; ".join(self.errors.values())))
 
 
 class ConflictError(CRMError):

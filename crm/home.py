@@ -8,7 +8,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.access import Actor, can
+from crm.checklist import PHASES
+from crm.i18n import N_
 from db.models import BudgetPlan, ChecklistItem, Customer, Department, Interaction, PhaseSignoff
+
+
+# Budget plan statuses (stored codes) and the label shown for each.
+PLAN_STATUSES: dict[str, str] = {
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "approved": N_("Approved"),
+    "returned": N_("Returned"),
+}
 
 
 @dataclass(frozen=True)
@@ -25,9 +36,9 @@ class FollowUp:
 class HomeSummary:
     greeting_name: str
     follow_ups: list[FollowUp] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # English labels (N_), translated where shown
     rollout: list[dict[str, object]] = field(default_factory=list)
-    plans: list[dict[str, object]] = field(default_factory=list)
+    plans: list[dict[str, object]] = field(default_factory=list)  # column names: English (N_), renamed where shown
 
 
 def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> HomeSummary:
@@ -41,22 +52,22 @@ def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> 
             select(Customer.status, func.count()).where(active).group_by(Customer.status)
         ).all()
         by_status = {status: n for status, n in rows}
-        out.counts["Customers"] = by_status.get("customer", 0)
-        out.counts["Prospects"] = by_status.get("prospect", 0)
+        out.counts[N_("Customers")] = by_status.get("customer", 0)
+        out.counts[N_("Prospects")] = by_status.get("prospect", 0)
         since = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), tzinfo=dt.timezone.utc)
         dept_id = session.scalar(select(Department.id).where(Department.code == actor.department))
-        out.counts["Interactions by my department, last 30 days"] = session.scalar(
+        out.counts[N_("Interactions by my department, last 30 days")] = session.scalar(
             select(func.count()).select_from(Interaction).where(
                 Interaction.department_id == dept_id, Interaction.occurred_at >= since
             )
         ) or 0
-        out.counts["Open follow-ups for me"] = len(out.follow_ups)
+        out.counts[N_("Open follow-ups for me")] = len(out.follow_ups)
     if actor.role == "sponsor" or can(actor, "checklist.signoff"):
         out.rollout = rollout_progress(session=session)
     if can(actor, "budget.write") or can(actor, "budget.approve"):
         out.plans = [
-            {"Plan": p.name, "Fiscal year": p.fiscal_year, "Scenario": p.scenario,
-             "Revision": p.revision, "Status": p.status}
+            {N_("Plan"): p.name, N_("Fiscal year"): p.fiscal_year, N_("Scenario"): p.scenario,
+             N_("Revision"): p.revision, N_("Status"): PLAN_STATUSES.get(p.status, p.status)}
             for p in session.scalars(
                 select(BudgetPlan).where(BudgetPlan.superseded.is_(False))
                 .order_by(BudgetPlan.fiscal_year.desc(), BudgetPlan.id)
@@ -94,8 +105,8 @@ def rollout_progress(*, session: Session) -> list[dict[str, object]]:
     for phase, counts in phases.items():
         total = sum(counts.values())
         closed = counts.get("done", 0) + counts.get("not_applicable", 0)
-        out.append({"Phase": phase.replace("_", " ").capitalize(), "Items": total, "Done": closed,
-                    "Blocked": counts.get("blocked", 0),
-                    "Progress %": round(100 * closed / total) if total else 0,
-                    "Signed off": phase in signed})
+        out.append({N_("Phase"): PHASES.get(phase, phase.replace("_", " ").capitalize()), N_("Items"): total,
+                    N_("Done"): closed, N_("Blocked"): counts.get("blocked", 0),
+                    N_("Progress %"): round(100 * closed / total) if total else 0,
+                    N_("Signed off"): phase in signed})
     return out

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Actor, require
 from crm.contact_data import clean_customer_fields, refresh_search_keys, search_keys
-from crm.text import similar_names
 from crm.errors import CRMError, NotFound, ValidationError
-from crm.text import fold, search_tokens
+from crm.i18n import N_, _
+from crm.text import SimilarNames, fold, search_tokens
 from db.models import Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
+from db.bulk import insert_rows, reserve_ids, with_defaults
 from db.types import utcnow
 
 FIELDS = ("name", "company", "email", "phone", "country", "city", "address", "status", "segment",
@@ -104,15 +105,15 @@ def _unneutralise(value: str) -> str:
 def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
     """Headers and rows of a CSV (UTF-8 with or without BOM, comma/semicolon/tab) or Excel file."""
     if not data:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     if filename.lower().endswith((".xlsx", ".xlsm")):
         return _read_excel(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError("The file is not UTF-8 text. Save it as 'CSV UTF-8' (or Excel) and try again.")
+        raise ImportFileError(_("The file is not UTF-8 text. Save it as 'CSV UTF-8' (or Excel) and try again."))
     if "\x00" in text:
-        raise ImportFileError("The file looks binary, not CSV. Upload a CSV or an Excel (.xlsx) file.")
+        raise ImportFileError(_("The file looks binary, not CSV. Upload a CSV or an Excel (.xlsx) file."))
     sample = text[:8192]
     first_line = sample.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
@@ -120,7 +121,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
         delimiter = ","
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not rows or not any(cell.strip() for cell in rows[0]):
-        raise ImportFileError("The file has no header row.")
+        raise ImportFileError(_("The file has no header row."))
     headers = [h.strip() for h in rows[0]]
     return headers, [[_unneutralise(c) for c in r] for r in rows[1:]]
 
@@ -131,11 +132,11 @@ def _read_excel(data: bytes) -> tuple[list[str], list[list[str]]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
-        raise ImportFileError(f"The Excel file cannot be read ({type(exc).__name__}).")
+        raise ImportFileError(_("The Excel file cannot be read ({error}).").format(error=type(exc).__name__))
     sheet = workbook.worksheets[0]
     values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     if not values:
-        raise ImportFileError("The first sheet of the Excel file is empty.")
+        raise ImportFileError(_("The first sheet of the Excel file is empty."))
     return [h.strip() for h in values[0]], [[_unneutralise(c) for c in r] for r in values[1:]]
 
 
@@ -173,7 +174,7 @@ def _db_matches(session: Session, cands: list[_Candidate]) -> dict[int, int]:
     companies = {c.keys["company_key"] for c in cands if c.keys["company_key"]}
     by_email: dict[str, int] = {}
     by_phone: dict[str, int] = {}
-    by_company: dict[str, list[tuple[str, int]]] = {}
+    by_company: dict[str, SimilarNames] = {}
     active = Customer.erased_at.is_(None)
     if emails:
         for cid, key in session.execute(select(Customer.id, Customer.email_key)
@@ -186,7 +187,7 @@ def _db_matches(session: Session, cands: list[_Candidate]) -> dict[int, int]:
     if companies:
         for cid, company, name in session.execute(select(Customer.id, Customer.company_key, Customer.name_key)
                                                   .where(Customer.company_key.in_(companies), active)):
-            by_company.setdefault(company, []).append((name, cid))
+            by_company.setdefault(company, SimilarNames()).add(name, cid)
     no_contact = [c for c in cands if not c.keys["email_key"] and not c.keys["phone_digits"]
                   and not c.keys["company_key"]]
     by_name: dict[str, int] = {}
@@ -200,11 +201,8 @@ def _db_matches(session: Session, cands: list[_Candidate]) -> dict[int, int]:
         k = c.keys
         match = by_email.get(k["email_key"]) if k["email_key"] else None
         match = match or (by_phone.get(k["phone_digits"]) if k["phone_digits"] else None)
-        if match is None and k["company_key"]:
-            for name, cid in by_company.get(k["company_key"], []):
-                if similar_names(name, k["name_key"], FUZZY_THRESHOLD):
-                    match = cid
-                    break
+        if match is None and k["company_key"] in by_company:
+            match = by_company[k["company_key"]].find(k["name_key"], FUZZY_THRESHOLD)
         if match is None and c in no_contact:
             match = by_name.get(k["name_key"])
         if match is not None:
@@ -218,16 +216,17 @@ class _FileIndex:
     def __init__(self) -> None:
         self.email: dict[str, int] = {}
         self.phone: dict[str, int] = {}
-        self.company: dict[str, list[tuple[str, int]]] = {}
+        self.company: dict[str, SimilarNames] = {}
 
     def match(self, keys: dict[str, Any]) -> tuple[int, str] | None:
         if keys["email_key"] and keys["email_key"] in self.email:
-            return self.email[keys["email_key"]], "same e-mail"
+            return self.email[keys["email_key"]], N_("same e-mail as row {row} of this file")
         if keys["phone_digits"] and keys["phone_digits"] in self.phone:
-            return self.phone[keys["phone_digits"]], "same phone"
-        for name, row in self.company.get(keys["company_key"] or "", []):
-            if similar_names(name, keys["name_key"], FUZZY_THRESHOLD):
-                return row, "very similar name at the same company"
+            return self.phone[keys["phone_digits"]], N_("same phone as row {row} of this file")
+        at_company = self.company.get(keys["company_key"] or "")
+        row = at_company.find(keys["name_key"], FUZZY_THRESHOLD) if at_company else None
+        if row is not None:
+            return row, N_("very similar name at the same company as row {row} of this file")
         return None
 
     def add(self, row: int, keys: dict[str, Any]) -> None:
@@ -236,7 +235,7 @@ class _FileIndex:
         if keys["phone_digits"]:
             self.phone.setdefault(keys["phone_digits"], row)
         if keys["company_key"]:
-            self.company.setdefault(keys["company_key"], []).append((keys["name_key"], row))
+            self.company.setdefault(keys["company_key"], SimilarNames()).add(keys["name_key"], row)
 
 
 # -------------------------------------------------------------------- import
@@ -255,14 +254,14 @@ def run_import(
     """Validate and import every row of the file in one transaction; the report accounts for each row."""
     require(actor, "data.import")
     if on_duplicate not in ON_DUPLICATE:
-        raise ValidationError({"on_duplicate": "For duplicates choose skip, update or create."})
+        raise ValidationError({"on_duplicate": _("For duplicates choose skip, update or create.")})
     headers, rows = read_table(data, filename)
     mapping = auto_mapping(headers) if mapping is None else mapping
     if "name" not in mapping:
-        raise ValidationError({"mapping": "Choose the column that holds the customer's name."})
+        raise ValidationError({"mapping": _("Choose the column that holds the customer's name.")})
     bad = [f for f, i in mapping.items() if f not in FIELDS or not 0 <= i < len(headers)]
     if bad:
-        raise ValidationError({"mapping": f"Unknown columns mapped: {', '.join(bad)}."})
+        raise ValidationError({"mapping": _("Unknown columns mapped: {columns}.").format(columns=", ".join(bad))})
     batch = ImportBatch(kind="customers", filename=filename[:300], user_id=actor.user_id, source=actor.source)
     session.add(batch)
     session.flush()
@@ -288,7 +287,7 @@ def run_import(
             keys = search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
             dup = seen.match(keys)
             if dup and on_duplicate != "create":
-                report.rows.append(RowResult(row_no, "duplicate", reasons=f"{dup[1]} as row {dup[0]} of this file",
+                report.rows.append(RowResult(row_no, "duplicate", reasons=_(dup[1]).format(row=dup[0]),
                                              name=clean["name"]))
                 continue
             seen.add(row_no, keys)
@@ -300,7 +299,7 @@ def run_import(
             if existing is None:
                 to_create.append(cand)
             elif on_duplicate == "skip":
-                report.rows.append(RowResult(cand.row, "duplicate", existing, "matches an existing customer",
+                report.rows.append(RowResult(cand.row, "duplicate", existing, _("matches an existing customer"),
                                              cand.values["name"]))
             else:
                 _update_existing(session, actor, existing, cand, batch.id, report)
@@ -325,16 +324,18 @@ def _create(session: Session, cands: list[_Candidate], batch_id: int, now: Any, 
              "version": 1, "consent_marketing": False, "consent_third_party": False} for c in cands]
     for r in rows:
         r.setdefault("status", "prospect")
-    result = session.execute(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows)
-    ids = [row[0] for row in result]
-    tokens = []
+    ids = reserve_ids(session, Customer.__table__, len(rows))
+    for cid, r in zip(ids, rows):
+        r["id"] = cid
+    # the driver's bulk path (executemany / COPY): no per-row ORM or SQLAlchemy parameter work
+    insert_rows(session, Customer.__table__, *with_defaults(Customer.__table__, rows))
+    tokens: list[tuple[str, int]] = []
     for cid, cand in zip(ids, cands):
         v = cand.values
-        tokens.extend({"token": t, "customer_id": cid}
-                      for t in search_tokens(v.get("name"), v.get("company"), v.get("email"), v.get("phone")))
+        tokens.extend((t, cid) for t in search_tokens(v.get("name"), v.get("company"), v.get("email"), v.get("phone")))
         report.rows.append(RowResult(cand.row, "imported", cid, "", v["name"]))
-    if tokens:
-        session.execute(insert(CustomerToken), tokens)
+    tokens.sort()
+    insert_rows(session, CustomerToken.__table__, ["token", "customer_id"], tokens)
 
 
 def _update_existing(session: Session, actor: Actor, customer_id: int, cand: _Candidate, batch_id: int,
@@ -353,8 +354,8 @@ def _update_existing(session: Session, actor: Actor, customer_id: int, cand: _Ca
         audit.record(session, actor, "update", "customer", customer.id, before=b, after=a,
                      detail=f"import batch {batch_id}")
     session.add(ImportRow(batch_id=batch_id, row_number=cand.row, outcome="updated", customer_id=customer_id,
-                          reasons=None if changes else "no change", before=before))
-    report.rows.append(RowResult(cand.row, "updated", customer_id, "" if changes else "no change",
+                          reasons=None if changes else _("no change"), before=before))
+    report.rows.append(RowResult(cand.row, "updated", customer_id, "" if changes else _("no change"),
                                  cand.values["name"]))
 
 
@@ -363,9 +364,9 @@ def revert_import(actor: Actor, batch_id: int, *, session: Session) -> dict[str,
     require(actor, "data.import")
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
-        raise NotFound("That import does not exist.")
+        raise NotFound(_("That import does not exist."))
     if batch.reverted_at is not None:
-        raise ValidationError({"batch": "This import was already reverted."})
+        raise ValidationError({"batch": _("This import was already reverted.")})
     created = list(session.scalars(select(Customer.id).where(Customer.import_batch_id == batch_id)))
     kept: list[int] = []
     if created:
@@ -405,8 +406,8 @@ def revert_import(actor: Actor, batch_id: int, *, session: Session) -> dict[str,
 
 def list_batches(actor: Actor, *, limit: int = 50, session: Session) -> list[dict[str, Any]]:
     require(actor, "data.import")
-    return [{"id": b.id, "When": b.created_at, "File": b.filename, "Source": b.source, "Counts": b.counts,
-             "Reverted": b.reverted_at}
+    return [{"id": b.id, N_("When"): b.created_at, N_("File"): b.filename, N_("Source"): b.source,
+             N_("Counts"): b.counts, N_("Reverted"): b.reverted_at}
             for b in session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit))]
 
 

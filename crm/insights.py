@@ -26,6 +26,8 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from crm.access import Actor, require
+from crm.i18n import N_
+from db.distinct import distinct_values
 from db.models import (
     Customer,
     Department,
@@ -36,6 +38,19 @@ from db.models import (
     SalesMonthly,
     SurveyResponse,
 )
+
+# The figures are data only (cached by the page, shared by every language): column names and the few labels
+# in the values are English, marked with ``N_`` for the catalogs; the page translates them where it shows them.
+NONE = N_("(none)")
+QUESTION_FIRST, QUESTION_AGAIN = N_("Chose us first"), N_("Chose us again")
+RECENCY = (N_("bought in last 90 days"), N_("bought 3-12 months ago"), N_("no purchase for a year"))
+FREQUENCY = (N_("frequent (5+)"), N_("repeat (2-4)"), N_("once"))
+COLUMNS = (N_("Month"), N_("Department"), N_("Channel"), N_("Interactions"), N_("Group"), N_("Customers"),
+           N_("Revenue"), N_("Margin"), N_("Recency"), N_("Frequency"), N_("Cohort"), N_("Months later"),
+           N_("Cohort size"), N_("Retention %"), N_("Reason"), N_("Answers"), N_("Question"), N_("Promoters"),
+           N_("Detractors"), N_("Average score"), N_("Segment"), N_("NPS"), N_("Word"), N_("Mentions"),
+           N_("Category"), N_("Units"), N_("Cost"), N_("SKU"), N_("Product"), N_("Stock"), N_("Units sold"),
+           N_("Company"), N_("Country"), N_("Purchases"), N_("Customer"), N_("Average revenue"))
 
 STOPWORDS = set("the a an and or but to of in on for with was is it its this that very too we our you i my me be "
                 "have has had not no so at as by from are were would like dan yang di ke и на за не".split())
@@ -145,11 +160,11 @@ def customer_groups(actor: Actor, f: Filters, by: str, *, session: Session) -> p
     """Customers buying in the period per group, with revenue and margin."""
     require(actor, "insights.read")
     column = GROUPS[by]
-    q = (select(func.coalesce(column, literal_column("'(none)'")), func.count(func.distinct(Receipt.customer_id)),
+    q = (select(func.coalesce(column, literal_column(f"'{NONE}'")), func.count(func.distinct(Receipt.customer_id)),
                 func.sum(Receipt.total), func.sum(Receipt.total - Receipt.total_cost))
          .join(Customer, Customer.id == Receipt.customer_id)
          .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
-         .group_by(func.coalesce(column, literal_column("'(none)'"))))
+         .group_by(func.coalesce(column, literal_column(f"'{NONE}'"))))
     frame = _frame(session.execute(q).all(), ["Group", "Customers", "Revenue", "Margin"])
     for col in ("Revenue", "Margin"):
         frame[col] = frame[col].astype(float).round(2)
@@ -162,12 +177,12 @@ def rfm_groups(actor: Actor, f: Filters, *, today: dt.date | None = None, sessio
     today = today or f.date_to
     now = dt.datetime.combine(today, dt.time(), tzinfo=dt.timezone.utc)
     recency = case(
-        (Customer.last_purchase_at >= now - dt.timedelta(days=90), literal_column("'1 bought in last 90 days'")),
-        (Customer.last_purchase_at >= now - dt.timedelta(days=365), literal_column("'2 bought 3-12 months ago'")),
-        else_=literal_column("'3 no purchase for a year'")).label("recency")
-    frequency = case((Customer.purchase_count >= 5, literal_column("'frequent (5+)'")),
-                     (Customer.purchase_count >= 2, literal_column("'repeat (2-4)'")),
-                     else_=literal_column("'once'")).label("frequency")
+        (Customer.last_purchase_at >= now - dt.timedelta(days=90), literal_column(f"'1 {RECENCY[0]}'")),
+        (Customer.last_purchase_at >= now - dt.timedelta(days=365), literal_column(f"'2 {RECENCY[1]}'")),
+        else_=literal_column(f"'3 {RECENCY[2]}'")).label("recency")
+    frequency = case((Customer.purchase_count >= 5, literal_column(f"'{FREQUENCY[0]}'")),
+                     (Customer.purchase_count >= 2, literal_column(f"'{FREQUENCY[1]}'")),
+                     else_=literal_column(f"'{FREQUENCY[2]}'")).label("frequency")
     q = (select(recency, frequency, func.count(), func.sum(Customer.lifetime_revenue),
                 func.sum(Customer.lifetime_revenue - Customer.lifetime_cost))
          .where(Customer.purchase_count > 0, Customer.archived_at.is_(None), *_customer_conditions(f))
@@ -226,19 +241,19 @@ def survey_summary(actor: Actor, f: Filters, *, session: Session) -> dict[str, A
     again = session.execute(_survey_query(f, SurveyResponse.reason_again, func.count())
                             .group_by(SurveyResponse.reason_again)).all()
     reasons = pd.concat([
-        _frame([(r or "(none)", n, "Chose us first") for r, n in first], ["Reason", "Answers", "Question"]),
-        _frame([(r or "(none)", n, "Chose us again") for r, n in again], ["Reason", "Answers", "Question"]),
+        _frame([(r or NONE, n, QUESTION_FIRST) for r, n in first], ["Reason", "Answers", "Question"]),
+        _frame([(r or NONE, n, QUESTION_AGAIN) for r, n in again], ["Reason", "Answers", "Question"]),
     ], ignore_index=True)
     p, d, n = nps_expr()
     m = month_of(SurveyResponse.answered_at, session)
     by_month = _frame(session.execute(_survey_query(f, m, p, d, n, func.avg(SurveyResponse.score)).group_by(m)).all(),
                       ["Month", "Promoters", "Detractors", "Answers", "Average score"])
     by_month["NPS"] = _nps(by_month)
-    seg_q = (select(func.coalesce(Customer.segment, literal_column("'(none)'")), p, d, n)
+    seg_q = (select(func.coalesce(Customer.segment, literal_column(f"'{NONE}'")), p, d, n)
              .join(Customer, Customer.id == SurveyResponse.customer_id)
              .where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end,
                     *_customer_conditions(f))
-             .group_by(func.coalesce(Customer.segment, literal_column("'(none)'"))))
+             .group_by(func.coalesce(Customer.segment, literal_column(f"'{NONE}'"))))
     by_segment = _frame(session.execute(seg_q).all(), ["Segment", "Promoters", "Detractors", "Answers"])
     by_segment["NPS"] = _nps(by_segment)
     totals = session.execute(_survey_query(f, p, d, n)).one()
@@ -353,8 +368,8 @@ def lifetime_value(actor: Actor, f: Filters, *, limit: int = 10, session: Sessio
 def filter_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:
     require(actor, "insights.read")
     return {
-        "segment": [v for v in session.scalars(select(Customer.segment).distinct().order_by(Customer.segment)) if v],
-        "country": [v for v in session.scalars(select(Customer.country).distinct().order_by(Customer.country)) if v],
+        "segment": [v for v in distinct_values(session, Customer.segment) if v],
+        "country": [v for v in distinct_values(session, Customer.country) if v],
     }
 
 

@@ -16,16 +16,18 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import DEPARTMENTS, Actor, require
 from crm.customers import touch_last_contact
-from crm.paging import Page
+from crm.paging import Page, page_window
 from crm.errors import NotFound, PermissionDenied, ValidationError
+from crm.i18n import N_, _, ngettext, number
 from crm.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
 from db.types import utcnow
 
-CHANNELS = {"call": "Call", "email": "E-mail", "meeting": "Meeting", "chat": "Chat", "visit": "Visit",
-            "support_ticket": "Support ticket"}
-DIRECTIONS = {"inbound": "Inbound", "outbound": "Outbound"}
-FEEDBACK_KINDS = {"feature_request": "Feature request", "complaint": "Complaint", "praise": "Praise"}
+# Stored codes -> labels (marked for the catalogs; translate where shown: ``_(CHANNELS[code])``).
+CHANNELS = {"call": N_("Call"), "email": N_("E-mail"), "meeting": N_("Meeting"), "chat": N_("Chat"),
+            "visit": N_("Visit"), "support_ticket": N_("Support ticket")}
+DIRECTIONS = {"inbound": N_("Inbound"), "outbound": N_("Outbound")}
+FEEDBACK_KINDS = {"feature_request": N_("Feature request"), "complaint": N_("Complaint"), "praise": N_("Praise")}
 MAX_TAGS = 10
 
 
@@ -113,29 +115,31 @@ def log_interaction(
     errors: dict[str, str] = {}
     customer = session.get(Customer, customer_id)
     if customer is None:
-        errors["customer"] = "Choose an existing customer."
+        errors["customer"] = _("Choose an existing customer.")
     if channel not in CHANNELS:
-        errors["channel"] = f"Channel must be one of: {', '.join(CHANNELS.values())}."
+        errors["channel"] = _("Channel must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in CHANNELS.values()))
     if direction not in DIRECTIONS:
-        errors["direction"] = "Direction must be inbound or outbound."
+        errors["direction"] = _("Direction must be inbound or outbound.")
     subject = " ".join((subject or "").split())
     if not subject:
-        errors["subject"] = "Subject is required."
+        errors["subject"] = _("Subject is required.")
     elif len(subject) > 300:
-        errors["subject"] = "Subject is longer than 300 characters."
+        errors["subject"] = _("Subject is longer than {n} characters.").format(n=number(300))
     if feedback_kind is not None and feedback_kind not in FEEDBACK_KINDS:
-        errors["feedback_kind"] = f"Feedback kind must be one of: {', '.join(FEEDBACK_KINDS.values())}."
+        errors["feedback_kind"] = _("Feedback kind must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in FEEDBACK_KINDS.values()))
     clean_tags = _clean_tags(tags)
     if clean_tags and not feedback_kind:
-        errors["tags"] = "Tags describe feedback: choose a feedback kind too."
+        errors["tags"] = _("Tags describe feedback: choose a feedback kind too.")
     if len(clean_tags) > MAX_TAGS:
-        errors["tags"] = f"At most {MAX_TAGS} tags."
+        errors["tags"] = ngettext("At most {n} tag.", "At most {n} tags.", MAX_TAGS).format(n=number(MAX_TAGS))
     now = utcnow()
     occurred_at = occurred_at or now
     if occurred_at > now + dt.timedelta(minutes=5):
-        errors["occurred_at"] = "An interaction cannot happen in the future."
+        errors["occurred_at"] = _("An interaction cannot happen in the future.")
     if follow_up_on is not None and follow_up_on < occurred_at.date():
-        errors["follow_up_on"] = "The follow-up date cannot be before the interaction."
+        errors["follow_up_on"] = _("The follow-up date cannot be before the interaction.")
     if errors:
         raise ValidationError(errors)
     interaction = Interaction(
@@ -161,12 +165,13 @@ def schedule_follow_up(actor: Actor, customer_id: int, *, due_on: dt.date, subje
                        channel: str = "call", session: Session) -> InteractionRow:
     """Plan a follow-up: an outbound entry on the timeline with a due date for the actor."""
     if due_on is None:
-        raise ValidationError({"due_on": "Choose the date of the follow-up."})
+        raise ValidationError({"due_on": _("Choose the date of the follow-up.")})
     if due_on < dt.date.today():
-        raise ValidationError({"due_on": "A follow-up cannot be due in the past."})
+        raise ValidationError({"due_on": _("A follow-up cannot be due in the past.")})
+    # The default subject and outcome are stored in the language of the person planning it (as if typed).
     return log_interaction(actor, customer_id, channel=channel, direction="outbound",
-                           subject=subject or "Follow-up", follow_up_on=due_on,
-                           outcome="Follow-up planned", session=session)
+                           subject=subject or _("Follow-up"), follow_up_on=due_on,
+                           outcome=_("Follow-up planned"), session=session)
 
 
 def _row(session: Session, i: Interaction) -> InteractionRow:
@@ -221,18 +226,17 @@ def list_interactions(actor: Actor, filters: InteractionFilters | None = None, *
     require(actor, "customers.read")
     filters = filters or InteractionFilters()
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        raise ValidationError({"dates": "The start date is after the end date."})
+        raise ValidationError({"dates": _("The start date is after the end date.")})
     page_size = max(1, min(page_size, 200))
-    ids = _listing(filters, session)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    ordered = _listing(filters, session).order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    window = page_window(session, ordered, page, page_size)
     stmt = (
         select(Interaction, Customer.name, Department.name, User.full_name)
         .join(Customer, Customer.id == Interaction.customer_id)
         .join(Department, Department.id == Interaction.department_id)
         .outerjoin(User, User.id == Interaction.user_id)
-        .where(Interaction.id.in_(ids))
+        .where(Interaction.id.in_(window.ids))
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-        .limit(page_size).offset((max(1, page) - 1) * page_size)
     )
     results = session.execute(stmt).all()
     tags = _tags_for(session, [r[0].id for r in results])
@@ -246,7 +250,7 @@ def list_interactions(actor: Actor, filters: InteractionFilters | None = None, *
         )
         for i, cname, dname, uname in results
     ]
-    return InteractionPage(rows=rows, total=total, page=max(1, page), page_size=page_size)
+    return InteractionPage(rows=rows, total=window.total, page=max(1, page), page_size=page_size, more=window.more)
 
 
 def my_follow_ups(actor: Actor, *, today: dt.date | None = None, session: Session) -> list[FollowUpRow]:
@@ -270,9 +274,10 @@ def complete_follow_up(actor: Actor, interaction_id: int, *, session: Session) -
     require(actor, "interactions.write")
     interaction = session.get(Interaction, interaction_id)
     if interaction is None or interaction.follow_up_on is None:
-        raise NotFound("That follow-up no longer exists.")
+        raise NotFound(_("That follow-up no longer exists."))
     if interaction.follow_up_user_id != actor.user_id and actor.role not in ("manager", "admin"):
-        raise PermissionDenied("interactions.write", "This follow-up is assigned to someone else.")
+        raise PermissionDenied("interactions.write",  # i18n: ok (capability code)
+                               _("This follow-up is assigned to someone else."))
     if interaction.follow_up_done_at is not None:
         return
     interaction.follow_up_done_at = utcnow()
@@ -287,7 +292,8 @@ def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | No
     """Feature requests, complaints and praise across customers and departments, most mentioned first."""
     require(actor, "customers.read")
     if kind is not None and kind not in FEEDBACK_KINDS:
-        raise ValidationError({"kind": f"Feedback kind must be one of: {', '.join(FEEDBACK_KINDS.values())}."})
+        raise ValidationError({"kind": _("Feedback kind must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in FEEDBACK_KINDS.values()))})
     stmt = (
         select(Interaction.feedback_kind, InteractionTag.tag, func.count(Interaction.id),
                func.count(func.distinct(Interaction.customer_id)))
@@ -331,7 +337,8 @@ def feedback_customers(actor: Actor, kind: str, tag: str, *, session: Session) -
         .order_by(func.count(Interaction.id).desc(), Customer.name)
         .limit(200)
     ).all()
-    return [{"id": i, "Customer": n, "Company": c, "Mentions": m, "Last raised": last}
+    # English keys (marked for the catalogs): the page renames them for display with ``_``.
+    return [{"id": i, N_("Customer"): n, N_("Company"): c, N_("Mentions"): m, N_("Last raised"): last}
             for i, n, c, m, last in rows]
 
 

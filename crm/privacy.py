@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Actor, require
 from crm.errors import NotFound, ValidationError
+from crm.i18n import N_, _
 from db.models import (
     AuditEvent,
     Consent,
@@ -26,7 +27,10 @@ from db.models import (
 )
 from db.types import utcnow
 
-PURPOSES = {"marketing": "Marketing", "third_party": "Sharing with third parties"}
+PURPOSES = {"marketing": N_("Marketing"), "third_party": N_("Sharing with third parties")}  # shown with _()
+# Column names of the returned rows (shown as headers; the page renames them with _()).
+COLUMNS = (N_("When"), N_("Purpose"), N_("Decision"), N_("Source"), N_("Wording"), N_("Name"), N_("Created"),
+           N_("Last contact"))
 CURRENT_WORDING = "2025-01"
 DEFAULT_RETENTION_MONTHS = 24
 
@@ -43,7 +47,7 @@ class ConsentState:
 def _customer(session: Session, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"Customer #{customer_id} does not exist.")
+        raise NotFound(_("Customer #{number} does not exist.").format(number=customer_id))
     return customer
 
 
@@ -61,8 +65,8 @@ def consent_state(actor: Actor, customer_id: int, *, session: Session) -> list[C
 
 def consent_history(actor: Actor, customer_id: int, *, session: Session) -> list[dict[str, Any]]:
     require(actor, "privacy.manage")
-    return [{"When": c.recorded_at, "Purpose": PURPOSES.get(c.purpose, c.purpose),
-             "Decision": "given" if c.granted else "withdrawn", "Source": c.source, "Wording": c.wording_version}
+    return [{"When": c.recorded_at, "Purpose": _(PURPOSES[c.purpose]) if c.purpose in PURPOSES else c.purpose,
+             "Decision": _("given") if c.granted else _("withdrawn"), "Source": c.source, "Wording": c.wording_version}
             for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id)
                                      .order_by(Consent.recorded_at.desc(), Consent.id.desc()))]
 
@@ -73,9 +77,10 @@ def record_consent(actor: Actor, customer_id: int, purpose: str, granted: bool, 
     require(actor, "privacy.manage")
     errors = {}
     if purpose not in PURPOSES:
-        errors["purpose"] = f"Purpose must be one of: {', '.join(PURPOSES.values())}."
+        errors["purpose"] = _("Purpose must be one of: {purposes}.").format(
+            purposes=", ".join(_(label) for label in PURPOSES.values()))
     if not (source or "").strip():
-        errors["source"] = "Say where the decision came from (form, phone call, letter…)."
+        errors["source"] = _("Say where the decision came from (form, phone call, letter…).")
     if errors:
         raise ValidationError(errors)
     customer = _customer(session, customer_id)
@@ -122,11 +127,12 @@ def erase_customer(actor: Actor, customer_id: int, confirmation: str, *, session
     require(actor, "privacy.manage")
     customer = _customer(session, customer_id)
     if (confirmation or "").strip() != str(customer_id):
-        raise ValidationError({"confirmation": f"Type the customer number {customer_id} to confirm the erasure."})
+        raise ValidationError({"confirmation": _("Type the customer number {number} to confirm the erasure.").format(
+            number=customer_id)})
     if customer.erased_at is not None:
-        raise ValidationError({"customer": "This customer was already erased."})
+        raise ValidationError({"customer": _("This customer was already erased.")})
     secrets = [v for v in (customer.email, customer.phone, customer.name, customer.address) if v]
-    placeholder = f"Erased customer #{customer_id}"
+    placeholder = f"Erased customer #{customer_id}"  # i18n: ok - stored data, the same for every reader
     for key in ("company", "email", "phone", "address", "city", "notes", "language", "company_key", "email_key",
                 "phone_digits"):
         setattr(customer, key, None)
@@ -171,7 +177,7 @@ def retention_months_for_page(actor: Actor, *, session: Session) -> int:
 def set_retention_months(actor: Actor, months: int, *, session: Session) -> None:
     require(actor, "privacy.manage")
     if not 1 <= int(months) <= 120:
-        raise ValidationError({"months": "The retention period must be between 1 and 120 months."})
+        raise ValidationError({"months": _("The retention period must be between 1 and 120 months.")})
     before = retention_months(session=session)
     session.merge(Setting(key="retention_months", value=int(months)))
     audit.record(session, actor, "update", "setting", "retention_months", before={"value": before},

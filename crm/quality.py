@@ -14,11 +14,23 @@ from crm.access import Actor, require
 from crm.contact_data import normalize_email, refresh_search_keys
 from crm.text import similar_names
 from crm.errors import NotFound, ValidationError
+from crm.i18n import N_, _
 from db.models import Consent, Customer, Interaction, Receipt, SurveyResponse, User
 from db.types import utcnow
 
 COMPLETENESS_FIELDS = ("company", "email", "phone", "country", "city", "segment", "acquisition_source", "owner_id")
 FUZZY_THRESHOLD = 90
+# The completeness table's "Field" values (as returned) and the label shown for each.
+FIELD_LABELS = {"company": N_("company"), "email": N_("email"), "phone": N_("phone"), "country": N_("country"),
+                "city": N_("city"), "segment": N_("segment"), "acquisition source": N_("acquisition source"),
+                "owner": N_("owner")}
+# Cluster reasons (codes the page translates with _()).
+SAME_EMAIL = N_("same e-mail")
+SAME_PHONE = N_("same phone")
+SIMILAR_NAME = N_("very similar name at the same company")
+# Column names of the returned rows (shown as headers; the page renames them with _()).
+COLUMNS = (N_("Field"), N_("Filled"), N_("Missing"), N_("Complete %"), N_("Name"), N_("E-mail"), N_("Phone"),
+           N_("Problem"), N_("Company"), N_("Created"), N_("Status"), N_("Last contact"), N_("Owner"))
 
 
 @dataclass
@@ -55,9 +67,9 @@ def invalid_contacts(actor: Actor, *, limit: int = 200, session: Session) -> lis
     for cid, name, email, phone in suspicious:
         problems = []
         if email and normalize_email(email)[1]:
-            problems.append("invalid e-mail")
+            problems.append(_("invalid e-mail"))
         if phone and (not phone.startswith("+") or len(phone) < 8):
-            problems.append("phone not in international format")
+            problems.append(_("phone not in international format"))
         if problems:
             out.append({"id": cid, "Name": name, "E-mail": email, "Phone": phone, "Problem": ", ".join(problems)})
     return out
@@ -79,7 +91,7 @@ def duplicate_clusters(actor: Actor, *, limit: int = 50, session: Session) -> li
         clusters.append(Cluster(reason, [{"id": r[0], "Name": r[1], "Company": r[2], "E-mail": r[3], "Phone": r[4],
                                           "Created": r[5]} for r in rows]))
 
-    for column, reason in ((Customer.email_key, "same e-mail"), (Customer.phone_digits, "same phone")):
+    for column, reason in ((Customer.email_key, SAME_EMAIL), (Customer.phone_digits, SAME_PHONE)):
         keys = session.scalars(select(column).where(column.is_not(None), *_live()).group_by(column)
                                .having(func.count() > 1).limit(limit))
         for key in list(keys):
@@ -93,7 +105,7 @@ def duplicate_clusters(actor: Actor, *, limit: int = 50, session: Session) -> li
             group = [a_id] + [b_id for b_id, b_name in people[i + 1:]
                               if similar_names(a_name, b_name, FUZZY_THRESHOLD)]
             if len(group) > 1:
-                add("very similar name at the same company", group)
+                add(SIMILAR_NAME, group)
         if len(clusters) >= limit:
             break
     return clusters[:limit]
@@ -103,12 +115,12 @@ def merge_customers(actor: Actor, keep_id: int, merge_id: int, *, session: Sessi
     """Move everything of ``merge_id`` onto ``keep_id``; the merged one is archived, not deleted."""
     require(actor, "data.quality")
     if keep_id == merge_id:
-        raise ValidationError({"merge": "Choose two different customers."})
+        raise ValidationError({"merge": _("Choose two different customers.")})
     keep, gone = session.get(Customer, keep_id), session.get(Customer, merge_id)
     if keep is None or gone is None:
-        raise NotFound("One of the customers no longer exists.")
+        raise NotFound(_("One of the customers no longer exists."))
     if gone.merged_into_id is not None:
-        raise ValidationError({"merge": "That customer was already merged."})
+        raise ValidationError({"merge": _("That customer was already merged.")})
     before = audit.snapshot(keep)
     moved = {}
     for model, label in ((Interaction, "interactions"), (Receipt, "receipts"), (SurveyResponse, "surveys"),

@@ -13,14 +13,18 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import DEPARTMENTS, Actor, require
 from crm.errors import ConflictError, NotFound, ValidationError
+from crm.i18n import N_, _
 from crm.users import department_id
 from db.models import BudgetLine, ChecklistItem, Department, Requirement, Stakeholder, User
 
-KINDS = {"functional": "Functional", "technology": "Technology", "vendor": "Vendor", "operational": "Operational"}
-PRIORITIES = {"must": "Must", "should": "Should", "could": "Could", "wont": "Won't"}
-REQ_STATUSES = {"proposed": "Proposed", "agreed": "Agreed", "in_progress": "In progress", "met": "Met",
-                "dropped": "Dropped"}
-INFLUENCE = {"low": "Low", "medium": "Medium", "high": "High"}
+# Codes are stored; the labels are marked here and translated where shown: _(KINDS[code]).
+KINDS = {"functional": N_("Functional"), "technology": N_("Technology"), "vendor": N_("Vendor"),
+         "operational": N_("Operational")}
+# MoSCoW priorities
+PRIORITIES = {"must": N_("Must"), "should": N_("Should"), "could": N_("Could"), "wont": N_("Won't")}
+REQ_STATUSES = {"proposed": N_("Proposed"), "agreed": N_("Agreed"), "in_progress": N_("In progress"),
+                "met": N_("Met"), "dropped": N_("Dropped")}
+INFLUENCE = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")}
 REQ_FIELDS = ("kind", "title", "description", "priority", "status", "owner_id", "company_goal",
               "estimated_cost", "checklist_item_id", "budget_line_id")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -57,18 +61,19 @@ def _clean(data: dict[str, Any], session: Session, current: Requirement | None =
     out: dict[str, Any] = {}
     unknown = set(data) - set(REQ_FIELDS)
     if unknown:
-        errors["fields"] = f"Unknown fields: {', '.join(sorted(unknown))}."
+        errors["fields"] = _("Unknown fields: {fields}.").format(fields=", ".join(sorted(unknown)))
     for key in ("title", "description", "company_goal"):
         if key in data:
             out[key] = " ".join(str(data[key] or "").split()) if key == "title" else (str(data[key] or "").strip() or None)
     if (current is None or "title" in data) and not out.get("title"):
-        errors["title"] = "Title is required."
-    for key, allowed, label in (("kind", KINDS, "Kind"), ("priority", PRIORITIES, "Priority"),
-                                ("status", REQ_STATUSES, "Status")):
+        errors["title"] = _("Title is required.")
+    for key, allowed, message in (("kind", KINDS, N_("Kind must be one of: {values}.")),
+                                  ("priority", PRIORITIES, N_("Priority must be one of: {values}.")),
+                                  ("status", REQ_STATUSES, N_("Status must be one of: {values}."))):
         if key in data or current is None:
             value = data.get(key) or {"kind": None, "priority": "should", "status": "proposed"}[key]
             if value not in allowed:
-                errors[key] = f"{label} must be one of: {', '.join(allowed.values())}."
+                errors[key] = _(message).format(values=", ".join(_(v) for v in allowed.values()))
             out[key] = value
     if "estimated_cost" in data:
         raw = data["estimated_cost"]
@@ -81,13 +86,14 @@ def _clean(data: dict[str, Any], session: Session, current: Requirement | None =
                     raise InvalidOperation
                 out["estimated_cost"] = cost
             except (InvalidOperation, ValueError):
-                errors["estimated_cost"] = "Estimated cost must be a non-negative amount."
-    for key, model, label in (("owner_id", User, "owner"), ("checklist_item_id", ChecklistItem, "checklist item"),
-                              ("budget_line_id", BudgetLine, "budget line")):
+                errors["estimated_cost"] = _("Estimated cost must be a non-negative amount.")
+    for key, model, missing in (("owner_id", User, N_("The linked owner does not exist.")),
+                                ("checklist_item_id", ChecklistItem, N_("The linked checklist item does not exist.")),
+                                ("budget_line_id", BudgetLine, N_("The linked budget line does not exist."))):
         if key in data:
             value = data[key] or None
             if value is not None and session.get(model, value) is None:
-                errors[key] = f"The linked {label} does not exist."
+                errors[key] = _(missing)
             out[key] = value
     if errors:
         raise ValidationError(errors)
@@ -118,9 +124,9 @@ def update_requirement(actor: Actor, req_id: int, changes: dict[str, Any], expec
     require(actor, "checklist.write")
     req = session.get(Requirement, req_id)
     if req is None:
-        raise NotFound("That requirement no longer exists.")
+        raise NotFound(_("That requirement no longer exists."))
     if req.version != expected_version:
-        raise ConflictError("Someone changed this requirement while you were editing it. Reload and try again.")
+        raise ConflictError(_("Someone changed this requirement while you were editing it. Reload and try again."))
     clean = _clean(changes, session, current=req)
     before = audit.snapshot(req)
     for key, value in clean.items():
@@ -179,15 +185,15 @@ def add_stakeholder(actor: Actor, data: dict[str, Any], *, session: Session) -> 
     errors: dict[str, str] = {}
     name = " ".join(str(data.get("name") or "").split())
     if not name:
-        errors["name"] = "Name is required."
+        errors["name"] = _("Name is required.")
     influence = data.get("influence") or "medium"
     if influence not in INFLUENCE:
-        errors["influence"] = "Influence must be low, medium or high."
+        errors["influence"] = _("Influence must be low, medium or high.")
     dept = data.get("department")
     if dept and dept not in DEPARTMENTS:
-        errors["department"] = "Choose a known department."
+        errors["department"] = _("Choose a known department.")
     if data.get("consulted") and not data.get("consulted_on"):
-        errors["consulted_on"] = "Give the date the stakeholder was consulted."
+        errors["consulted_on"] = _("Give the date the stakeholder was consulted.")
     if errors:
         raise ValidationError(errors)
     s = Stakeholder(name=name, department_id=department_id(dept, session=session) if dept else None,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Actor, require
 from crm.errors import NotFound, PermissionDenied, ValidationError
+from crm.i18n import _
 from crm.users import department_id
 from db.models import SavedView, User
 
@@ -33,12 +34,12 @@ def save_view(actor: Actor, name: str, params: dict[str, Any], *, shared: bool =
     name = " ".join((name or "").split())
     errors: dict[str, str] = {}
     if not name:
-        errors["name"] = "Give the view a name."
+        errors["name"] = _("Give the view a name.")
     elif len(name) > 120:
-        errors["name"] = "The name is longer than 120 characters."
+        errors["name"] = _("The name is longer than {limit} characters.").format(limit=120)
     unknown = set(params) - ALLOWED_KEYS
     if unknown:
-        errors["params"] = f"Unknown settings: {', '.join(sorted(unknown))}."
+        errors["params"] = _("Unknown settings: {settings}.").format(settings=", ".join(sorted(unknown)))
     if errors:
         raise ValidationError(errors)
     existing = session.scalar(select(SavedView).where(
@@ -76,8 +77,8 @@ def delete_view(actor: Actor, view_id: int, *, session: Session) -> None:
     require(actor, "customers.read")
     view = session.get(SavedView, view_id)
     if view is None:
-        raise NotFound("That saved view no longer exists.")
+        raise NotFound(_("That saved view no longer exists."))
     if view.user_id != actor.user_id:
-        raise PermissionDenied("customers.read", "Only the person who saved a view can delete it.")
+        raise PermissionDenied("customers.read", _("Only the person who saved a view can delete it."))  # i18n: ok (capability code)
     session.delete(view)
     audit.record(session, actor, "delete_view", "saved_view", view_id, before={"name": view.name})

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from crm import audit
 from crm.access import Actor
+from crm.i18n import _, ngettext, number
 from db.models import User, UserSession
 from db.types import utcnow
 
@@ -80,19 +81,21 @@ def check_session(session_id: str, *, session: Session, now: dt.datetime | None 
     now = now or utcnow()
     row = session.get(UserSession, session_id)
     if row is None or row.ended_at is not None:
-        return SignInCheck(False, "Your session has ended. Please sign in again.")
+        return SignInCheck(False, _("Your session has ended. Please sign in again."))
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         _end(row, now, "deactivated")
-        return SignInCheck(False, "Your account is no longer active.")
+        return SignInCheck(False, _("Your account is no longer active."))
     if user.sessions_revoked_at and row.created_at <= user.sessions_revoked_at:
         _end(row, now, "revoked")
-        return SignInCheck(False, "Your session was ended (sign-out, password change or an administrator). "
-                                  "Please sign in again.")
+        return SignInCheck(False, _("Your session was ended (sign-out, password change or an administrator). "
+                                    "Please sign in again."))
     if now - row.last_seen_at > dt.timedelta(minutes=IDLE_MINUTES):
         _end(row, now, "expired")
         audit.record(session, _actor(user), "session_expired", "user", user.id)
-        return SignInCheck(False, f"You were signed out after {IDLE_MINUTES} minutes without activity.")
+        return SignInCheck(False, ngettext("You were signed out after {n} minute without activity.",
+                                           "You were signed out after {n} minutes without activity.",
+                                           IDLE_MINUTES).format(n=number(IDLE_MINUTES)))
     row.last_seen_at = now
     return SignInCheck(True)
 

@@ -10,11 +10,16 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Actor, require
 from crm.errors import ValidationError
+from crm.i18n import N_, _, number
 from crm.importing import read_table
 from db.models import Customer, SurveyResponse
 from db.types import utcnow
 
 SURVEY_COLUMNS = ("customer_id", "score", "reason_first", "reason_again", "comment", "answered_on")
+REASON_TOO_LONG = {
+    "reason_first": N_("The reason they chose us first is longer than {n} characters."),
+    "reason_again": N_("The reason they chose us again is longer than {n} characters."),
+}
 
 
 def _check(values: dict[str, Any], session: Session, known: set[int] | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -23,21 +28,21 @@ def _check(values: dict[str, Any], session: Session, known: set[int] | None = No
     try:
         cid = int(str(values.get("customer_id") or "").strip())
         if (known is not None and cid not in known) or (known is None and session.get(Customer, cid) is None):
-            problems.append(f"customer #{cid} does not exist")
+            problems.append(_("Customer #{id} does not exist.").format(id=cid))
         out["customer_id"] = cid
     except ValueError:
-        problems.append("customer number is missing or not a number")
+        problems.append(_("The customer number is missing or not a number."))
     try:
         score = int(str(values.get("score") if values.get("score") is not None else "").strip())
         if not 0 <= score <= 10:
             raise ValueError
         out["score"] = score
     except ValueError:
-        problems.append("score must be a whole number from 0 to 10")
+        problems.append(_("The score must be a whole number from 0 to 10."))
     for key in ("reason_first", "reason_again"):
         text = " ".join(str(values.get(key) or "").split())
         if len(text) > 120:
-            problems.append(f"{key.replace('_', ' ')} is longer than 120 characters")
+            problems.append(_(REASON_TOO_LONG[key]).format(n=number(120)))
         out[key] = text or None
     out["comment"] = (str(values.get("comment") or "").strip() or None)
     answered = values.get("answered_on")
@@ -48,9 +53,9 @@ def _check(values: dict[str, Any], session: Session, known: set[int] | None = No
             day = answered if isinstance(answered, dt.date) else dt.date.fromisoformat(str(answered).strip()[:10])
             out["answered_at"] = dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
             if day > dt.date.today():
-                problems.append("the answer date is in the future")
+                problems.append(_("The answer date is in the future."))
         except ValueError:
-            problems.append("answer date must look like 2026-03-31")
+            problems.append(_("The answer date must look like {example}.").format(example="2026-03-31"))
     return out, problems
 
 
@@ -61,7 +66,7 @@ def record_survey(actor: Actor, customer_id: int, *, score: Any, reason_first: s
     values, problems = _check({"customer_id": customer_id, "score": score, "reason_first": reason_first,
                                "reason_again": reason_again, "comment": comment, "answered_on": answered_on}, session)
     if problems:
-        raise ValidationError({str(i): p[0].upper() + p[1:] + "." for i, p in enumerate(problems)})
+        raise ValidationError({str(i): p for i, p in enumerate(problems)})
     answer = SurveyResponse(**values, source="form", recorded_by_id=actor.user_id)
     session.add(answer)
     session.flush()
@@ -77,8 +82,8 @@ def import_surveys(actor: Actor, filename: str, data: bytes, *, session: Session
     index = {h.strip().lower().replace(" ", "_"): i for i, h in enumerate(headers)}
     missing = [c for c in ("customer_id", "score") if c not in index]
     if missing:
-        raise ValidationError({"columns": f"The file needs the columns {', '.join(SURVEY_COLUMNS)}; missing: "
-                                          f"{', '.join(missing)}."})
+        raise ValidationError({"columns": _("The file needs the columns {columns}; missing: {missing}.").format(
+            columns=", ".join(SURVEY_COLUMNS), missing=", ".join(missing))})
     ids = set()
     for r in rows:
         try:
@@ -94,7 +99,7 @@ def import_surveys(actor: Actor, filename: str, data: bytes, *, session: Session
         values = {c: (r[i] if i < len(r) else "") for c, i in index.items() if c in SURVEY_COLUMNS}
         out, problems = _check(values, session, known)
         if problems:
-            errors[f"row {n}"] = f"Row {n}: " + "; ".join(problems) + "."
+            errors[f"row {n}"] = _("Row {row}: {problems}").format(row=n, problems=" ".join(problems))
         else:
             clean.append({**out, "source": "import", "recorded_by_id": actor.user_id})
     if errors:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 import phonenumbers
 
@@ -35,6 +36,8 @@ def fold(text: str | None) -> str:
     """Lower case, accents removed, Arabic variants unified, spaces collapsed."""
     if not text:
         return ""
+    if text.isascii():  # nothing to decompose, strip or unify: the common case, ten times faster
+        return _SPACES.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.translate(_SPECIAL).translate(_ARABIC_VARIANTS)
@@ -46,19 +49,28 @@ def words(text: str | None) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+_NOT_DIGIT = re.compile(r"\D+")
+
+
 def digits(text: str | None) -> str:
-    return "".join(ch for ch in (text or "") if ch.isdigit())
+    """The decimal digits of ``text`` (any script's), in order."""
+    return _NOT_DIGIT.sub("", text or "")
 
 
 def national_digits(phone: str | None) -> str | None:
-    """The national significant number of an international phone (no trunk 0), or None."""
+    """The national significant number of an E.164 phone (no country code, no trunk 0), or None.
+
+    E.164 country codes are prefix-free, so the code is the one of the first 1-3 digits that
+    libphonenumber knows; this avoids a full parse (about 75 µs) per phone on imports and seeds.
+    """
     if not phone or not phone.startswith("+"):
         return None
-    try:
-        parsed = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return str(parsed.national_number) or None
+    d = digits(phone)
+    for size in (1, 2, 3):
+        if int(d[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            rest = d[size:].lstrip("0")
+            return rest or None
+    return None
 
 
 def search_tokens(
@@ -77,6 +89,33 @@ def search_tokens(
         if national:
             tokens.add(national)  # found when typed without the country code
     return {t[:120] for t in tokens if t}
+
+
+class SimilarNames:
+    """Names to compare a new name with (e.g. everyone at one company), each with a reference.
+
+    ``find`` answers like asking ``similar_names`` of each in turn (first match wins), but buckets
+    the names by their digits (names whose numbers differ never match) and scores a bucket in one
+    rapidfuzz call (C), instead of a Python loop over thousands of names at a busy company.
+    """
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, tuple[list[str], list[Any]]] = {}
+
+    def add(self, name: str, ref: Any) -> None:
+        names, refs = self._buckets.setdefault(digits(name), ([], []))
+        names.append(name)
+        refs.append(ref)
+
+    def find(self, name: str, threshold: int = 90) -> Any | None:
+        from rapidfuzz import fuzz, process
+
+        bucket = self._buckets.get(digits(name))
+        if not bucket:
+            return None
+        names, refs = bucket
+        hits = process.extract(name, names, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, limit=None)
+        return refs[min(index for _match, _score, index in hits)] if hits else None
 
 
 def similar_names(a: str, b: str, threshold: int = 90) -> bool:

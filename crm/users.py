@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from crm import audit
 from crm.access import DEPARTMENTS, ROLES, Actor, require
-from crm.errors import ConflictError, ValidationError
+from crm.errors import ConflictError, PermissionDenied, ValidationError
+from crm.i18n import LANGUAGES, N_, _, ngettext, number
 from db.models import Department, User
 from db.types import utcnow
 
@@ -78,22 +79,29 @@ def ensure_departments(*, session: Session) -> None:
     session.flush()
 
 
+def _password_too_short() -> str:
+    return ngettext("Password must have at least {n} character.", "Password must have at least {n} characters.",
+                    MIN_PASSWORD_LENGTH).format(n=number(MIN_PASSWORD_LENGTH))
+
+
 def validate_new_user(
     username: str, full_name: str, department: str, role: str, password: str | None
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username or ""):
-        errors["username"] = (
+        errors["username"] = _(
             "Username: 2 to 80 characters, lower-case letters, digits, dot, dash or underscore."
         )
     if not (full_name or "").strip():
-        errors["full_name"] = "Full name is required."
+        errors["full_name"] = _("Full name is required.")
     if department not in DEPARTMENTS:
-        errors["department"] = f"Department must be one of: {', '.join(DEPARTMENTS.values())}."
+        errors["department"] = _("Department must be one of: {choices}.").format(
+            choices=", ".join(_(name) for name in DEPARTMENTS.values()))
     if role not in ROLES:
-        errors["role"] = f"Role must be one of: {', '.join(ROLES.values())}."
+        errors["role"] = _("Role must be one of: {choices}.").format(
+            choices=", ".join(_(name) for name in ROLES.values()))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Password must have at least {MIN_PASSWORD_LENGTH} characters."
+        errors["password"] = _password_too_short()
     return errors
 
 
@@ -118,7 +126,7 @@ def create_user(
     if errors:
         raise ValidationError(errors)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise ConflictError(f"The username {username!r} is already taken.")
+        raise ConflictError(_("The username '{username}' is already taken.").format(username=username))
     ensure_departments(session=session)
     user = User(
         username=username,
@@ -154,6 +162,7 @@ def actor_for(username: str, *, session: Session, source: str = "page") -> Actor
         department=user.department.code,
         role=user.role,
         source=source,
+        language=user.language or "en",
     )
 
 
@@ -186,13 +195,17 @@ def login_credentials(*, session: Session) -> dict[str, dict[str, dict[str, obje
 
 
 def list_users(actor: Actor, *, session: Session) -> list[dict[str, object]]:
+    """One row per account. "id", "department" and "role" are codes; the other keys are column
+    names in English (marked for the catalog, renamed where shown), Department/Role shown translated."""
     require(actor, "users.manage")
     now = utcnow()
     return [
-        {"id": u.id, "Username": u.username, "Name": u.full_name, "Department": u.department.name,
-         "Role": ROLES.get(u.role, u.role), "Active": u.active,
-         "Locked until": u.locked_until if u.locked_until and u.locked_until > now else None,
-         "Last sign-in": u.last_login_at}
+        {"id": u.id, "department": u.department.code, "role": u.role,
+         N_("Username"): u.username, N_("Name"): u.full_name,
+         N_("Department"): _(DEPARTMENTS.get(u.department.code, u.department.name)),
+         N_("Role"): _(ROLES.get(u.role, u.role)), N_("Active"): u.active,
+         N_("Locked until"): u.locked_until if u.locked_until and u.locked_until > now else None,
+         N_("Last sign-in"): u.last_login_at}
         for u in session.scalars(select(User).order_by(User.username))
     ]
 
@@ -200,7 +213,7 @@ def list_users(actor: Actor, *, session: Session) -> list[dict[str, object]]:
 def _load_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise ValidationError({"user": "That user does not exist."})
+        raise ValidationError({"user": _("That user does not exist.")})
     return user
 
 
@@ -232,7 +245,7 @@ def set_active(actor: Actor, user_id: int, active: bool, *, session: Session) ->
     require(actor, "users.manage")
     user = _load_user(session, user_id)
     if user.id == actor.user_id and not active:
-        raise ValidationError({"user": "You cannot deactivate your own account."})
+        raise ValidationError({"user": _("You cannot deactivate your own account.")})
     if user.active == active:
         return
     user.active = active
@@ -252,7 +265,7 @@ def reset_password(actor: Actor, user_id: int, new_password: str | None = None, 
     user = _load_user(session, user_id)
     password = new_password or secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError({"password": f"Password must have at least {MIN_PASSWORD_LENGTH} characters."})
+        raise ValidationError({"password": _password_too_short()})
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     user.failed_logins = 0
@@ -262,3 +275,18 @@ def reset_password(actor: Actor, user_id: int, new_password: str | None = None, 
 
     end_all_sessions(user.id, "password reset", session=session, actor=actor)
     return password
+
+
+def save_my_language(actor: Actor, language: str, *, session: Session) -> str:
+    """Save the signed-in user's own choice of language with their account; returns the code saved."""
+    if actor.user_id is None:
+        raise PermissionDenied("users.language", _("Only a signed-in user has a saved language."))  # i18n: ok
+    if language not in LANGUAGES:
+        raise ValidationError({"language": _("Choose one of the offered languages.")})
+    user = _load_user(session, actor.user_id)
+    if user.language != language:
+        before = user.language
+        user.language = language
+        audit.record(session, actor, "update", "user", user.id,
+                     before={"language": before}, after={"language": language})
+    return language

@@ -155,7 +155,7 @@ class Customer(Base):
         Index("ix_customers_company_key", "company_key"),
         Index("ix_customers_email_key", "email_key"),
         Index("ix_customers_phone_digits", "phone_digits"),
-        Index("ix_customers_status", "status"),
+        Index("ix_customers_status", "status", "archived_at"),  # covering: counts of active customers per status
         Index("ix_customers_owner_id", "owner_id"),
         Index("ix_customers_country", "country"),
         Index("ix_customers_segment", "segment"),

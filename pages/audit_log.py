@@ -5,37 +5,44 @@ import pandas as pd
 import streamlit as st
 
 from crm.audit import AuditFilters, distinct_values, export_events_csv, list_events
-from ui.context import call
+from crm.i18n import _, datetime, ngettext, number
+from ui.context import actor, call
 
-ANY = "(any)"
-st.title("Audit log")
-st.caption("Every sign-in, failed sign-in, refusal, change and read of personal data. Read-only: nobody can "
-           "edit or delete audit rows through the portal.")
+
+def any_or_value(value: str | None) -> str:
+    """None stands for "no filter"; stored values (user names, action codes) are shown as they are."""
+    return _("(any)") if value is None else value
+
+
+actor()  # signed in (and this session's language in use)
+st.title(_("Audit log"))
+st.caption(_("Every sign-in, failed sign-in, refusal, change and read of personal data. Read-only: nobody can "
+             "edit or delete audit rows through the portal."))
 values = call(distinct_values) or {"username": [], "action": [], "entity": [], "source": []}
 c1, c2, c3, c4 = st.columns(4)
-user = c1.selectbox("User", [ANY, *values["username"]])
-action = c2.selectbox("Action", [ANY, *values["action"]])
-entity = c3.selectbox("Record type", [ANY, *values["entity"]])
-source = c4.selectbox("Source", [ANY, *values["source"]])
+user = c1.selectbox(_("User"), [None, *values["username"]], format_func=any_or_value)
+action = c2.selectbox(_("Action"), [None, *values["action"]], format_func=any_or_value)
+entity = c3.selectbox(_("Record type"), [None, *values["entity"]], format_func=any_or_value)
+source = c4.selectbox(_("Source"), [None, *values["source"]], format_func=any_or_value)
 d1, d2 = st.columns(2)
-date_from = d1.date_input("From", value=dt.date.today() - dt.timedelta(days=30))
-date_to = d2.date_input("To", value=dt.date.today())
-filters = AuditFilters(username=None if user == ANY else user, action=None if action == ANY else action,
-                       entity=None if entity == ANY else entity, source=None if source == ANY else source,
+date_from = d1.date_input(_("From"), value=dt.date.today() - dt.timedelta(days=30))
+date_to = d2.date_input(_("To"), value=dt.date.today())
+filters = AuditFilters(username=user, action=action, entity=entity, source=source,
                        date_from=date_from, date_to=date_to)
 page_no = st.session_state.get("audit_page", 1)
 result = call(list_events, filters, page=page_no, page_size=100)
 if result is not None:
     rows, total = result
-    st.caption(f"{total:,} events")
+    st.caption(ngettext("{n} event", "{n} events", total).format(n=number(total)))
     if rows:
         st.dataframe(pd.DataFrame([{
-            "When": r.at, "User": r.username, "Action": r.action, "Record": f"{r.entity or ''} {r.entity_id or ''}",
-            "Source": r.source, "Before": str(r.before) if r.before else "", "After": str(r.after) if r.after else "",
-            "Detail": r.detail,
+            _("When"): datetime(r.at), _("User"): r.username, _("Action"): r.action,
+            _("Record"): f"{r.entity or ''} {r.entity_id or ''}", _("Source"): r.source,
+            _("Before"): str(r.before) if r.before else "", _("After"): str(r.after) if r.after else "",
+            _("Detail"): r.detail,
         } for r in rows]), hide_index=True, width="stretch")
-    st.number_input("Page", min_value=1, max_value=max(1, -(-total // 100)), key="audit_page")
-    if st.button("Prepare CSV export"):
+    st.number_input(_("Page"), min_value=1, max_value=max(1, -(-total // 100)), key="audit_page")
+    if st.button(_("Prepare CSV export")):
         data = call(export_events_csv, filters)
         if data:
-            st.download_button("Download audit log (CSV)", data, file_name="audit-log.csv", mime="text/csv")
+            st.download_button(_("Download audit log (CSV)"), data, file_name="audit-log.csv", mime="text/csv")

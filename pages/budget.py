@@ -7,38 +7,35 @@ import streamlit as st
 
 from crm import budget
 from crm.access import can
+from crm.budget import AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABELS, QUARTER_LABELS, STATUS_LABELS, code_label
+from crm.i18n import N_, _, date, money, ngettext, number, percent
 from ui.context import actor, call
 
-CATEGORY_NAMES = {
-    "marketing": "Marketing",
-    "products": "Products",
-    "customer_service": "Customer service",
-    "maintenance": "Maintenance",
-    "training": "Training",
-}
-KPI_NAMES = {
-    "new_customers": "New customers",
-    "retention_rate": "Retention rate (%)",
-    "nps": "NPS",
-    "repeat_revenue": "Revenue from repeat customers",
-    "support_response": "Support response (hours)",
-    "custom": "Custom (not measured)",
-}
-STATUS_NAMES = {"draft": "Draft", "submitted": "Submitted", "approved": "Approved", "returned": "Returned"}
 AMOUNTS = list(budget.QUARTERS + budget.ACTUALS)
-AMOUNT_LABELS = {"q1": "Plan Q1", "q2": "Plan Q2", "q3": "Plan Q3", "q4": "Plan Q4",
-                 "actual_q1": "Actual Q1", "actual_q2": "Actual Q2", "actual_q3": "Actual Q3",
-                 "actual_q4": "Actual Q4"}
+LEVEL_LABELS = {"category": N_("Category"), "line": N_("Line"), "total": N_("Total")}
+
+
+def category_name(code: str | None) -> str:
+    return code_label(CATEGORY_LABELS, code)
+
+
+def status_name(code: str) -> str:
+    return code_label(STATUS_LABELS, code)
+
+
+def quarter_name(code: str) -> str:
+    return code_label(QUARTER_LABELS, str(code).lower())
+
 
 who = actor()
 if not can(who, "budget.read"):
-    st.error("Your role does not allow this: see budget plans (budget.read).")
+    st.error(_("Your role does not allow this: see budget plans (budget.read)."))
     st.stop()
 may_write = can(who, "budget.write")
 may_approve = can(who, "budget.approve")
 
-st.title("Budget")
-st.caption("Plan from goals: every spend should serve a goal whose progress the portal measures.")
+st.title(_("Budget"))
+st.caption(_("Plan from goals: every spend should serve a goal whose progress the portal measures."))
 
 flash = st.session_state.pop("budget_flash", None)
 if flash:
@@ -52,110 +49,154 @@ def done(message: str, plan_id: int | None = None) -> None:
     st.rerun()
 
 
-def money(value) -> str:
-    return "—" if value is None else f"{float(value):,.2f}"
+def is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
+
+
+def amount_formatter(currency: str):
+    """Money in the plan's currency, the way the user's language writes it (for table cells)."""
+    return lambda v: "—" if is_missing(v) else money(v, currency)
+
+
+def measure(v) -> str:
+    """A KPI value (count, %, hours, points): whole numbers without decimals."""
+    if is_missing(v):
+        return "—"
+    return number(v) if float(v) == int(float(v)) else number(v, 2)
+
+
+def share(v) -> str:
+    """A percentage value (12.5 means 12.5 %)."""
+    return "—" if is_missing(v) else percent(float(v) / 100, 1)
+
+
+def day(v) -> str:
+    return "—" if is_missing(v) else date(v)
 
 
 plans = call(budget.list_plans) or []
 
 if may_write:
-    with st.expander("New plan", expanded=not plans):
+    with st.expander(_("New plan"), expanded=not plans):
         with st.form("budget_new_plan"):
-            year = st.number_input("Fiscal year", min_value=2000, max_value=2100, value=dt.date.today().year)
-            name = st.text_input("Name", value=f"CRM budget {dt.date.today().year}")
-            scenario = st.text_input("Scenario", value="Base")
-            ceiling = st.text_input("Ceiling (optional)")
-            if st.form_submit_button("Create plan"):
+            year = st.number_input(_("Fiscal year"), min_value=2000, max_value=2100, value=dt.date.today().year)
+            name = st.text_input(_("Name"), value=_("CRM budget {year}").format(year=dt.date.today().year))
+            scenario = st.text_input(_("Scenario"), value="Base")  # a stored name: "Base" is the main scenario
+            ceiling = st.text_input(_("Ceiling (optional)"))
+            if st.form_submit_button(_("Create plan")):
                 new_id = call(budget.create_plan, fiscal_year=int(year), name=name, scenario=scenario,
                               ceiling=ceiling or None)
                 if new_id:
-                    done("Plan created.", new_id)
+                    done(_("Plan created."), new_id)
 
 if not plans:
-    st.info("There are no budget plans yet.")
+    st.info(_("There are no budget plans yet."))
     st.stop()
 
 
 def label(p: budget.PlanSummary) -> str:
-    flag = " (superseded)" if p.superseded else ""
-    return f"FY {p.fiscal_year} · {p.scenario} · revision {p.revision} · {STATUS_NAMES.get(p.status, p.status)}{flag}"
+    if p.superseded:
+        text = _("FY {year} · {scenario} · revision {revision} · {status} (superseded)")
+    else:
+        text = _("FY {year} · {scenario} · revision {revision} · {status}")
+    return text.format(year=p.fiscal_year, scenario=p.scenario, revision=p.revision, status=status_name(p.status))
 
 
 by_id = {p.id: p for p in plans}
 current_ids = [p.id for p in plans if not p.superseded] + [p.id for p in plans if p.superseded]
 wanted = st.session_state.get("budget_plan_id")
 index = current_ids.index(wanted) if wanted in current_ids else 0
-plan_id = st.selectbox("Plan", current_ids, index=index, format_func=lambda i: label(by_id[i]))
+plan_id = st.selectbox(_("Plan"), current_ids, index=index, format_func=lambda i: label(by_id[i]))
 st.session_state["budget_plan_id"] = plan_id
 
 view = call(budget.get_plan, plan_id)
 if view is None:
     st.stop()
 
+currency = view.currency or "USD"
+show_amount = amount_formatter(currency)
+
 st.header(view.name)
-status_text = STATUS_NAMES.get(view.status, view.status)
 if view.superseded:
-    st.info(f"Revision {view.revision} is kept for history; a newer revision replaces it.")
+    st.info(_("Revision {revision} is kept for history; a newer revision replaces it.").format(revision=view.revision))
 if view.status == "approved":
-    st.success(f"Approved by {view.decided_by or 'a sponsor'} and locked. "
-               + (f"Comment: {view.decision_comment}" if view.decision_comment else ""))
+    if view.decided_by and view.decision_comment:
+        st.success(_("Approved by {who} and locked. Comment: {comment}").format(
+            who=view.decided_by, comment=view.decision_comment))
+    elif view.decided_by:
+        st.success(_("Approved by {who} and locked.").format(who=view.decided_by))
+    elif view.decision_comment:
+        st.success(_("Approved by a sponsor and locked. Comment: {comment}").format(comment=view.decision_comment))
+    else:
+        st.success(_("Approved by a sponsor and locked."))
 elif view.status == "returned":
-    st.warning(f"Returned by {view.decided_by or 'a sponsor'}: {view.decision_comment}")
+    if view.decided_by:
+        st.warning(_("Returned by {who}: {comment}").format(who=view.decided_by, comment=view.decision_comment or ""))
+    else:
+        st.warning(_("Returned by a sponsor: {comment}").format(comment=view.decision_comment or ""))
 elif view.status == "submitted":
-    st.info("Submitted: waiting for a sponsor's decision.")
+    st.info(_("Submitted: waiting for a sponsor's decision."))
 
 cols = st.columns(4)
-cols[0].metric("Status", status_text)
-cols[1].metric("Planned", money(view.planned_total))
-cols[2].metric("Ceiling", money(view.ceiling))
-cols[3].metric("Actual so far", money(view.actual_total))
+cols[0].metric(_("Status"), status_name(view.status))
+cols[1].metric(_("Planned"), money(view.planned_total, currency))
+cols[2].metric(_("Ceiling"), money(view.ceiling, currency))
+cols[3].metric(_("Actual so far"), money(view.actual_total, currency))
 if view.ceiling is not None and view.planned_total > view.ceiling:
-    st.error(f"The planned total is over the ceiling by {money(view.planned_total - view.ceiling)}.")
+    st.error(_("The planned total is over the ceiling by {amount}.").format(
+        amount=money(view.planned_total - view.ceiling, currency)))
 
 # ------------------------------------------------------------------ workflow
 if may_write and not view.superseded:
     buttons = st.columns(3)
-    if view.editable and buttons[0].button("Submit for approval"):
+    if view.editable and buttons[0].button(_("Submit for approval")):
         if call(budget.submit_plan, plan_id, view.version):
-            done("Plan submitted for approval.")
-    if view.status in ("approved", "returned") and buttons[1].button("New revision"):
+            done(_("Plan submitted for approval."))
+    if view.status in ("approved", "returned") and buttons[1].button(_("New revision")):
         new_id = call(budget.new_revision, plan_id)
         if new_id:
-            done("A new draft revision was created; the previous one is kept.", new_id)
-    with buttons[2].popover("Copy as scenario"):
-        scenario_name = st.text_input("Scenario name", key="budget_copy_scenario")
-        if st.button("Copy plan"):
+            done(_("A new draft revision was created; the previous one is kept."), new_id)
+    with buttons[2].popover(_("Copy as scenario")):
+        scenario_name = st.text_input(_("Scenario name"), key="budget_copy_scenario")
+        if st.button(_("Copy plan")):
             new_id = call(budget.copy_plan, plan_id, scenario=scenario_name)
             if new_id:
-                done(f"Scenario '{scenario_name}' created.", new_id)
+                done(_("Scenario '{name}' created.").format(name=scenario_name), new_id)
 
 if may_approve and view.status == "submitted" and not view.superseded:
-    st.subheader("Decision")
-    comment = st.text_area("Comment (required to return the plan)", key="budget_decision_comment")
+    st.subheader(_("Decision"))
+    comment = st.text_area(_("Comment (required to return the plan)"), key="budget_decision_comment")
     left, right = st.columns(2)
-    if left.button("Approve plan", type="primary"):
+    if left.button(_("Approve plan"), type="primary"):
         if call(budget.approve_plan, plan_id, view.version, comment):
-            done("Plan approved and locked.")
-    if right.button("Return plan"):
+            done(_("Plan approved and locked."))
+    if right.button(_("Return plan")):
         if call(budget.return_plan, plan_id, view.version, comment):
-            done("Plan returned to the budget officer.")
+            done(_("Plan returned to the budget officer."))
 
 # ------------------------------------------------------------------ goals
-st.subheader("Goals")
+st.subheader(_("Goals"))
 if view.goals:
-    st.dataframe(pd.DataFrame([{
-        "Goal": g.title, "KPI": KPI_NAMES.get(g.kpi, g.kpi),
-        "Baseline": None if g.baseline is None else float(g.baseline),
-        "Now": None if g.current is None else float(g.current),
-        "Target": float(g.target), "Deadline": g.deadline,
-        "Progress %": None if g.progress is None else round(100 * g.progress, 1),
-        "Planned cost": float(g.cost),
-    } for g in view.goals]), hide_index=True, width="stretch")
+    goal_cols = {"goal": _("Goal"), "kpi": _("KPI"), "baseline": _("Baseline"), "now": _("Now"),
+                 "target": _("Target"), "deadline": _("Deadline"), "progress": _("Progress"),
+                 "cost": _("Planned cost")}
+    goal_table = pd.DataFrame([{
+        "goal": g.title, "kpi": code_label(KPI_LABELS, g.kpi),
+        "baseline": None if g.baseline is None else float(g.baseline),
+        "now": None if g.current is None else float(g.current),
+        "target": float(g.target), "deadline": g.deadline,
+        "progress": None if g.progress is None else round(100 * g.progress, 1),
+        "cost": float(g.cost),
+    } for g in view.goals], columns=list(goal_cols)).rename(columns=goal_cols)
+    st.dataframe(goal_table.style.format({
+        goal_cols["baseline"]: measure, goal_cols["now"]: measure, goal_cols["target"]: measure,
+        goal_cols["deadline"]: day, goal_cols["progress"]: share, goal_cols["cost"]: show_amount,
+    }), hide_index=True, width="stretch")
 else:
-    st.info("This plan has no goals yet. The goal-based approach starts here.")
+    st.info(_("This plan has no goals yet. The goal-based approach starts here."))
 
 if may_write and view.editable:
-    with st.expander("Edit goals"):
+    with st.expander(_("Edit goals")):
         goals_df = pd.DataFrame([{"id": g.id, "title": g.title, "kpi": g.kpi, "baseline": g.baseline,
                                   "target": g.target, "deadline": g.deadline, "unit": g.unit}
                                  for g in view.goals],
@@ -167,165 +208,207 @@ if may_write and view.editable:
             goals_df, key=f"budget_goals_{plan_id}_{view.version}", num_rows="dynamic", hide_index=True,
             column_config={
                 "id": None,
-                "title": st.column_config.TextColumn("Goal", required=True),
-                "kpi": st.column_config.SelectboxColumn("KPI", options=list(budget.KPIS), required=True),
-                "baseline": st.column_config.NumberColumn("Baseline (empty = measure now)"),
-                "target": st.column_config.NumberColumn("Target", required=True),
-                "deadline": st.column_config.DateColumn("Deadline"),
-                "unit": st.column_config.TextColumn("Unit"),
+                "title": st.column_config.TextColumn(_("Goal"), required=True),
+                "kpi": st.column_config.SelectboxColumn(_("KPI"), options=list(budget.KPIS), required=True,
+                                                        format_func=lambda k: code_label(KPI_LABELS, k)),
+                "baseline": st.column_config.NumberColumn(_("Baseline (empty = measure now)")),
+                "target": st.column_config.NumberColumn(_("Target"), required=True),
+                "deadline": st.column_config.DateColumn(_("Deadline")),
+                "unit": st.column_config.TextColumn(_("Unit")),
             },
         )
-        if st.button("Save goals"):
+        if st.button(_("Save goals")):
             rows = edited_goals.astype(object).where(edited_goals.notna(), None).to_dict("records")
             if call(budget.save_goals, plan_id, view.version, rows) is not None:
-                done("Goals saved.")
+                done(_("Goals saved."))
 
 # ------------------------------------------------------------------ lines
-st.subheader("Budget lines")
+st.subheader(_("Budget lines"))
 goal_titles = [g.title for g in view.goals]
 lines_df = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS])
 for c in AMOUNTS:
     lines_df[c] = pd.to_numeric(lines_df[c]).astype(float)
-amount_config = {c: st.column_config.NumberColumn(AMOUNT_LABELS[c], min_value=0.0, format="%.2f")
+amount_config = {c: st.column_config.NumberColumn(_(AMOUNT_LABELS[c]), min_value=0.0, format="%.2f")
                  for c in AMOUNTS}
+line_config = {
+    "category": st.column_config.SelectboxColumn(_("Category"), options=list(budget.CATEGORIES), required=True,
+                                                 format_func=category_name),
+    "description": st.column_config.TextColumn(_("Description"), required=True, max_chars=300),
+    "goal": st.column_config.SelectboxColumn(_("Goal"), options=goal_titles),
+    **amount_config,
+}
 
 if may_write and view.editable:
     key = f"budget_lines_{plan_id}_{view.version}"
-    st.data_editor(
-        lines_df, key=key, num_rows="dynamic", hide_index=True, width="stretch",
-        column_config={
-            "category": st.column_config.SelectboxColumn("Category", options=list(budget.CATEGORIES),
-                                                         required=True),
-            "description": st.column_config.TextColumn("Description", required=True, max_chars=300),
-            "goal": st.column_config.SelectboxColumn("Goal", options=goal_titles),
-            **amount_config,
-        },
-    )
-    st.caption("Changes are kept only when you press Save. The whole table is checked first; "
-               "if anything is wrong nothing is saved.")
-    if st.button("Save", type="primary"):
+    st.data_editor(lines_df, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+                   column_config=line_config)
+    st.caption(_("Changes are kept only when you press Save. The whole table is checked first; "
+                 "if anything is wrong nothing is saved."))
+    if st.button(_("Save"), type="primary"):
         edits = st.session_state.get(key, {})
         result = call(budget.save_lines, plan_id, view.version,
                       edited_rows=edits.get("edited_rows", {}), added_rows=edits.get("added_rows", []),
                       deleted_rows=edits.get("deleted_rows", []))
         if result is not None:
-            done("Budget lines saved.")
+            done(_("Budget lines saved."))
 elif may_write and view.status == "approved" and not view.superseded:
-    st.caption("The plan is locked; only actual spend can be recorded.")
+    st.caption(_("The plan is locked; only actual spend can be recorded."))
     key = f"budget_actuals_{plan_id}_{view.version}"
     st.data_editor(lines_df, key=key, hide_index=True, width="stretch",
                    disabled=["category", "description", "goal", *budget.QUARTERS],
-                   column_config={"category": "Category", "description": "Description", "goal": "Goal",
-                                  **amount_config})
-    if st.button("Save actuals"):
+                   column_config=line_config)
+    if st.button(_("Save actuals")):
         edits = st.session_state.get(key, {}).get("edited_rows", {})
         actuals = {view.lines[int(pos)]["id"]: values for pos, values in edits.items()}
         if call(budget.record_actuals, plan_id, view.version, actuals) is not None:
-            done("Actual spend saved.")
+            done(_("Actual spend saved."))
 else:
-    st.dataframe(lines_df.rename(columns={"category": "Category", "description": "Description",
-                                          "goal": "Goal", **AMOUNT_LABELS}),
+    line_cols = {"category": _("Category"), "description": _("Description"), "goal": _("Goal"),
+                 **{c: _(AMOUNT_LABELS[c]) for c in AMOUNTS}}
+    read_only = lines_df.assign(category=lines_df["category"].map(category_name)).rename(columns=line_cols)
+    st.dataframe(read_only.style.format({line_cols[c]: show_amount for c in AMOUNTS}),
                  hide_index=True, width="stretch")
 
 if view.unjustified:
+    count = len(view.unjustified)
     names = ", ".join(f"'{line['description']}'" for line in view.unjustified)
-    st.warning(f"{len(view.unjustified)} line(s) serve no goal: {names}. "
-               "Goal-based planning wants every spend justified by a goal.")
+    st.warning(ngettext("{n} line serves no goal: {names}. Goal-based planning wants every spend justified by a goal.",
+                        "{n} lines serve no goal: {names}. Goal-based planning wants every spend justified by a goal.",
+                        count).format(n=number(count), names=names))
 
 # ------------------------------------------------------------------ analysis
 tab_hist, tab_var, tab_charts, tab_rev, tab_export = st.tabs(
-    ["Vs last year", "Plan vs actual", "Charts", "Revisions and scenarios", "Export"])
+    [_("Vs last year"), _("Plan vs actual"), _("Charts"), _("Revisions and scenarios"), _("Export")])
 
 with tab_hist:
     hist = call(budget.vs_last_year, plan_id)
     if hist is not None:
         if hist["last_year_actual"].isna().all():
-            st.info(f"There is no approved plan for fiscal year {view.fiscal_year - 1} to compare with.")
+            st.info(_("There is no approved plan for fiscal year {year} to compare with.").format(
+                year=view.fiscal_year - 1))
+        hist_cols = {"category": _("Category"), "plan": _("This plan"),
+                     "last": _("Actual FY {year}").format(year=view.fiscal_year - 1),
+                     "change": _("Change"), "change_pct": _("Change %")}
         shown = pd.DataFrame({
-            "Category": hist["category"].map(CATEGORY_NAMES),
-            "This plan": hist["plan"].astype(float),
-            f"Actual FY {view.fiscal_year - 1}": pd.to_numeric(hist["last_year_actual"]).astype(float),
-            "Change": pd.to_numeric(hist["change"]).astype(float),
-            "Change %": pd.to_numeric(hist["change_pct"]).round(1),
-        })
-        st.dataframe(shown, hide_index=True, width="stretch")
-        st.caption("The historical approach repeats last year's spending; differences show where this "
-                   "plan follows its goals instead.")
+            "category": hist["category"].map(category_name),
+            "plan": hist["plan"].astype(float),
+            "last": pd.to_numeric(hist["last_year_actual"]).astype(float),
+            "change": pd.to_numeric(hist["change"]).astype(float),
+            "change_pct": pd.to_numeric(hist["change_pct"]).round(1),
+        }).rename(columns=hist_cols)
+        st.dataframe(shown.style.format({
+            hist_cols["plan"]: show_amount, hist_cols["last"]: show_amount, hist_cols["change"]: show_amount,
+            hist_cols["change_pct"]: share,
+        }), hide_index=True, width="stretch")
+        st.caption(_("The historical approach repeats last year's spending; differences show where this "
+                     "plan follows its goals instead."))
 
 with tab_var:
     var = call(budget.variance, plan_id)
     if var is not None and not var.empty:
+        var_cols = {"category": _("Category"), "line": _("Line"), "goal": _("Goal"), "quarter": _("Quarter"),
+                    "plan": _("Plan"), "actual": _("Actual"), "variance": _("Variance"),
+                    "over_spend": _("Over-spend")}
+        over_spent = var["over_spend"].astype(bool).tolist()
         shown = pd.DataFrame({
-            "Category": var["category"].map(CATEGORY_NAMES), "Line": var["description"],
-            "Goal": var["goal"], "Quarter": var["quarter"],
-            "Plan": var["plan"].astype(float), "Actual": var["actual"].astype(float),
-            "Variance": var["variance"].astype(float), "Over-spend": var["over_spend"],
-        })
-        over = int(shown["Over-spend"].sum())
+            "category": var["category"].map(category_name), "line": var["description"],
+            "goal": var["goal"], "quarter": var["quarter"].map(quarter_name),
+            "plan": var["plan"].astype(float), "actual": var["actual"].astype(float),
+            "variance": var["variance"].astype(float), "over_spend": var["over_spend"].astype(bool),
+        }).rename(columns=var_cols)
+        over = sum(over_spent)
         if over:
-            st.error(f"{over} line-quarter(s) are over-spent.")
+            st.error(ngettext("{n} line-quarter is over-spent.", "{n} line-quarters are over-spent.",
+                              over).format(n=number(over)))
 
         def highlight(row: pd.Series) -> list[str]:
-            style = "background-color: #f8d7da; color: #721c24" if row["Over-spend"] else ""
+            style = "background-color: #f8d7da; color: #721c24" if over_spent[row.name] else ""
             return [style] * len(row)
 
-        st.dataframe(shown.style.apply(highlight, axis=1).format(
-            {"Plan": "{:,.2f}", "Actual": "{:,.2f}", "Variance": "{:,.2f}"}),
+        st.dataframe(shown.reset_index(drop=True).style.apply(highlight, axis=1).format(
+            {var_cols["plan"]: show_amount, var_cols["actual"]: show_amount, var_cols["variance"]: show_amount}),
             hide_index=True, width="stretch")
 
 with tab_charts:
     if view.lines:
         frame = pd.DataFrame(view.lines)
-        frame["Category"] = frame["category"].map(CATEGORY_NAMES)
-        frame["Goal"] = frame["goal"].fillna("(no goal)")
-        frame["Planned"] = frame["planned"].astype(float)
-        by_cat = frame.groupby("Category", as_index=False)["Planned"].sum()
-        st.altair_chart(alt.Chart(by_cat, title="Planned spend by category").mark_bar().encode(
-            x=alt.X("Planned:Q"), y=alt.Y("Category:N", sort="-x")), width="stretch")
-        by_goal = frame.groupby("Goal", as_index=False)["Planned"].sum()
-        st.altair_chart(alt.Chart(by_goal, title="Planned spend by goal").mark_bar().encode(
-            x=alt.X("Planned:Q"), y=alt.Y("Goal:N", sort="-x")), width="stretch")
+        frame["category_name"] = frame["category"].map(category_name)
+        frame["goal_name"] = frame["goal"].fillna(_("(no goal)"))
+        frame["planned_amount"] = frame["planned"].astype(float)
+        planned_axis = _("Planned ({currency})").format(currency=currency)
+        by_cat = frame.groupby("category_name", as_index=False)["planned_amount"].sum()
+        st.altair_chart(alt.Chart(by_cat, title=_("Planned spend by category")).mark_bar().encode(
+            x=alt.X("planned_amount:Q", title=planned_axis),
+            y=alt.Y("category_name:N", sort="-x", title=_("Category")),
+            tooltip=[alt.Tooltip("category_name:N", title=_("Category")),
+                     alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]), width="stretch")
+        by_goal = frame.groupby("goal_name", as_index=False)["planned_amount"].sum()
+        st.altair_chart(alt.Chart(by_goal, title=_("Planned spend by goal")).mark_bar().encode(
+            x=alt.X("planned_amount:Q", title=planned_axis),
+            y=alt.Y("goal_name:N", sort="-x", title=_("Goal")),
+            tooltip=[alt.Tooltip("goal_name:N", title=_("Goal")),
+                     alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]), width="stretch")
         quarters = []
         for q in budget.QUARTERS:
-            quarters.append({"Quarter": q.upper(), "Kind": "Plan", "Amount": float(frame[q].astype(float).sum())})
-            quarters.append({"Quarter": q.upper(), "Kind": "Actual",
-                             "Amount": float(frame[f"actual_{q}"].astype(float).sum())})
-        st.altair_chart(alt.Chart(pd.DataFrame(quarters), title="Plan vs actual by quarter").mark_bar().encode(
-            x="Quarter:N", xOffset="Kind:N", y="Amount:Q", color="Kind:N"), width="stretch")
-        measured = [{"Goal": g.title, "Planned cost": float(g.cost), "Progress %": round(100 * g.progress, 1)}
+            quarters.append({"quarter": quarter_name(q), "kind": _("Plan"),
+                             "amount": float(frame[q].astype(float).sum())})
+            quarters.append({"quarter": quarter_name(q), "kind": _("Actual"),
+                             "amount": float(frame[f"actual_{q}"].astype(float).sum())})
+        amount_axis = _("Amount ({currency})").format(currency=currency)
+        st.altair_chart(alt.Chart(pd.DataFrame(quarters), title=_("Plan vs actual by quarter")).mark_bar().encode(
+            x=alt.X("quarter:N", title=_("Quarter")), xOffset="kind:N",
+            y=alt.Y("amount:Q", title=amount_axis),
+            color=alt.Color("kind:N", title=_("Kind")),
+            tooltip=[alt.Tooltip("quarter:N", title=_("Quarter")), alt.Tooltip("kind:N", title=_("Kind")),
+                     alt.Tooltip("amount:Q", title=amount_axis, format=",.2f")]), width="stretch")
+        measured = [{"goal": g.title, "cost": float(g.cost), "progress": round(100 * g.progress, 1)}
                     for g in view.goals if g.progress is not None]
         if measured:
-            st.altair_chart(alt.Chart(pd.DataFrame(measured), title="Cost per goal vs progress")
-                            .mark_circle(size=120).encode(x="Planned cost:Q", y="Progress %:Q",
-                                                          tooltip=["Goal", "Planned cost", "Progress %"]),
+            cost_axis = _("Planned cost ({currency})").format(currency=currency)
+            st.altair_chart(alt.Chart(pd.DataFrame(measured), title=_("Cost per goal vs progress"))
+                            .mark_circle(size=120).encode(
+                                x=alt.X("cost:Q", title=cost_axis),
+                                y=alt.Y("progress:Q", title=_("Progress %")),
+                                tooltip=[alt.Tooltip("goal:N", title=_("Goal")),
+                                         alt.Tooltip("cost:Q", title=cost_axis, format=",.2f"),
+                                         alt.Tooltip("progress:Q", title=_("Progress %"))]),
                             width="stretch")
         else:
-            st.caption("No goal has measurable progress yet.")
+            st.caption(_("No goal has measurable progress yet."))
     else:
-        st.info("Add budget lines to see charts.")
+        st.info(_("Add budget lines to see charts."))
 
 with tab_rev:
     history = call(budget.revisions, plan_id) or []
-    st.dataframe(pd.DataFrame([{"Revision": r.revision, "Status": STATUS_NAMES.get(r.status, r.status),
-                                "Superseded": r.superseded, "Planned": float(r.planned)} for r in history]),
+    rev_cols = {"revision": _("Revision"), "status": _("Status"), "superseded": _("Superseded"),
+                "planned": _("Planned")}
+    revisions_table = pd.DataFrame([{"revision": r.revision, "status": status_name(r.status),
+                                     "superseded": r.superseded, "planned": float(r.planned)} for r in history],
+                                   columns=list(rev_cols)).rename(columns=rev_cols)
+    st.dataframe(revisions_table.style.format({rev_cols["planned"]: show_amount}),
                  hide_index=True, width="stretch")
     others = [p.id for p in plans if p.id != plan_id]
     if others:
-        other = st.selectbox("Compare with", others, format_func=lambda i: label(by_id[i]))
+        other = st.selectbox(_("Compare with"), others, format_func=lambda i: label(by_id[i]))
         cmp = call(budget.compare_plans, plan_id, other)
         if cmp is not None:
-            st.dataframe(pd.DataFrame({
-                "Level": cmp["level"], "Category": cmp["category"].map(CATEGORY_NAMES).fillna(""),
-                "Line": cmp["line"], "This plan": cmp["a"].astype(float),
-                "Other plan": cmp["b"].astype(float), "Difference": cmp["difference"].astype(float),
-            }), hide_index=True, width="stretch")
+            cmp_cols = {"level": _("Level"), "category": _("Category"), "line": _("Line"), "a": _("This plan"),
+                        "b": _("Other plan"), "difference": _("Difference")}
+            compared = pd.DataFrame({
+                "level": cmp["level"].map(lambda c: code_label(LEVEL_LABELS, c)),
+                "category": cmp["category"].map(lambda c: category_name(c) if c else ""),
+                "line": cmp["line"], "a": cmp["a"].astype(float),
+                "b": cmp["b"].astype(float), "difference": cmp["difference"].astype(float),
+            }).rename(columns=cmp_cols)
+            st.dataframe(compared.style.format({cmp_cols[c]: show_amount for c in ("a", "b", "difference")}),
+                         hide_index=True, width="stretch")
 
 with tab_export:
     stem = f"budget_{view.fiscal_year}_{view.scenario}_rev{view.revision}".replace(" ", "_")
     csv_bytes = call(budget.export_csv, plan_id)
     if csv_bytes is not None:
-        st.download_button("Download CSV", csv_bytes, file_name=f"{stem}.csv", mime="text/csv")
+        st.download_button(_("Download CSV"), csv_bytes, file_name=f"{stem}.csv", mime="text/csv")
     xlsx_bytes = call(budget.export_xlsx, plan_id)
     if xlsx_bytes is not None:
-        st.download_button("Download Excel", xlsx_bytes, file_name=f"{stem}.xlsx",
+        st.download_button(_("Download Excel"), xlsx_bytes, file_name=f"{stem}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

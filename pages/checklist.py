@@ -21,23 +21,29 @@ from crm.checklist import (
     start_project,
     update_item,
 )
+from crm.i18n import N_, _, date, ngettext, number, percent
 from crm.requirements import INFLUENCE, add_stakeholder, list_stakeholders
 from ui.context import actor, call, flash, show_flash
+
+# Item titles and phase names of the built-in template are stored in English and marked in crm.checklist:
+# _(title) shows them translated, and a title a user typed comes back unchanged.
+COLOUR_BY = {"owner": N_("Owner"), "category": N_("Category"), "status": N_("Status")}
 
 who = actor()
 may_edit = can(who, "checklist.write")
 may_sign = can(who, "checklist.signoff")
 
-st.title("Checklist")
+st.title(_("Checklist"))
 show_flash()
 
 items = call(list_items) or []
 if not items:
-    st.info("The rollout checklist is empty.")
-    if may_edit and st.button("Start the project from the built-in template"):
+    st.info(_("The rollout checklist is empty."))
+    if may_edit and st.button(_("Start the project from the built-in template")):
         count = call(start_project)
         if count is not None:
-            st.success(f"Created {count} checklist items.")
+            st.success(ngettext("Created {n} checklist item.", "Created {n} checklist items.", count).format(
+                n=number(count)))
             st.rerun()
     st.stop()
 
@@ -45,143 +51,163 @@ progress = call(phase_progress) or []
 score = call(readiness_score)
 
 # ------------------------------------------------------------ at a glance
-st.subheader("Where the rollout stands")
+st.subheader(_("Where the rollout stands"))
 cols = st.columns(len(progress) + 1)
-cols[0].metric("Readiness score", f"{score}/100",
-               help="Share of pre-implementation items done or not applicable, minus 5 points per blocked "
-                    "item and 2 per overdue item.")
+cols[0].metric(_("Readiness score"), _("{score}/100").format(score=number(score)),
+               help=_("Share of pre-implementation items done or not applicable, minus 5 points per blocked "
+                      "item and 2 per overdue item."))
 for col, p in zip(cols[1:], progress):
-    col.metric(PHASES[p.phase], f"{p.percent}%", help=f"{p.closed} of {p.total} items closed")
-    col.caption(("✅ signed off by " + p.signed_by) if p.signed_off else
-                f"{p.blocked} blocked · {p.overdue} overdue")
+    col.metric(_(PHASES[p.phase]), percent(p.percent / 100),
+               help=ngettext("{closed} of {total} item closed", "{closed} of {total} items closed",
+                             p.total).format(closed=number(p.closed), total=number(p.total)))
+    col.caption(_("✅ signed off by {name}").format(name=p.signed_by) if p.signed_off else
+                _("{blocked} blocked · {overdue} overdue").format(blocked=number(p.blocked),
+                                                                   overdue=number(p.overdue)))
 blocked = [i for i in items if i.status == "blocked"]
 late = [i for i in items if i.overdue]
 if blocked:
-    st.error("**Blocked:** " + "; ".join(f"{i.title} — {i.blocked_reason}" for i in blocked))
+    st.error(_("**Blocked:** {items}").format(
+        items="; ".join(f"{_(i.title)} — {i.blocked_reason}" for i in blocked)))
 if late:
-    st.warning("**Late:** " + "; ".join(f"{i.title} (due {i.due_on:%Y-%m-%d}, {i.owner or 'no owner'})" for i in late))
+    st.warning(_("**Late:** {items}").format(items="; ".join(
+        _("{title} (due {due}, {owner})").format(title=_(i.title), due=date(i.due_on),
+                                                 owner=i.owner or _("no owner"))
+        for i in late)))
 if call(budget_approved):
-    st.caption("Budget: an approved plan exists for this year (Budget page).")
+    st.caption(_("Budget: an approved plan exists for this year (Budget page)."))
 else:
-    st.caption("Budget: no approved budget plan for this year yet (Budget page).")
+    st.caption(_("Budget: no approved budget plan for this year yet (Budget page)."))
 
 # ----------------------------------------------------------------- timeline
-st.subheader("Timeline")
-color_by = st.radio("Colour by", ["Owner", "Category", "Status"], horizontal=True)
+st.subheader(_("Timeline"))
+color_by = st.radio(_("Colour by"), list(COLOUR_BY), format_func=lambda c: _(COLOUR_BY[c]), horizontal=True)
 frame = pd.DataFrame([{
-    "Item": i.title, "Phase": PHASES[i.phase], "Owner": i.owner or "(none)", "Category": CATEGORIES[i.category],
-    "Status": STATUSES[i.status], "Start": i.start_on or i.due_on, "Due": i.due_on,
+    "item": _(i.title), "phase": _(PHASES[i.phase]), "owner": i.owner or _("(none)"),
+    "category": _(CATEGORIES[i.category]), "status": _(STATUSES[i.status]),
+    "start": i.start_on or i.due_on, "due": i.due_on,
 } for i in items if i.due_on])
 if not frame.empty:
     chart = alt.Chart(frame).mark_bar(cornerRadius=3).encode(
-        x=alt.X("Start:T", title=None), x2="Due:T",
-        y=alt.Y("Item:N", sort=None, title=None),
-        color=alt.Color(f"{color_by}:N"),
-        tooltip=["Item", "Phase", "Owner", "Category", "Status", "Start:T", "Due:T"],
+        x=alt.X("start:T", title=None), x2="due:T",
+        y=alt.Y("item:N", sort=None, title=None),
+        color=alt.Color(f"{color_by}:N", title=_(COLOUR_BY[color_by])),
+        tooltip=[alt.Tooltip("item:N", title=_("Item")), alt.Tooltip("phase:N", title=_("Phase")),
+                 alt.Tooltip("owner:N", title=_("Owner")), alt.Tooltip("category:N", title=_("Category")),
+                 alt.Tooltip("status:N", title=_("Status")), alt.Tooltip("start:T", title=_("Start")),
+                 alt.Tooltip("due:T", title=_("Due"))],
     ).properties(height=max(200, 22 * len(frame)))
     st.altair_chart(chart, width="stretch")
 
 # -------------------------------------------------------------------- phases
-for phase, title in PHASES.items():
+for phase, phase_label in PHASES.items():
+    title = _(phase_label)
     phase_items = [i for i in items if i.phase == phase]
     p = next((x for x in progress if x.phase == phase), None)
-    with st.expander(f"{title} — {p.percent if p else 0}% ({len(phase_items)} items)", expanded=phase != "maintenance"):
+    heading = ngettext("{phase} — {percent} ({n} item)", "{phase} — {percent} ({n} items)", len(phase_items))
+    with st.expander(heading.format(phase=title, percent=percent((p.percent if p else 0) / 100),
+                                    n=number(len(phase_items))),
+                     expanded=phase != "maintenance"):
         st.dataframe(pd.DataFrame([{
-            "Item": i.title, "Category": CATEGORIES[i.category], "Owner": i.owner, "Due": i.due_on,
-            "Status": ("⚠ " if i.overdue else "") + STATUSES[i.status], "Blocked by": i.blocked_reason,
-            "Evidence": i.evidence, "Completed by": i.completed_by, "Completed": i.completed_at,
-            "Every (months)": i.recurrence_months, "Expires": i.expires_on,
+            _("Item"): _(i.title), _("Category"): _(CATEGORIES[i.category]), _("Owner"): i.owner,
+            _("Due"): i.due_on, _("Status"): ("⚠ " if i.overdue else "") + _(STATUSES[i.status]),
+            _("Blocked by"): i.blocked_reason, _("Evidence"): i.evidence, _("Completed by"): i.completed_by,
+            _("Completed"): i.completed_at, _("Every (months)"): i.recurrence_months, _("Expires"): i.expires_on,
         } for i in phase_items]), hide_index=True, width="stretch")
         if may_sign and p is not None:
             if p.signed_off:
-                reason = st.text_input("Reason for undoing the sign-off", key=f"revoke_reason_{phase}")
-                if st.button(f"Undo sign-off of {title}", key=f"revoke_{phase}"):
+                reason = st.text_input(_("Reason for undoing the sign-off"), key=f"revoke_reason_{phase}")
+                if st.button(_("Undo sign-off of {phase}").format(phase=title), key=f"revoke_{phase}"):
                     if call(revoke_sign_off, phase, reason):
-                        flash(f"{title}: sign-off undone.")
+                        flash(_("{phase}: sign-off undone.").format(phase=title))
                         st.rerun()
             else:
-                comment = st.text_input("Sign-off comment", key=f"signoff_comment_{phase}")
-                if st.button(f"Sign off {title}", key=f"signoff_{phase}", type="primary"):
+                comment = st.text_input(_("Sign-off comment"), key=f"signoff_comment_{phase}")
+                if st.button(_("Sign off {phase}").format(phase=title), key=f"signoff_{phase}", type="primary"):
                     if call(sign_off, phase, comment):
-                        flash(f"{title} signed off by {who.full_name}.")
+                        flash(_("{phase} signed off by {name}.").format(phase=title, name=who.full_name))
                         st.rerun()
 
 # --------------------------------------------------------------------- edit
 if may_edit:
-    st.subheader("Update an item")
-    labels = {f"{PHASES[i.phase]}: {i.title} (#{i.id})": i for i in items}
-    chosen = st.selectbox("Item", list(labels), index=None, placeholder="Choose an item to update")
+    st.subheader(_("Update an item"))
+    labels = {f"{_(PHASES[i.phase])}: {_(i.title)} (#{i.id})": i for i in items}
+    chosen = st.selectbox(_("Item"), list(labels), index=None, placeholder=_("Choose an item to update"))
     if chosen:
         item = labels[chosen]
         version_key = f"item_version_{item.id}"
         st.session_state.setdefault(version_key, item.version)
         with st.form(f"item_{item.id}"):
             c1, c2, c3 = st.columns(3)
-            status = c1.selectbox("Status", list(STATUSES), index=list(STATUSES).index(item.status),
-                                  format_func=STATUSES.get)
-            due = c2.date_input("Due on", value=item.due_on)
-            category = c3.selectbox("Category", list(CATEGORIES), index=list(CATEGORIES).index(item.category),
-                                    format_func=CATEGORIES.get)
-            reason = st.text_input("Blocked because", value=item.blocked_reason or "")
-            notes = st.text_area("Notes", value=item.notes or "")
-            evidence = st.text_input("Evidence (link or text)", value=item.evidence or "")
-            if st.form_submit_button("Save item", type="primary"):
+            status = c1.selectbox(_("Status"), list(STATUSES), index=list(STATUSES).index(item.status),
+                                  format_func=lambda c: _(STATUSES[c]))
+            due = c2.date_input(_("Due on"), value=item.due_on)
+            category = c3.selectbox(_("Category"), list(CATEGORIES), index=list(CATEGORIES).index(item.category),
+                                    format_func=lambda c: _(CATEGORIES[c]))
+            reason = st.text_input(_("Blocked because"), value=item.blocked_reason or "")
+            notes = st.text_area(_("Notes"), value=item.notes or "")
+            evidence = st.text_input(_("Evidence (link or text)"), value=item.evidence or "")
+            if st.form_submit_button(_("Save item"), type="primary"):
                 saved = call(update_item, item.id, {"status": status, "due_on": due, "category": category,
                                                     "blocked_reason": reason, "notes": notes,
                                                     "evidence": evidence}, st.session_state[version_key])
                 if saved:
                     st.session_state.pop(version_key, None)
-                    flash(f"Saved: {saved.title} is {STATUSES[saved.status].lower()}.")
+                    flash(_("Saved: {title} is {status}.").format(title=_(saved.title),
+                                                                 status=_(STATUSES[saved.status]).lower()))
                     st.rerun()
-    with st.expander("Add an item"):
+    with st.expander(_("Add an item")):
         with st.form("new_item", clear_on_submit=True):
             c1, c2, c3 = st.columns(3)
-            phase = c1.selectbox("Phase", list(PHASES), format_func=PHASES.get)
-            category = c2.selectbox("Category ", list(CATEGORIES), format_func=CATEGORIES.get)
-            due = c3.date_input("Due on ", value=dt.date.today() + dt.timedelta(days=30))
-            title = st.text_input("Title")
-            months = st.number_input("Repeats every N months (0: once)", min_value=0, max_value=60, value=0)
-            if st.form_submit_button("Add item"):
+            phase = c1.selectbox(_("Phase"), list(PHASES), format_func=lambda c: _(PHASES[c]))
+            category = c2.selectbox(_("Category"), list(CATEGORIES), format_func=lambda c: _(CATEGORIES[c]),
+                                    key="new_item_category")
+            due = c3.date_input(_("Due on"), value=dt.date.today() + dt.timedelta(days=30), key="new_item_due")
+            title = st.text_input(_("Title"))
+            months = st.number_input(_("Repeats every N months (0: once)"), min_value=0, max_value=60, value=0)
+            if st.form_submit_button(_("Add item")):
                 if call(add_item, {"phase": phase, "category": category, "due_on": due, "title": title,
                                    "recurrence_months": int(months) or None}):
-                    st.success("Item added.")
+                    st.success(_("Item added."))
 
 # -------------------------------------------------------------- maintenance
-st.subheader("Maintenance due")
-horizon = st.radio("Within", [30, 90], format_func=lambda d: f"{d} days", horizontal=True)
+st.subheader(_("Maintenance due"))
+horizon = st.radio(_("Within"), [30, 90], format_func=lambda d: ngettext("{n} day", "{n} days", d).format(n=number(d)),
+                   horizontal=True)
 soon = call(due_soon, horizon) or []
 if soon:
     st.dataframe(pd.DataFrame([{
-        "Item": i.title, "Phase": PHASES[i.phase], "Due": i.due_on, "Expires": i.expires_on, "Owner": i.owner,
-        "Status": STATUSES[i.status],
+        _("Item"): _(i.title), _("Phase"): _(PHASES[i.phase]), _("Due"): i.due_on, _("Expires"): i.expires_on,
+        _("Owner"): i.owner, _("Status"): _(STATUSES[i.status]),
     } for i in soon]), hide_index=True, width="stretch")
 else:
-    st.caption(f"Nothing due in the next {horizon} days.")
+    st.caption(ngettext("Nothing due in the next {n} day.", "Nothing due in the next {n} days.", horizon).format(
+        n=number(horizon)))
 
 # ------------------------------------------------------------- stakeholders
-st.subheader("Stakeholders")
+st.subheader(_("Stakeholders"))
 people = call(list_stakeholders) or []
 if people:
+    # s.department is the department's stored name: the English label of its code, so _() translates it.
     st.dataframe(pd.DataFrame([{
-        "Name": s.name, "Department": s.department, "Role": s.title, "Expectations": s.expectations,
-        "Needs": s.needs, "Influence": INFLUENCE[s.influence], "Consulted": "yes" if s.consulted else "not yet",
-        "Consulted on": s.consulted_on,
+        _("Name"): s.name, _("Department"): _(s.department) if s.department else None, _("Role"): s.title,
+        _("Expectations"): s.expectations, _("Needs"): s.needs, _("Influence"): _(INFLUENCE[s.influence]),
+        _("Consulted"): _("yes") if s.consulted else _("not yet"), _("Consulted on"): s.consulted_on,
     } for s in people]), hide_index=True, width="stretch")
 if may_edit:
-    with st.expander("Add a stakeholder"):
+    with st.expander(_("Add a stakeholder")):
         with st.form("stakeholder", clear_on_submit=True):
             c1, c2, c3 = st.columns(3)
-            name = c1.text_input("Name")
-            dept = c2.selectbox("Department", [None, *DEPARTMENTS],
-                                format_func=lambda d: "(none)" if d is None else DEPARTMENTS[d])
-            influence = c3.selectbox("Influence", list(INFLUENCE), index=1, format_func=INFLUENCE.get)
-            role = st.text_input("Role or title")
-            expectations = st.text_area("Expectations")
-            needs = st.text_area("Needs")
-            consulted = st.checkbox("Consulted")
-            consulted_on = st.date_input("Consulted on", value=None)
-            if st.form_submit_button("Add stakeholder"):
+            name = c1.text_input(_("Name"))
+            dept = c2.selectbox(_("Department"), [None, *DEPARTMENTS],
+                                format_func=lambda d: _("(none)") if d is None else _(DEPARTMENTS[d]))
+            influence = c3.selectbox(_("Influence"), list(INFLUENCE), index=1, format_func=lambda c: _(INFLUENCE[c]))
+            role = st.text_input(_("Role or title"))
+            expectations = st.text_area(_("Expectations"))
+            needs = st.text_area(_("Needs"))
+            consulted = st.checkbox(_("Consulted"))
+            consulted_on = st.date_input(_("Consulted on"), value=None)
+            if st.form_submit_button(_("Add stakeholder")):
                 if call(add_stakeholder, {"name": name, "department": dept, "influence": influence, "title": role,
                                           "expectations": expectations, "needs": needs, "consulted": consulted,
                                           "consulted_on": consulted_on}):
-                    st.success(f"Added {name}.")
+                    st.success(_("Added {name}.").format(name=name))

@@ -17,9 +17,11 @@ from crm.customers import (
     search_customers,
     update_customer,
 )
-from crm.contact_data import STATUSES
+from crm.contact_data import STATUS_LABELS, STATUSES
+from crm.i18n import N_, _, ngettext, number
+from crm.i18n import date as fmt_date
 from crm.importing import export_customers_csv, export_customers_xlsx
-from crm.interactions import CHANNELS, FEEDBACK_KINDS, schedule_follow_up
+from crm.interactions import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, schedule_follow_up
 from crm.profile import customer_profile
 from crm.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
@@ -28,12 +30,28 @@ from ui.interaction_form import interaction_form
 who = actor()
 may_write = can(who, "customers.write")
 may_log = can(who, "interactions.write")
+# Option values kept in session state are codes; only the label shown is translated.
 ANY = "(any)"
-CONSENTS = {ANY: None, "Marketing": "marketing", "Third-party sharing": "third_party", "No consent": "none"}
+NONE = "(none)"
+KEEP = "(keep)"
+SENTINELS = {ANY: N_("(any)"), NONE: N_("(none)"), KEEP: N_("(keep)")}
+CONSENTS = {ANY: N_("(any)"), "marketing": N_("Marketing"), "third_party": N_("Third-party sharing"),
+            "none": N_("No consent")}
 
 
 def money(value) -> str:
-    return f"{float(value or 0):,.2f}"
+    return number(float(value or 0), 2)
+
+
+def option_label(value) -> str:
+    """The label of a filter option: sentinels translated, data values shown as they are."""
+    return _(SENTINELS[value]) if value in SENTINELS else str(value)
+
+
+def status_label(code: str) -> str:
+    if code in SENTINELS:
+        return option_label(code)
+    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
 
 
 def open_customer(customer_id: int | None) -> None:
@@ -50,33 +68,37 @@ def open_customer(customer_id: int | None) -> None:
 
 def customer_form(prefix: str, detail=None, choices=None) -> dict | None:
     """The fields of a customer; returns the values when the form is submitted."""
-    owners = {o.label: o.id for o in (choices.owners if choices else [])}
-    owner_labels = ["(none)"] + list(owners)
-    current_owner = next((label for label, oid in owners.items() if detail and oid == detail.owner_id), "(none)")
+    owners = {o.id: o.label for o in (choices.owners if choices else [])}
+    owner_ids = [NONE, *owners]
+    current_owner = detail.owner_id if detail and detail.owner_id in owners else NONE
     with st.form(f"{prefix}_form"):
         c1, c2 = st.columns(2)
-        name = c1.text_input("Name", value=detail.name if detail else "")
-        company = c2.text_input("Company", value=(detail.company or "") if detail else "")
-        email = c1.text_input("E-mail", value=(detail.email or "") if detail and detail.pii_visible else "",
+        name = c1.text_input(_("Name"), value=detail.name if detail else "")
+        company = c2.text_input(_("Company"), value=(detail.company or "") if detail else "")
+        email = c1.text_input(_("E-mail"), value=(detail.email or "") if detail and detail.pii_visible else "",
                               disabled=bool(detail and not detail.pii_visible))
-        phone = c2.text_input("Phone", value=(detail.phone or "") if detail and detail.pii_visible else "",
-                              help="International (+62 812…) or national with the country below",
+        phone = c2.text_input(_("Phone"), value=(detail.phone or "") if detail and detail.pii_visible else "",
+                              help=_("International (+62 812…) or national with the country below"),
                               disabled=bool(detail and not detail.pii_visible))
-        country = c1.text_input("Country (ISO code, e.g. ID, BG, PK)", value=(detail.country or "") if detail else "")
-        city = c2.text_input("City", value=(detail.city or "") if detail else "")
-        status = c1.selectbox("Status", STATUSES, index=STATUSES.index(detail.status) if detail else 0)
-        segment = c2.text_input("Segment", value=(detail.segment or "") if detail else "")
-        source = c1.text_input("Acquisition source", value=(detail.acquisition_source or "") if detail else "")
-        owner = c2.selectbox("Owner", owner_labels, index=owner_labels.index(current_owner))
-        consent_m = c1.checkbox("Consents to marketing", value=bool(detail and detail.consent_marketing))
-        consent_t = c2.checkbox("Consents to sharing with third parties",
+        country = c1.text_input(_("Country (ISO code, e.g. ID, BG, PK)"),
+                                value=(detail.country or "") if detail else "")
+        city = c2.text_input(_("City"), value=(detail.city or "") if detail else "")
+        status = c1.selectbox(_("Status"), STATUSES, index=STATUSES.index(detail.status) if detail else 0,
+                              format_func=status_label)
+        segment = c2.text_input(_("Segment"), value=(detail.segment or "") if detail else "")
+        source = c1.text_input(_("Acquisition source"),
+                               value=(detail.acquisition_source or "") if detail else "")
+        owner = c2.selectbox(_("Owner"), owner_ids, index=owner_ids.index(current_owner),
+                             format_func=lambda o: option_label(o) if o == NONE else owners[o])
+        consent_m = c1.checkbox(_("Consents to marketing"), value=bool(detail and detail.consent_marketing))
+        consent_t = c2.checkbox(_("Consents to sharing with third parties"),
                                 value=bool(detail and detail.consent_third_party))
-        notes = st.text_area("Notes", value=(detail.notes or "") if detail else "")
-        submitted = st.form_submit_button("Save customer", type="primary")
+        notes = st.text_area(_("Notes"), value=(detail.notes or "") if detail else "")
+        submitted = st.form_submit_button(_("Save customer"), type="primary")
     if not submitted:
         return None
     values = {"name": name, "company": company, "country": country, "city": city, "status": status,
-              "segment": segment, "acquisition_source": source, "owner_id": owners.get(owner),
+              "segment": segment, "acquisition_source": source, "owner_id": None if owner == NONE else owner,
               "notes": notes, "consent_marketing": consent_m, "consent_third_party": consent_t}
     if not detail or detail.pii_visible:
         values.update(email=email, phone=phone)
@@ -85,18 +107,31 @@ def customer_form(prefix: str, detail=None, choices=None) -> dict | None:
 
 def follow_up_form(customer_id: int) -> None:
     with st.form(f"follow_{customer_id}", clear_on_submit=True):
-        st.markdown("**Schedule a follow-up**")
+        st.markdown(_("**Schedule a follow-up**"))
         c1, c2 = st.columns(2)
-        due = c1.date_input("Due on", value=dt.date.today() + dt.timedelta(days=7))
-        channel = c2.selectbox("How", list(CHANNELS), format_func=CHANNELS.get, key=f"fu_channel_{customer_id}")
-        subject = st.text_input("What to follow up", key=f"fu_subject_{customer_id}")
-        if st.form_submit_button("Schedule follow-up"):
+        due = c1.date_input(_("Due on"), value=dt.date.today() + dt.timedelta(days=7))
+        channel = c2.selectbox(_("How"), list(CHANNELS), format_func=lambda c: _(CHANNELS[c]),
+                               key=f"fu_channel_{customer_id}")
+        subject = st.text_input(_("What to follow up"), key=f"fu_subject_{customer_id}")
+        if st.form_submit_button(_("Schedule follow-up")):
             if call(schedule_follow_up, customer_id, due_on=due, subject=subject, channel=channel):
-                st.success(f"Follow-up scheduled for {due:%Y-%m-%d}; it is on your Home page.")
+                st.success(_("Follow-up scheduled for {date}; it is on your Home page.").format(date=fmt_date(due)))
+
+
+def label_of(labels: dict[str, str], code: str | None) -> str:
+    """The translated label of a stored code ('' for none, the code itself when it has no label)."""
+    if not code:
+        return ""
+    return _(labels[code]) if code in labels else code
+
+
+def table(rows: list[dict]) -> pd.DataFrame:
+    """A service's rows (English column names marked for the catalog) with translated headers."""
+    return pd.DataFrame(rows).rename(columns=_)
 
 
 def render_profile(customer_id: int) -> None:
-    if st.button("← Back to the list"):
+    if st.button(_("← Back to the list")):
         open_customer(None)
         st.rerun()
     profile = call(customer_profile, customer_id)
@@ -104,52 +139,63 @@ def render_profile(customer_id: int) -> None:
         return
     c = profile.customer
     st.header(c.name)
-    facts = [c.company, c.status, c.segment, f"owner: {c.owner}" if c.owner else "no owner"]
+    facts = [c.company, status_label(c.status), c.segment,
+             _("owner: {name}").format(name=c.owner) if c.owner else _("no owner")]
     st.caption(" · ".join(f for f in facts if f))
     if c.archived_at:
-        st.warning(f"Archived on {c.archived_at:%Y-%m-%d}.")
+        st.warning(_("Archived on {date}.").format(date=fmt_date(c.archived_at)))
     if c.erased:
-        st.warning("This customer's personal data was erased.")
+        st.warning(_("This customer's personal data was erased."))
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Lifetime revenue", money(c.lifetime_revenue))
-    m2.metric("Lifetime cost", money(c.lifetime_cost))
-    m3.metric("Lifetime margin", money(c.lifetime_margin))
-    m4.metric("Purchases", c.purchase_count)
+    m1.metric(_("Lifetime revenue"), money(c.lifetime_revenue))
+    m2.metric(_("Lifetime cost"), money(c.lifetime_cost))
+    m3.metric(_("Lifetime margin"), money(c.lifetime_margin))
+    m4.metric(_("Purchases"), number(c.purchase_count))
     st.markdown(
-        f"**E-mail** {c.email or '—'} · **Phone** {c.phone or '—'} · **City** {c.city or '—'} "
-        f"· **Country** {c.country or '—'}"
+        _("**E-mail** {email} · **Phone** {phone} · **City** {city} · **Country** {country}").format(
+            email=c.email or "—", phone=c.phone or "—", city=c.city or "—", country=c.country or "—")
     )
     if not c.pii_visible:
-        st.caption("Contact details are masked for your role.")
+        st.caption(_("Contact details are masked for your role."))
     st.markdown(
-        f"**Consents** marketing: {'yes' if c.consent_marketing else 'no'} · "
-        f"third-party sharing: {'yes' if c.consent_third_party else 'no'}"
+        _("**Consents** marketing: {marketing} · third-party sharing: {third_party}").format(
+            marketing=_("yes") if c.consent_marketing else _("no"),
+            third_party=_("yes") if c.consent_third_party else _("no"))
     )
     if profile.open_follow_ups:
-        st.subheader("Open follow-ups")
-        st.dataframe(pd.DataFrame(profile.open_follow_ups), hide_index=True, width="stretch")
+        st.subheader(_("Open follow-ups"))
+        st.dataframe(table(profile.open_follow_ups), hide_index=True, width="stretch")
 
-    tabs = st.tabs(["Timeline", "Products and purchases", "Support calls", "Surveys", "Consent history"])
+    tabs = st.tabs([_("Timeline"), _("Products and purchases"), _("Support calls"), _("Surveys"),
+                    _("Consent history")])
     with tabs[0]:
-        st.caption(f"{profile.timeline_total} interactions from every department, newest first"
-                   + (f" (showing {len(profile.timeline)})" if profile.timeline_total > len(profile.timeline) else ""))
+        total, shown = profile.timeline_total, len(profile.timeline)
+        if total > shown:
+            st.caption(ngettext("{n} interaction from every department, newest first (showing {shown})",
+                                "{n} interactions from every department, newest first (showing {shown})",
+                                total).format(n=number(total), shown=number(shown)))
+        else:
+            st.caption(ngettext("{n} interaction from every department, newest first",
+                                "{n} interactions from every department, newest first",
+                                total).format(n=number(total)))
         if profile.timeline:
             st.dataframe(pd.DataFrame([{
-                "When": r.occurred_at, "Department": r.department, "Who": r.user, "Channel": CHANNELS.get(r.channel),
-                "Direction": r.direction, "Subject": r.subject, "Notes": r.notes, "Outcome": r.outcome,
-                "Feedback": FEEDBACK_KINDS.get(r.feedback_kind or "", ""), "Tags": ", ".join(r.tags),
+                _("When"): r.occurred_at, _("Department"): r.department, _("Who"): r.user,
+                _("Channel"): label_of(CHANNELS, r.channel), _("Direction"): label_of(DIRECTIONS, r.direction),
+                _("Subject"): r.subject, _("Notes"): r.notes, _("Outcome"): r.outcome,
+                _("Feedback"): label_of(FEEDBACK_KINDS, r.feedback_kind), _("Tags"): ", ".join(r.tags),
             } for r in profile.timeline]), hide_index=True, width="stretch")
     with tabs[1]:
-        st.markdown("**Products owned**")
-        st.dataframe(pd.DataFrame(profile.products), hide_index=True, width="stretch")
-        st.markdown("**Purchase history**")
-        st.dataframe(pd.DataFrame(profile.purchases), hide_index=True, width="stretch")
+        st.markdown(_("**Products owned**"))
+        st.dataframe(table(profile.products), hide_index=True, width="stretch")
+        st.markdown(_("**Purchase history**"))
+        st.dataframe(table(profile.purchases), hide_index=True, width="stretch")
     with tabs[2]:
-        st.dataframe(pd.DataFrame(profile.support_calls), hide_index=True, width="stretch")
+        st.dataframe(table(profile.support_calls), hide_index=True, width="stretch")
     with tabs[3]:
-        st.dataframe(pd.DataFrame(profile.surveys), hide_index=True, width="stretch")
+        st.dataframe(table(profile.surveys), hide_index=True, width="stretch")
     with tabs[4]:
-        st.dataframe(pd.DataFrame(profile.consents), hide_index=True, width="stretch")
+        st.dataframe(table(profile.consents), hide_index=True, width="stretch")
 
     if may_log:
         left, right = st.columns(2)
@@ -161,21 +207,21 @@ def render_profile(customer_id: int) -> None:
     if may_write and not c.erased:
         version_key = f"loaded_version_{customer_id}"
         st.session_state.setdefault(version_key, c.version)
-        with st.expander("Edit customer", expanded=False):
+        with st.expander(_("Edit customer"), expanded=False):
             values = customer_form(f"edit_{customer_id}", c, call(filter_choices))
             if values is not None:
                 saved = call(update_customer, customer_id, values, st.session_state[version_key])
                 if saved:
                     st.session_state[version_key] = saved.version
-                    st.success("Saved.")
-            if st.button("Reload the latest version", key=f"reload_{customer_id}"):
+                    st.success(_("Saved."))
+            if st.button(_("Reload the latest version"), key=f"reload_{customer_id}"):
                 st.session_state.pop(version_key, None)
                 st.rerun()
         if c.archived_at:
-            if st.button("Restore customer"):
+            if st.button(_("Restore customer")):
                 call(restore_customer, customer_id)
                 st.rerun()
-        elif st.button("Archive customer"):
+        elif st.button(_("Archive customer")):
             call(archive_customer, customer_id)
             st.rerun()
 
@@ -187,9 +233,15 @@ def apply_view(params: dict) -> None:
     st.session_state["cust_query"] = params.get("query", "")
     for key in ("status", "segment", "country", "acquisition_source"):
         st.session_state[f"cust_{key}"] = params.get(key) or ANY
-    st.session_state["cust_consent"] = next((k for k, v in CONSENTS.items() if v == params.get("consent")), ANY)
+    st.session_state["cust_consent"] = params.get("consent") if params.get("consent") in CONSENTS else ANY
     st.session_state["cust_sort"] = params.get("sort", "name")
     st.session_state["cust_archived"] = bool(params.get("include_archived"))
+
+
+def view_label(v) -> str:
+    if v.mine:
+        return _("{name} (shared)").format(name=v.name) if v.shared else v.name
+    return _("{name} (shared by {owner})").format(name=v.name, owner=v.owner)
 
 
 def render_list() -> None:
@@ -198,35 +250,37 @@ def render_list() -> None:
         return
     views = call(list_views) or []
     if views:
-        by_label = {f"{v.name}{' (shared)' if v.shared else ''}{'' if v.mine else f' by {v.owner}'}": v
-                    for v in views}
+        by_id = {v.id: v for v in views}
         c1, c2, c3 = st.columns([3, 1, 1])
-        chosen = c1.selectbox("Saved view", list(by_label), index=None, placeholder="Choose a saved view")
-        if c2.button("Apply view", disabled=chosen is None):
-            apply_view(by_label[chosen].params)
+        chosen = c1.selectbox(_("Saved view"), list(by_id), index=None, placeholder=_("Choose a saved view"),
+                              format_func=lambda i: view_label(by_id[i]))
+        if c2.button(_("Apply view"), disabled=chosen is None):
+            apply_view(by_id[chosen].params)
             st.rerun()
-        if chosen and by_label[chosen].mine and c3.button("Delete view"):
-            call(delete_view, by_label[chosen].id)
+        if chosen and by_id[chosen].mine and c3.button(_("Delete view")):
+            call(delete_view, chosen)
             st.rerun()
 
-    query = st.text_input("Search", key="cust_query", placeholder="Name, company, e-mail or phone")
+    query = st.text_input(_("Search"), key="cust_query", placeholder=_("Name, company, e-mail or phone"))
     f1, f2, f3, f4 = st.columns(4)
-    status = f1.selectbox("Status", [ANY, *STATUSES], key="cust_status")
-    segment = f2.selectbox("Segment", [ANY, *choices.segments], key="cust_segment")
-    owner_labels = {ANY: None, **{o.label: o.id for o in choices.owners}}
-    owner = f3.selectbox("Owner", list(owner_labels), key="cust_owner")
-    country = f4.selectbox("Country", [ANY, *choices.countries], key="cust_country")
+    status = f1.selectbox(_("Status"), [ANY, *STATUSES], key="cust_status", format_func=status_label)
+    segment = f2.selectbox(_("Segment"), [ANY, *choices.segments], key="cust_segment", format_func=option_label)
+    owner_labels = {o.id: o.label for o in choices.owners}
+    owner = f3.selectbox(_("Owner"), [ANY, *owner_labels], key="cust_owner",
+                         format_func=lambda o: option_label(o) if o == ANY else owner_labels[o])
+    country = f4.selectbox(_("Country"), [ANY, *choices.countries], key="cust_country", format_func=option_label)
     f5, f6, f7, f8 = st.columns(4)
-    source = f5.selectbox("Acquisition source", [ANY, *choices.sources], key="cust_acquisition_source")
-    consent = f6.selectbox("Consent", list(CONSENTS), key="cust_consent")
-    sort = f7.selectbox("Sort by", list(SORTS), format_func=SORTS.get, key="cust_sort")
-    page_size = f8.selectbox("Rows per page", PAGE_SIZES, key="cust_page_size")
-    include_archived = st.checkbox("Include archived customers", key="cust_archived")
+    source = f5.selectbox(_("Acquisition source"), [ANY, *choices.sources], key="cust_acquisition_source",
+                          format_func=option_label)
+    consent = f6.selectbox(_("Consent"), list(CONSENTS), key="cust_consent", format_func=lambda k: _(CONSENTS[k]))
+    sort = f7.selectbox(_("Sort by"), list(SORTS), format_func=lambda k: _(SORTS[k]), key="cust_sort")
+    page_size = f8.selectbox(_("Rows per page"), PAGE_SIZES, key="cust_page_size", format_func=number)
+    include_archived = st.checkbox(_("Include archived customers"), key="cust_archived")
 
     filters = Filters(
         status=None if status == ANY else status, segment=None if segment == ANY else segment,
-        owner_id=owner_labels[owner], country=None if country == ANY else country,
-        acquisition_source=None if source == ANY else source, consent=CONSENTS[consent],
+        owner_id=None if owner == ANY else owner, country=None if country == ANY else country,
+        acquisition_source=None if source == ANY else source, consent=None if consent == ANY else consent,
         include_archived=include_archived, sort=sort,
     )
     page_no = st.session_state.get("cust_page", 1)
@@ -238,81 +292,97 @@ def render_list() -> None:
         result = call(search_customers, query, filters, page=1, page_size=page_size)
     first = (result.page - 1) * result.page_size + 1 if result.total else 0
     last = min(result.total, result.page * result.page_size)
-    st.caption(f"{result.total:,} customer{'' if result.total == 1 else 's'} · showing {first:,}–{last:,}")
+    if result.more:
+        count = _("more than {n} customers: search or filter to narrow them down").format(n=number(result.total))
+    else:
+        count = ngettext("{n} customer", "{n} customers", result.total).format(n=number(result.total))
+    showing = _("showing {first}–{last}").format(first=number(first), last=number(last))
+    st.caption(f"{count} · {showing}")
     if result.rows:
         st.dataframe(pd.DataFrame([{
-            "Name": r.name, "Company": r.company, "E-mail": r.email, "Phone": r.phone, "Country": r.country,
-            "Status": r.status + (" (archived)" if r.archived else ""), "Segment": r.segment, "Owner": r.owner,
-            "Last contact": r.last_contact_at, "Lifetime revenue": float(r.lifetime_revenue),
+            _("Name"): r.name, _("Company"): r.company, _("E-mail"): r.email, _("Phone"): r.phone,
+            _("Country"): r.country,
+            _("Status"): (_("{status} (archived)").format(status=status_label(r.status)) if r.archived
+                          else status_label(r.status)),
+            _("Segment"): r.segment, _("Owner"): r.owner,
+            _("Last contact"): r.last_contact_at, _("Lifetime revenue"): float(r.lifetime_revenue),
         } for r in result.rows]), hide_index=True, width="stretch")
     else:
-        st.info("No customer matches. Check the spelling, clear a filter, or create the customer below.")
+        st.info(_("No customer matches. Check the spelling, clear a filter, or create the customer below."))
     p1, p2 = st.columns([1, 3])
-    p1.number_input("Page", min_value=1, max_value=result.pages, key="cust_page")
+    p1.number_input(_("Page"), min_value=1, max_value=result.pages, key="cust_page")
     labels = {f"{r.name} — {r.company or r.country or ''} (#{r.id})": r.id for r in result.rows}
-    chosen = p2.selectbox("Open customer", list(labels), index=None, placeholder="Choose a customer to open",
+    chosen = p2.selectbox(_("Open customer"), list(labels), index=None, placeholder=_("Choose a customer to open"),
                           key="cust_open")
     if chosen:
         open_customer(labels[chosen])
         st.rerun()
 
-    with st.expander("Save this view"):
-        name = st.text_input("View name")
-        shared = st.checkbox(f"Share with {who.department_name}")
-        if st.button("Save view"):
+    with st.expander(_("Save this view")):
+        name = st.text_input(_("View name"))
+        shared = st.checkbox(_("Share with {department}").format(department=who.department_name))
+        if st.button(_("Save view")):
             params = {"query": query, "status": filters.status, "segment": filters.segment,
                       "country": filters.country, "acquisition_source": filters.acquisition_source,
                       "consent": filters.consent, "include_archived": include_archived, "sort": sort}
             if call(save_view, name, params, shared=shared):
-                st.success(f"Saved view '{name}'.")
+                st.success(_("Saved view '{name}'.").format(name=name))
 
     if can(who, "data.export"):
-        with st.expander("Export customers"):
-            third = st.checkbox("For a third party: only customers who consented to sharing", key="cust_export_third")
-            if st.button("Prepare export files"):
+        with st.expander(_("Export customers")):
+            third = st.checkbox(_("For a third party: only customers who consented to sharing"),
+                                key="cust_export_third")
+            if st.button(_("Prepare export files")):
                 csv_file = call(export_customers_csv, third_party=third)
                 xlsx_file = call(export_customers_xlsx, third_party=third)
                 if csv_file and xlsx_file:
-                    left = f"; {csv_file[2]} left out without consent" if third else ""
-                    st.caption(f"{csv_file[1]} customers{left}.")
-                    st.download_button("Download CSV", csv_file[0], file_name="customers.csv", mime="text/csv")
-                    st.download_button("Download Excel", xlsx_file[0], file_name="customers.xlsx",
+                    exported, left_out = csv_file[1], csv_file[2]
+                    if third:
+                        st.caption(ngettext("{n} customer; {left} left out without consent.",
+                                            "{n} customers; {left} left out without consent.",
+                                            exported).format(n=number(exported), left=number(left_out)))
+                    else:
+                        st.caption(ngettext("{n} customer.", "{n} customers.", exported).format(n=number(exported)))
+                    st.download_button(_("Download CSV"), csv_file[0], file_name="customers.csv", mime="text/csv")
+                    st.download_button(_("Download Excel"), xlsx_file[0], file_name="customers.xlsx",
                                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
     if may_write and result.rows:
-        with st.expander("Bulk edit"):
-            selected = st.multiselect("Customers to change", list(labels))
+        with st.expander(_("Bulk edit")):
+            selected = st.multiselect(_("Customers to change"), list(labels))
             b1, b2, b3 = st.columns(3)
-            new_owner = b1.selectbox("New owner", ["(keep)", *[o.label for o in choices.owners]])
-            new_segment = b2.text_input("New segment (empty: keep)")
-            new_status = b3.selectbox("New status", ["(keep)", *STATUSES])
-            if st.button("Apply to selected"):
+            new_owner = b1.selectbox(_("New owner"), [KEEP, *owner_labels],
+                                     format_func=lambda o: option_label(o) if o == KEEP else owner_labels[o])
+            new_segment = b2.text_input(_("New segment (empty: keep)"))
+            new_status = b3.selectbox(_("New status"), [KEEP, *STATUSES], format_func=status_label)
+            if st.button(_("Apply to selected")):
                 changes = {}
-                if new_owner != "(keep)":
-                    changes["owner_id"] = owner_labels[new_owner]
+                if new_owner != KEEP:
+                    changes["owner_id"] = new_owner
                 if new_segment.strip():
                     changes["segment"] = new_segment
-                if new_status != "(keep)":
+                if new_status != KEEP:
                     changes["status"] = new_status
                 if not changes:
-                    st.warning("Choose at least one change.")
+                    st.warning(_("Choose at least one change."))
                 else:
                     count = call(bulk_update, [labels[s] for s in selected], changes)
                     if count is not None:
-                        st.success(f"Changed {count} customers.")
+                        st.success(ngettext("Changed {n} customer.", "Changed {n} customers.", count).format(
+                            n=number(count)))
 
     if may_write:
-        with st.expander("New customer"):
+        with st.expander(_("New customer")):
             values = customer_form("new", None, choices)
             if values is not None:
                 created = call(create_customer, values)
                 if created:
-                    st.success(f"Created {created.name}.")
+                    st.success(_("Created {name}.").format(name=created.name))
                     open_customer(created.id)
                     st.rerun()
 
 
-st.title("Customers")
+st.title(_("Customers"))
 if "customer" in st.query_params and st.session_state.get("customer_id") is None:
     try:
         st.session_state["customer_id"] = int(st.query_params["customer"])

@@ -2,45 +2,79 @@
 import pandas as pd
 import streamlit as st
 
-from crm.quality import completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
-from ui.context import call, flash, show_flash
+from crm.i18n import N_, _, date, ngettext, number
+from crm.quality import FIELD_LABELS, completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
+from ui.context import actor, call, flash, show_flash
 
-st.title("Data quality")
+STATUS_LABELS = {"prospect": N_("Prospect"), "customer": N_("Customer"), "former": N_("Former customer")}
+# What a merge moved, per kind (codes returned by merge_customers).
+MOVED = {
+    "interactions": lambda n: ngettext("{n} interaction", "{n} interactions", n),
+    "receipts": lambda n: ngettext("{n} receipt", "{n} receipts", n),
+    "surveys": lambda n: ngettext("{n} survey answer", "{n} survey answers", n),
+    "consents": lambda n: ngettext("{n} consent", "{n} consents", n),
+}
+
+
+def _table(rows: list[dict], drop_id: bool = True) -> pd.DataFrame:
+    """Rows from the service, headers and dates in the user's language."""
+    df = pd.DataFrame(rows)
+    if drop_id:
+        df = df.drop(columns=["id"], errors="ignore")
+    for column in ("Created", "Last contact"):
+        if column in df:
+            df[column] = df[column].map(lambda v: date(v) if pd.notna(v) else "—")
+    if "Status" in df:
+        df["Status"] = df["Status"].map(lambda s: _(STATUS_LABELS[s]) if s in STATUS_LABELS else s)
+    return df.rename(columns=_)
+
+
+actor()  # signed in (and this session's language in use)
+st.title(_("Data quality"))
 show_flash()
 
-st.subheader("Completeness")
+st.subheader(_("Completeness"))
 fields = call(completeness) or []
 if fields:
-    st.dataframe(pd.DataFrame(fields), hide_index=True, width="stretch")
+    table = pd.DataFrame(fields)
+    table["Field"] = table["Field"].map(lambda f: _(FIELD_LABELS.get(f, f)))
+    table["Complete %"] = table["Complete %"].map(lambda v: number(v, 1))
+    st.dataframe(table.rename(columns=_), hide_index=True, width="stretch")
 
-st.subheader("Invalid e-mails and phones")
+st.subheader(_("Invalid e-mails and phones"))
 bad = call(invalid_contacts) or []
 if bad:
-    st.dataframe(pd.DataFrame(bad).drop(columns=["id"]), hide_index=True, width="stretch")
+    st.dataframe(_table(bad), hide_index=True, width="stretch")
 else:
-    st.caption("No invalid e-mail or phone found.")
+    st.caption(_("No invalid e-mail or phone found."))
 
-st.subheader("Possible duplicates")
+st.subheader(_("Possible duplicates"))
 clusters = call(duplicate_clusters) or []
-st.caption(f"{len(clusters)} groups. Merging keeps every interaction, receipt, survey answer and consent on the "
-           "customer you keep; the other is archived, not deleted.")
+st.caption(ngettext("{n} group. Merging keeps every interaction, receipt, survey answer and consent on the "
+                    "customer you keep; the other is archived, not deleted.",
+                    "{n} groups. Merging keeps every interaction, receipt, survey answer and consent on the "
+                    "customer you keep; the other is archived, not deleted.", len(clusters)).format(n=number(len(clusters))))
 for n, cluster in enumerate(clusters):
-    with st.expander(f"{cluster.reason}: " + ", ".join(c["Name"] for c in cluster.customers)):
-        st.dataframe(pd.DataFrame(cluster.customers), hide_index=True, width="stretch")
+    names = ", ".join(c["Name"] for c in cluster.customers)
+    with st.expander(_("{reason}: {names}").format(reason=_(cluster.reason), names=names)):
+        st.dataframe(_table(cluster.customers), hide_index=True, width="stretch")
         labels = {f"#{c['id']} {c['Name']}": c["id"] for c in cluster.customers}
-        keep = st.selectbox("Keep", list(labels), key=f"keep_{n}")
-        merge = st.selectbox("Merge into it", [label for label in labels if label != keep], key=f"merge_{n}")
-        if st.button("Merge", key=f"do_merge_{n}"):
+        keep = st.selectbox(_("Keep"), list(labels), key=f"keep_{n}")
+        merge = st.selectbox(_("Merge into it"), [label for label in labels if label != keep], key=f"merge_{n}")
+        if st.button(_("Merge"), key=f"do_merge_{n}"):
             moved = call(merge_customers, labels[keep], labels[merge])
             if moved is not None:
-                flash(f"Merged {merge} into {keep}: " + ", ".join(f"{v} {k}" for k, v in moved.items()) + " moved.")
+                what = ", ".join(MOVED[k](v).format(n=number(v)) if k in MOVED else f"{v} {k}"
+                                 for k, v in moved.items())
+                flash(_("Merged {merged} into {kept}. Moved: {moved}.").format(merged=merge, kept=keep, moved=what))
                 st.rerun()
 
-st.subheader("Neglected customers")
-months = st.number_input("Without contact for (months)", min_value=1, max_value=60, value=6)
+st.subheader(_("Neglected customers"))
+months = st.number_input(_("Without contact for (months)"), min_value=1, max_value=60, value=6)
 lists = call(neglected, months=int(months)) or {"no_owner": [], "no_contact": []}
 c1, c2 = st.columns(2)
-c1.markdown(f"**Without owner** ({len(lists['no_owner'])})")
-c1.dataframe(pd.DataFrame(lists["no_owner"]).drop(columns=["id"], errors="ignore"), hide_index=True, width="stretch")
-c2.markdown(f"**No contact for {months} months** ({len(lists['no_contact'])})")
-c2.dataframe(pd.DataFrame(lists["no_contact"]).drop(columns=["id"], errors="ignore"), hide_index=True, width="stretch")
+c1.markdown(_("**Without owner** ({count})").format(count=number(len(lists["no_owner"]))))
+c1.dataframe(_table(lists["no_owner"]), hide_index=True, width="stretch")
+c2.markdown(ngettext("**No contact for {months} month** ({count})", "**No contact for {months} months** ({count})",
+                     int(months)).format(months=number(int(months)), count=number(len(lists["no_contact"]))))
+c2.dataframe(_table(lists["no_contact"]), hide_index=True, width="stretch")

@@ -10,14 +10,20 @@ from crm.access import DEPARTMENTS, Actor, can, require
 from crm.config import database_url
 from crm.database import session_scope
 from crm.errors import CRMError
-from crm.surveys import find_customers, import_surveys, record_survey
+from crm.i18n import N_, _, month, ngettext, number, percent
+from crm.interactions import CHANNELS
+from crm.surveys import SURVEY_COLUMNS, find_customers, import_surveys, record_survey
 from ui.context import actor, call
 
 who = actor()
 ANY = "(all)"
 # The figures are the same for everybody allowed to see them: computed as a neutral reader and cached per filter
-# for a minute. The signed-in user's own right is checked first, on every run.
+# for a minute. The signed-in user's own right is checked first, on every run. The cached figures are data only
+# (English column names and codes, the same in every language); labels are translated below, where shown.
 READER = Actor(None, "insights", "Insights", "management", "sponsor", source="page")
+GROUP_BY = {"segment": N_("Segment"), "country": N_("Country"), "acquisition_source": N_("Acquisition source")}
+DEPARTMENT_CODES = {name: code for code, name in DEPARTMENTS.items()}
+TREND_SERIES = {"New": N_("New customers"), "Active": N_("Active customers"), "Lost": N_("Lost customers")}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -28,12 +34,58 @@ def figures(name: str, date_from: dt.date, date_to: dt.date, segment, country, d
         return getattr(insights, name)(READER, f, session=session, **extra)
 
 
+def any_label(value: str, labels: dict[str, str] | None = None) -> str:
+    if value == ANY:
+        return _("(all)")
+    return _(labels[value]) if labels and value in labels else value
+
+
+def department_label(name: str) -> str:
+    """A department as stored (its English name) in the user's language."""
+    code = DEPARTMENT_CODES.get(name)
+    return _(DEPARTMENTS[code]) if code else name
+
+
+def labelled(frame: pd.DataFrame, *columns: str, months: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A copy with the labels in ``columns`` translated (they come from the code, never from customers),
+    and a readable month name next to each 'YYYY-MM' column in ``months`` (``<column> label``)."""
+    out = frame.copy()
+    for col in columns:
+        if col == "Department":
+            out[col] = out[col].map(department_label)
+        elif col == "Channel":
+            out[col] = out[col].map(lambda c: _(CHANNELS[c]) if c in CHANNELS else c)
+        elif col in ("Group", "Reason", "Segment"):  # customer data, except the '(none)' placeholder
+            out[col] = out[col].map(lambda v: _(insights.NONE) if v == insights.NONE else v)
+        else:
+            out[col] = out[col].map(_)
+    for col in months:
+        out[f"{col} label"] = out[col].map(month)
+    return out
+
+
+def month_axis(frame: pd.DataFrame, column: str = "Month", title: str | None = None, channel=alt.X):  # noqa: ANN001
+    """Months in the user's language, in calendar order."""
+    order = list(dict.fromkeys(frame.sort_values(column)[f"{column} label"])) if not frame.empty else []
+    return channel(f"{column} label:O", sort=order, title=title or _("Month"))
+
+
+def tips(*fields: str) -> list[alt.Tooltip]:
+    """Tooltips titled in the user's language ('Month' shows the month name)."""
+    return [alt.Tooltip(f"{f} label:N" if f in ("Month", "Cohort") else f, title=_(f)) for f in fields]
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its headers in the user's language, without helper columns."""
+    return frame.drop(columns=[c for c in frame.columns if c.endswith(" label")]).rename(columns=_)
+
+
 def download(frame: pd.DataFrame, name: str) -> None:
-    st.download_button("Download data (CSV)", frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
-                       mime="text/csv", key=f"dl_{name}")
+    st.download_button(_("Download data (CSV)"), table(frame).to_csv(index=False).encode("utf-8"),
+                       file_name=f"{name}.csv", mime="text/csv", key=f"dl_{name}")
 
 
-st.title("Insights")
+st.title(_("Insights"))
 try:
     require(who, "insights.read")
 except CRMError as exc:
@@ -43,12 +95,12 @@ except CRMError as exc:
 choices = call(insights.filter_values) or {"segment": [], "country": []}
 c1, c2, c3, c4 = st.columns(4)
 default = insights.Filters.last_months(12)
-period = c1.date_input("Period", value=(default.date_from, default.date_to))
-segment = c2.selectbox("Segment", [ANY, *choices["segment"]])
-country = c3.selectbox("Country", [ANY, *choices["country"]])
-department = c4.selectbox("Department", [ANY, *DEPARTMENTS], format_func=lambda d: DEPARTMENTS.get(d, d))
+period = c1.date_input(_("Period"), value=(default.date_from, default.date_to))
+segment = c2.selectbox(_("Segment"), [ANY, *choices["segment"]], format_func=any_label)
+country = c3.selectbox(_("Country"), [ANY, *choices["country"]], format_func=any_label)
+department = c4.selectbox(_("Department"), [ANY, *DEPARTMENTS], format_func=lambda d: any_label(d, DEPARTMENTS))
 if not isinstance(period, tuple) or len(period) != 2:
-    st.info("Choose the end of the period.")
+    st.info(_("Choose the end of the period."))
     st.stop()
 key = dict(date_from=period[0], date_to=period[1], segment=None if segment == ANY else segment,
            country=None if country == ANY else country, department=None if department == ANY else department,
@@ -59,125 +111,146 @@ sales = figures("sales_by_month", **key)
 rate, repeaters, buyers = figures("repeat_purchase_rate", **key)
 survey = figures("survey_summary", **key)
 k1, k2, k3, k4, k5 = st.columns(5)
-k1.metric("New customers", int(trends["New"].sum()))
-k2.metric("Revenue", f"{sales['Revenue'].sum():,.0f}")
-k3.metric("Margin", f"{sales['Margin'].sum():,.0f}")
-k4.metric("Repeat-purchase rate", "—" if rate is None else f"{rate}%", help=f"{repeaters} of {buyers} buyers bought twice or more")
-k5.metric("NPS", "—" if survey["nps"] is None else survey["nps"], help=f"{survey['answers']} survey answers")
+k1.metric(_("New customers"), number(int(trends["New"].sum())))
+k2.metric(_("Revenue"), number(sales["Revenue"].sum()))
+k3.metric(_("Margin"), number(sales["Margin"].sum()))
+k4.metric(_("Repeat-purchase rate"), percent(None if rate is None else rate / 100, 1),
+          help=ngettext("{repeaters} of {buyers} buyer bought twice or more",
+                        "{repeaters} of {buyers} buyers bought twice or more", buyers).format(
+              repeaters=number(repeaters), buyers=number(buyers)))
+k5.metric(_("NPS"), number(survey["nps"], 1),
+          help=ngettext("{n} survey answer", "{n} survey answers", survey["answers"]).format(n=number(survey["answers"])))
 
-tabs = st.tabs(["Trends", "Customer groups", "Why customers choose us", "Sales", "Lifetime value", "Survey answers"])
+tabs = st.tabs([_("Trends"), _("Customer groups"), _("Why customers choose us"), _("Sales"), _("Lifetime value"),
+                _("Survey answers")])
 
 with tabs[0]:
-    st.caption("New: first purchase in the month. Active: bought in the month. Lost: former customers, by the month "
-               "of their last purchase.")
-    long = trends.melt("Month", var_name="Customers", value_name="Count")
+    st.caption(_("New: first purchase in the month. Active: bought in the month. Lost: former customers, by the "
+                 "month of their last purchase."))
+    trends = trends.rename(columns=TREND_SERIES)  # series named in full: "New customers", ...
+    long = labelled(trends.melt("Month", var_name="Customers", value_name="Count"), "Customers", months=("Month",))
     st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
-        x="Month:O", y="Count:Q", color="Customers:N", tooltip=["Month", "Customers", "Count"]), width="stretch")
+        x=month_axis(long), y=alt.Y("Count:Q", title=_("Customers")),
+        color=alt.Color("Customers:N", title=_("Customers"), sort=[_(s) for s in TREND_SERIES.values()]),
+        tooltip=[*tips("Month", "Customers"), alt.Tooltip("Count:Q", title=_("Count"))]), width="stretch")
     download(trends, "customer-trends")
     inter = figures("interaction_trends", **key)
     if not inter.empty:
-        st.markdown("**Interactions per month by department and channel**")
+        inter = labelled(inter, "Department", "Channel", months=("Month",))
+        st.markdown(_("**Interactions per month by department and channel**"))
         st.altair_chart(alt.Chart(inter).mark_bar().encode(
-            x="Month:O", y="sum(Interactions):Q", color="Department:N",
-            tooltip=["Month", "Department", "Channel", "Interactions"]), width="stretch")
+            x=month_axis(inter), y=alt.Y("sum(Interactions):Q", title=_("Interactions")),
+            color=alt.Color("Department:N", title=_("Department")),
+            tooltip=tips("Month", "Department", "Channel", "Interactions")), width="stretch")
         download(inter, "interactions")
 
 with tabs[1]:
-    by = st.radio("Group by", ["segment", "country", "acquisition_source"], horizontal=True,
-                  format_func=lambda g: g.replace("_", " ").capitalize())
-    groups = figures("customer_groups", by=by, **key)
+    by = st.radio(_("Group by"), list(GROUP_BY), horizontal=True, format_func=lambda g: _(GROUP_BY[g]))
+    groups = labelled(figures("customer_groups", by=by, **key), "Group")
     st.altair_chart(alt.Chart(groups).mark_bar().encode(
-        x=alt.X("Group:N", sort="-y"), y="Revenue:Q", tooltip=["Group", "Customers", "Revenue", "Margin"]),
+        x=alt.X("Group:N", sort="-y", title=_(GROUP_BY[by])), y=alt.Y("Revenue:Q", title=_("Revenue")),
+        tooltip=[alt.Tooltip("Group", title=_(GROUP_BY[by])), *tips("Customers", "Revenue", "Margin")]),
         width="stretch")
     download(groups, f"groups-{by}")
-    st.markdown("**Purchase behaviour (recency × frequency)**")
-    rfm = figures("rfm_groups", **key)
+    st.markdown(_("**Purchase behaviour (recency × frequency)**"))
+    rfm = labelled(figures("rfm_groups", **key), "Recency", "Frequency")
     st.altair_chart(alt.Chart(rfm).mark_rect().encode(
-        x="Frequency:N", y="Recency:N", color="Customers:Q",
-        tooltip=["Recency", "Frequency", "Customers", "Revenue", "Margin"]), width="stretch")
+        x=alt.X("Frequency:N", title=_("Frequency"), sort=[_(v) for v in reversed(insights.FREQUENCY)]),
+        y=alt.Y("Recency:N", title=_("Recency"), sort=[_(v) for v in insights.RECENCY]),
+        color=alt.Color("Customers:Q", title=_("Customers")),
+        tooltip=tips("Recency", "Frequency", "Customers", "Revenue", "Margin")), width="stretch")
     download(rfm, "rfm")
-    st.markdown("**Cohort retention** — of customers acquired in a month, the share who bought again later")
+    st.markdown(_("**Cohort retention** — of customers acquired in a month, the share who bought again later"))
     cohorts = figures("cohort_retention", **key)
     if not cohorts.empty:
+        cohorts = labelled(cohorts, months=("Cohort",))
         st.altair_chart(alt.Chart(cohorts).mark_rect().encode(
-            x="Months later:O", y="Cohort:O", color="Retention %:Q",
-            tooltip=["Cohort", "Months later", "Customers", "Cohort size", "Retention %"]), width="stretch")
+            x=alt.X("Months later:O", title=_("Months later")), y=month_axis(cohorts, "Cohort", _("Cohort"), channel=alt.Y),
+            color=alt.Color("Retention %:Q", title=_("Retention %")),
+            tooltip=tips("Cohort", "Months later", "Customers", "Cohort size", "Retention %")), width="stretch")
     download(cohorts, "cohorts")
 
 with tabs[2]:
-    reasons = survey["reasons"]
+    reasons = labelled(survey["reasons"], "Reason", "Question")
     if not reasons.empty:
         st.altair_chart(alt.Chart(reasons).mark_bar().encode(
-            y=alt.Y("Reason:N", sort="-x"), x="Answers:Q", color="Question:N", yOffset="Question:N",
-            tooltip=["Question", "Reason", "Answers"]), width="stretch")
+            y=alt.Y("Reason:N", sort="-x", title=_("Reason")), x=alt.X("Answers:Q", title=_("Answers")),
+            color=alt.Color("Question:N", title=_("Question")), yOffset="Question:N",
+            tooltip=tips("Question", "Reason", "Answers")), width="stretch")
     download(reasons, "survey-reasons")
     left, right = st.columns(2)
     with left:
-        st.markdown("**NPS over time**")
-        if not survey["by_month"].empty:
-            st.altair_chart(alt.Chart(survey["by_month"]).mark_line(point=True).encode(
-                x="Month:O", y="NPS:Q", tooltip=["Month", "NPS", "Answers", "Average score"]), width="stretch")
-        download(survey["by_month"], "nps-by-month")
+        st.markdown(_("**NPS over time**"))
+        by_month = labelled(survey["by_month"], months=("Month",))
+        if not by_month.empty:
+            st.altair_chart(alt.Chart(by_month).mark_line(point=True).encode(
+                x=month_axis(by_month), y=alt.Y("NPS:Q", title=_("NPS")),
+                tooltip=tips("Month", "NPS", "Answers", "Average score")), width="stretch")
+        download(by_month, "nps-by-month")
     with right:
-        st.markdown("**NPS by segment**")
-        if not survey["by_segment"].empty:
-            st.altair_chart(alt.Chart(survey["by_segment"]).mark_bar().encode(
-                x="Segment:N", y="NPS:Q", tooltip=["Segment", "NPS", "Answers"]), width="stretch")
-        download(survey["by_segment"], "nps-by-segment")
-    st.markdown("**What comments talk about**")
-    st.dataframe(survey["themes"], hide_index=True, width="stretch")
+        st.markdown(_("**NPS by segment**"))
+        by_segment = labelled(survey["by_segment"], "Segment")
+        if not by_segment.empty:
+            st.altair_chart(alt.Chart(by_segment).mark_bar().encode(
+                x=alt.X("Segment:N", title=_("Segment")), y=alt.Y("NPS:Q", title=_("NPS")),
+                tooltip=tips("Segment", "NPS", "Answers")), width="stretch")
+        download(by_segment, "nps-by-segment")
+    st.markdown(_("**What comments talk about**"))
+    st.dataframe(table(survey["themes"]), hide_index=True, width="stretch")
     download(survey["themes"], "comment-themes")
 
 with tabs[3]:
-    st.altair_chart(alt.Chart(sales).mark_bar().encode(
-        x="Month:O", y="Revenue:Q", color="Category:N",
-        tooltip=["Month", "Category", "Units", "Revenue", "Cost", "Margin"]), width="stretch")
+    sales_shown = labelled(sales, months=("Month",))
+    st.altair_chart(alt.Chart(sales_shown).mark_bar().encode(
+        x=month_axis(sales_shown), y=alt.Y("Revenue:Q", title=_("Revenue")),
+        color=alt.Color("Category:N", title=_("Category")),
+        tooltip=tips("Month", "Category", "Units", "Revenue", "Cost", "Margin")), width="stretch")
     download(sales, "sales-by-month")
     prods = figures("products", **key)
-    st.markdown("**Best sellers and stock on hand**")
+    st.markdown(_("**Best sellers and stock on hand**"))
     st.altair_chart(alt.Chart(prods.head(15)).mark_bar().encode(
-        y=alt.Y("Product:N", sort="-x"), x="Revenue:Q",
-        tooltip=["SKU", "Product", "Category", "Units sold", "Stock", "Revenue", "Margin"]), width="stretch")
-    st.dataframe(prods, hide_index=True, width="stretch")
+        y=alt.Y("Product:N", sort="-x", title=_("Product")), x=alt.X("Revenue:Q", title=_("Revenue")),
+        tooltip=tips("SKU", "Product", "Category", "Units sold", "Stock", "Revenue", "Margin")), width="stretch")
+    st.dataframe(table(prods), hide_index=True, width="stretch")
     download(prods, "products")
 
 with tabs[4]:
     lv = figures("lifetime_value", **key)
     summary = lv["summary"].iloc[0]
     m1, m2, m3 = st.columns(3)
-    m1.metric("Customers who bought", int(summary["Customers"]))
-    m2.metric("Lifetime revenue", f"{summary['Revenue']:,.0f}")
-    m3.metric("Average revenue per customer", f"{summary['Average revenue']:,.2f}")
-    st.markdown("**Top customers**")
+    m1.metric(_("Customers who bought"), number(int(summary["Customers"])))
+    m2.metric(_("Lifetime revenue"), number(summary["Revenue"]))
+    m3.metric(_("Average revenue per customer"), number(summary["Average revenue"], 2))
+    st.markdown(_("**Top customers**"))
     st.altair_chart(alt.Chart(lv["top"]).mark_bar().encode(
-        y=alt.Y("Customer:N", sort="-x"), x="Revenue:Q", tooltip=["Customer", "Company", "Revenue", "Cost", "Margin"]),
-        width="stretch")
-    st.dataframe(lv["top"], hide_index=True, width="stretch")
+        y=alt.Y("Customer:N", sort="-x", title=_("Customer")), x=alt.X("Revenue:Q", title=_("Revenue")),
+        tooltip=tips("Customer", "Company", "Revenue", "Cost", "Margin")), width="stretch")
+    st.dataframe(table(lv["top"]), hide_index=True, width="stretch")
     download(lv["top"], "top-customers")
-    st.markdown("**Bottom customers**")
-    st.dataframe(lv["bottom"], hide_index=True, width="stretch")
+    st.markdown(_("**Bottom customers**"))
+    st.dataframe(table(lv["bottom"]), hide_index=True, width="stretch")
     download(lv["bottom"], "bottom-customers")
 
 with tabs[5]:
     if not can(who, "surveys.write"):
-        st.caption("Recording survey answers is for customer-facing departments.")
+        st.caption(_("Recording survey answers is for customer-facing departments."))
     else:
-        find = st.text_input("Find the customer", key="survey_find")
+        find = st.text_input(_("Find the customer"), key="survey_find")
         options = dict(call(find_customers, find) or []) if find.strip() else {}
         with st.form("survey", clear_on_submit=True):
-            cid = st.selectbox("Customer", list(options), format_func=options.get, index=0 if options else None)
-            score = st.slider("How likely to recommend us (0-10)", 0, 10, 8)
-            first = st.text_input("Why they chose us first")
-            again = st.text_input("Why they chose us again")
-            comment = st.text_area("Comment")
-            if st.form_submit_button("Record answer"):
+            cid = st.selectbox(_("Customer"), list(options), format_func=options.get, index=0 if options else None)
+            score = st.slider(_("How likely to recommend us (0-10)"), 0, 10, 8)
+            first = st.text_input(_("Why they chose us first"))
+            again = st.text_input(_("Why they chose us again"))
+            comment = st.text_area(_("Comment"))
+            if st.form_submit_button(_("Record answer")):
                 if cid is None:
-                    st.error("Nothing was saved. Choose the customer first.")
+                    st.error(_("Nothing was saved. Choose the customer first."))
                 elif call(record_survey, cid, score=score, reason_first=first, reason_again=again, comment=comment):
-                    st.success("Answer recorded; the figures include it within a minute.")
-        upload = st.file_uploader("Import answers (CSV: customer_id, score, reason_first, reason_again, comment, "
-                                  "answered_on)", type=["csv"])
-        if upload is not None and st.button("Import answers"):
+                    st.success(_("Answer recorded; the figures include it within a minute."))
+        upload = st.file_uploader(_("Import answers (CSV: {columns})").format(columns=", ".join(SURVEY_COLUMNS)),
+                                  type=["csv"])
+        if upload is not None and st.button(_("Import answers")):
             count = call(import_surveys, upload.name, upload.getvalue())
             if count is not None:
-                st.success(f"Imported {count} answers.")
+                st.success(ngettext("Imported {n} answer.", "Imported {n} answers.", count).format(n=number(count)))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from crm.access import DEPARTMENTS, can
 from crm.customers import search_customers
+from crm.i18n import N_, _, date, ngettext, number
 from crm.interactions import (
     CHANNELS,
     FEEDBACK_KINDS,
@@ -21,46 +22,64 @@ from ui.interaction_form import interaction_form
 
 who = actor()
 ANY = "(any)"
+DEPARTMENT_CODES = {name: code for code, name in DEPARTMENTS.items()}
+TABS = {"log": N_("Log an interaction"), "mine": N_("My follow-ups"), "browse": N_("Browse"),
+        "board": N_("Feedback board")}
 
-st.title("Interactions")
-tab_names = ["My follow-ups", "Browse", "Feedback board"]
+
+def department_label(name: str) -> str:
+    """A department as stored (its English name) in the user's language."""
+    code = DEPARTMENT_CODES.get(name)
+    return _(DEPARTMENTS[code]) if code else name
+
+
+def label_or_any(value: str, labels: dict[str, str]) -> str:
+    return _("(any)") if value == ANY else _(labels.get(value, value))
+
+
+st.title(_("Interactions"))
+tab_keys = ["mine", "browse", "board"]
 if can(who, "interactions.write"):
-    tab_names.insert(0, "Log an interaction")
-tabs = dict(zip(tab_names, st.tabs(tab_names)))
+    tab_keys.insert(0, "log")
+tabs = dict(zip(tab_keys, st.tabs([_(TABS[k]) for k in tab_keys])))
 
-if "Log an interaction" in tabs:
-    with tabs["Log an interaction"]:
-        st.caption(f"Recorded under your department: {who.department_name}.")
-        find = st.text_input("Find the customer", key="log_find", placeholder="Name, company, e-mail or phone")
+if "log" in tabs:
+    with tabs["log"]:
+        st.caption(_("Recorded under your department: {department}.").format(department=who.department_name))
+        find = st.text_input(_("Find the customer"), key="log_find", placeholder=_("Name, company, e-mail or phone"))
         found = call(search_customers, find, page_size=20) if find.strip() else None
         options = {f"{r.name} — {r.company or r.country or ''} (#{r.id})": r.id for r in (found.rows if found else [])}
         if find.strip() and not options:
-            st.info("No customer matches that search.")
+            st.info(_("No customer matches that search."))
         interaction_form("log_interaction", options=options)
 
-with tabs["My follow-ups"]:
+with tabs["mine"]:
     due = call(my_follow_ups) or []
     overdue = [f for f in due if f.overdue]
-    st.caption(f"{len(due)} open · {len(overdue)} overdue · {sum(f.due_today for f in due)} due today")
+    today_count = sum(f.due_today for f in due)
+    st.caption(_("{open} open · {overdue} overdue · {today} due today").format(
+        open=number(len(due)), overdue=number(len(overdue)), today=number(today_count)))
     if not due:
-        st.info("No open follow-ups. Set a follow-up date when you log an interaction.")
+        st.info(_("No open follow-ups. Set a follow-up date when you log an interaction."))
     for item in due:
         c1, c2 = st.columns([5, 1])
-        flag = "🔴 overdue" if item.overdue else ("🟠 today" if item.due_today else "")
-        c1.markdown(f"**{item.due_on:%Y-%m-%d}** {flag} — {item.customer}: {item.subject}")
-        if c2.button("Done", key=f"done_{item.interaction_id}"):
+        flag = _("🔴 overdue") if item.overdue else (_("🟠 today") if item.due_today else "")
+        c1.markdown(_("**{due}** {flag} — {customer}: {subject}").format(
+            due=date(item.due_on), flag=flag, customer=item.customer, subject=item.subject))
+        if c2.button(_("Done"), key=f"done_{item.interaction_id}"):
             call(complete_follow_up, item.interaction_id)
             st.rerun()
 
-with tabs["Browse"]:
+with tabs["browse"]:
     f1, f2, f3 = st.columns(3)
-    dept = f1.selectbox("Department", [ANY, *DEPARTMENTS], format_func=lambda d: DEPARTMENTS.get(d, d))
-    channel = f2.selectbox("Channel", [ANY, *CHANNELS], format_func=lambda c: CHANNELS.get(c, c))
-    kind = f3.selectbox("Feedback kind", [ANY, *FEEDBACK_KINDS], format_func=lambda k: FEEDBACK_KINDS.get(k, k))
+    dept = f1.selectbox(_("Department"), [ANY, *DEPARTMENTS], format_func=lambda d: label_or_any(d, DEPARTMENTS))
+    channel = f2.selectbox(_("Channel"), [ANY, *CHANNELS], format_func=lambda c: label_or_any(c, CHANNELS))
+    kind = f3.selectbox(_("Feedback kind"), [ANY, *FEEDBACK_KINDS],
+                        format_func=lambda k: label_or_any(k, FEEDBACK_KINDS))
     f4, f5, f6 = st.columns(3)
-    date_from = f4.date_input("From", value=dt.date.today() - dt.timedelta(days=90))
-    date_to = f5.date_input("To", value=dt.date.today())
-    mine = f6.checkbox("Only mine")
+    date_from = f4.date_input(_("From"), value=dt.date.today() - dt.timedelta(days=90))
+    date_to = f5.date_input(_("To"), value=dt.date.today())
+    mine = f6.checkbox(_("Only mine"))
     filters = InteractionFilters(
         department=None if dept == ANY else dept, channel=None if channel == ANY else channel,
         feedback_kind=None if kind == ANY else kind, user_id=who.user_id if mine else None,
@@ -69,35 +88,43 @@ with tabs["Browse"]:
     page_no = st.session_state.get("int_page", 1)
     result = call(list_interactions, filters, page=page_no, page_size=50)
     if result is not None:
-        st.caption(f"{result.total:,} interactions")
+        if result.more:
+            st.caption(_("More than {n} interactions: filter by date, department or channel to narrow them down.")
+                       .format(n=number(result.total)))
+        else:
+            st.caption(ngettext("{n} interaction", "{n} interactions", result.total).format(n=number(result.total)))
         if result.rows:
             st.dataframe(pd.DataFrame([{
-                "When": r.occurred_at, "Customer": r.customer, "Department": r.department, "Who": r.user,
-                "Channel": CHANNELS.get(r.channel), "Subject": r.subject, "Outcome": r.outcome,
-                "Feedback": FEEDBACK_KINDS.get(r.feedback_kind or "", ""), "Tags": ", ".join(r.tags),
-                "Follow-up": r.follow_up_on,
+                _("When"): r.occurred_at, _("Customer"): r.customer, _("Department"): department_label(r.department),
+                _("Who"): r.user, _("Channel"): _(CHANNELS[r.channel]) if r.channel in CHANNELS else r.channel,
+                _("Subject"): r.subject, _("Outcome"): r.outcome,
+                _("Feedback"): _(FEEDBACK_KINDS[r.feedback_kind]) if r.feedback_kind in FEEDBACK_KINDS else "",
+                _("Tags"): ", ".join(r.tags), _("Follow-up"): r.follow_up_on,
             } for r in result.rows]), hide_index=True, width="stretch")
-        st.number_input("Page", min_value=1, max_value=result.pages, key="int_page")
+        st.number_input(_("Page"), min_value=1, max_value=result.pages, key="int_page")
 
-with tabs["Feedback board"]:
-    st.caption("What customers ask for and complain about, across every department — so that sales, "
-               "marketing and product see what support hears.")
+with tabs["board"]:
+    st.caption(_("What customers ask for and complain about, across every department — so that sales, "
+                 "marketing and product see what support hears."))
     b1, b2 = st.columns(2)
-    board_kind = b1.selectbox("Show", [ANY, *FEEDBACK_KINDS], format_func=lambda k: FEEDBACK_KINDS.get(k, "All feedback"),
+    board_kind = b1.selectbox(_("Show"), [ANY, *FEEDBACK_KINDS],
+                              format_func=lambda k: _(FEEDBACK_KINDS[k]) if k in FEEDBACK_KINDS else _("All feedback"),
                               key="board_kind")
-    since = b2.date_input("Since", value=dt.date.today() - dt.timedelta(days=365), key="board_since")
+    since = b2.date_input(_("Since"), value=dt.date.today() - dt.timedelta(days=365), key="board_since")
     items = call(feedback_board, kind=None if board_kind == ANY else board_kind, since=since) or []
     if not items:
-        st.info("No feedback recorded in this period.")
+        st.info(_("No feedback recorded in this period."))
     else:
         board = pd.DataFrame([{
-            "Kind": FEEDBACK_KINDS[i.kind], "Topic": i.tag, "Mentions": i.mentions, "Customers": i.customers,
-            "Raised by": ", ".join(i.departments),
+            _("Kind"): _(FEEDBACK_KINDS[i.kind]), _("Topic"): i.tag, _("Mentions"): i.mentions,
+            _("Customers"): i.customers, _("Raised by"): ", ".join(department_label(d) for d in i.departments),
         } for i in items])
         st.dataframe(board, hide_index=True, width="stretch")
-        topics = {f"{FEEDBACK_KINDS[i.kind]}: {i.tag}": i for i in items}
-        chosen = st.selectbox("Customers behind", list(topics), index=None, placeholder="Choose a topic")
-        if chosen:
+        topics = {(i.kind, i.tag): i for i in items}
+        chosen = st.selectbox(_("Customers behind"), list(topics), index=None, placeholder=_("Choose a topic"),
+                              format_func=lambda t: _("{kind}: {topic}").format(kind=_(FEEDBACK_KINDS[t[0]]), topic=t[1]))
+        if chosen is not None:
             item = topics[chosen]
             people = call(feedback_customers, item.kind, item.tag) or []
-            st.dataframe(pd.DataFrame(people).drop(columns=["id"], errors="ignore"), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(people).drop(columns=["id"], errors="ignore").rename(columns=_),
+                         hide_index=True, width="stretch")

@@ -15,61 +15,78 @@ from crm.privacy import (
     stale_prospects,
     subject_access,
 )
-from ui.context import call, flash, show_flash
+from crm.i18n import _, date, ngettext, number
+from ui.context import actor, call, flash, show_flash
 
-st.title("Privacy")
+actor()  # signed in (and this session's language in use)
+st.title(_("Privacy"))
 show_flash()
 
-st.subheader("A customer's consents and data")
-find = st.text_input("Find the customer", key="privacy_find", placeholder="Name, company, e-mail or phone")
+st.subheader(_("A customer's consents and data"))
+find = st.text_input(_("Find the customer"), key="privacy_find", placeholder=_("Name, company, e-mail or phone"))
 found = call(search_customers, find, page_size=20) if find.strip() else None
 options = {f"{r.name} — {r.company or r.country or ''} (#{r.id})": r.id for r in (found.rows if found else [])}
-chosen = st.selectbox("Customer", list(options), index=None, placeholder="Search above, then choose")
+chosen = st.selectbox(_("Customer"), list(options), index=None, placeholder=_("Search above, then choose"))
 if chosen:
     cid = options[chosen]
     states = call(consent_state, cid) or []
     for state in states:
         c1, c2, c3 = st.columns([3, 2, 2])
-        c1.markdown(f"**{PURPOSES[state.purpose]}**: {'given' if state.granted else 'not given'}"
-                    + (f" ({state.recorded_at:%Y-%m-%d}, {state.source}, wording {state.wording_version})"
-                       if state.recorded_at else ""))
-        source = c2.text_input("Source of the decision", value="phone call", key=f"src_{state.purpose}")
-        label = "Withdraw" if state.granted else "Record consent"
+        purpose = _(PURPOSES[state.purpose])
+        if state.recorded_at:
+            line = (_("**{purpose}**: given ({date}, {source}, wording {version})") if state.granted
+                    else _("**{purpose}**: not given ({date}, {source}, wording {version})"))
+            c1.markdown(line.format(purpose=purpose, date=date(state.recorded_at), source=state.source,
+                                    version=state.wording_version))
+        else:
+            c1.markdown((_("**{purpose}**: given") if state.granted else _("**{purpose}**: not given"))
+                        .format(purpose=purpose))
+        source = c2.text_input(_("Source of the decision"), value=_("phone call"), key=f"src_{state.purpose}")
+        label = _("Withdraw") if state.granted else _("Record consent")
         if c3.button(label, key=f"consent_{state.purpose}"):
             if call(record_consent, cid, state.purpose, not state.granted, source=source):
-                flash(f"{PURPOSES[state.purpose]}: consent {'withdrawn' if state.granted else 'recorded'}.")
+                done = _("{purpose}: consent withdrawn.") if state.granted else _("{purpose}: consent recorded.")
+                flash(done.format(purpose=purpose))
                 st.rerun()
     history = call(consent_history, cid) or []
     if history:
-        st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
-    if st.button("Prepare subject access file"):
+        table = pd.DataFrame(history)
+        table["When"] = table["When"].map(lambda v: date(v) if pd.notna(v) else "—")
+        st.dataframe(table.rename(columns=_), hide_index=True, width="stretch")
+    if st.button(_("Prepare subject access file")):
         data = call(subject_access, cid)
         if data:
-            st.download_button("Download everything held (JSON)", data, file_name=f"subject-access-{cid}.json",
+            st.download_button(_("Download everything held (JSON)"), data, file_name=f"subject-access-{cid}.json",
                                mime="application/json")
-    with st.expander("Erase this customer's personal data"):
-        st.warning("Irreversible. Name, contact details, notes and comments are replaced by an anonymous "
-                   "placeholder; purchases and figures stay so that totals remain correct.")
-        confirmation = st.text_input(f"Type the customer number {cid} to confirm", key=f"erase_{cid}")
-        if st.button("Erase personal data", type="primary"):
+    with st.expander(_("Erase this customer's personal data")):
+        st.warning(_("Irreversible. Name, contact details, notes and comments are replaced by an anonymous "
+                     "placeholder; purchases and figures stay so that totals remain correct."))
+        confirmation = st.text_input(_("Type the customer number {number} to confirm").format(number=cid),
+                                     key=f"erase_{cid}")
+        if st.button(_("Erase personal data"), type="primary"):
             if call(erase_customer, cid, confirmation):
-                flash(f"Customer #{cid} erased.")
+                flash(_("Customer #{number} erased.").format(number=cid))
                 st.rerun()
 
-st.subheader("Retention")
+st.subheader(_("Retention"))
 months = call(retention_months_for_page) or 24
-new_months = st.number_input("Review prospects without contact for more than (months)", min_value=1,
+new_months = st.number_input(_("Review prospects without contact for more than (months)"), min_value=1,
                              max_value=120, value=int(months))
-if new_months != months and st.button("Save retention period"):
+if new_months != months and st.button(_("Save retention period")):
     call(set_retention_months, int(new_months))
     st.rerun()
 stale = call(stale_prospects) or []
-st.caption(f"{len(stale)} prospects without contact for more than {months} months.")
+st.caption(ngettext("{n} prospect without contact for more than {months} months.",
+                    "{n} prospects without contact for more than {months} months.", len(stale))
+           .format(n=number(len(stale)), months=number(months)))
 if stale:
-    st.dataframe(pd.DataFrame(stale), hide_index=True, width="stretch")
-    sure = st.checkbox("Erase the personal data of all listed prospects (irreversible)")
-    if st.button("Purge listed prospects", disabled=not sure):
+    table = pd.DataFrame(stale)
+    for column in ("Created", "Last contact"):
+        table[column] = table[column].map(lambda v: date(v) if pd.notna(v) else "—")
+    st.dataframe(table.rename(columns=_), hide_index=True, width="stretch")
+    sure = st.checkbox(_("Erase the personal data of all listed prospects (irreversible)"))
+    if st.button(_("Purge listed prospects"), disabled=not sure):
         count = call(purge_prospects, [r["id"] for r in stale])
         if count is not None:
-            flash(f"{count} prospects purged.")
+            flash(ngettext("{n} prospect purged.", "{n} prospects purged.", count).format(n=number(count)))
             st.rerun()

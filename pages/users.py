@@ -3,66 +3,88 @@ import pandas as pd
 import streamlit as st
 
 from crm.access import DEPARTMENTS, ROLES, capability_matrix
-from crm.users import create_user, list_users, reset_password, set_active, update_user
-from ui.context import call, flash, show_flash
+from crm.i18n import _, datetime, ngettext, number
+from crm.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
+from ui.context import actor, call, flash, show_flash
 
-st.title("Users")
+
+def department_label(code: str) -> str:
+    return _(DEPARTMENTS[code])
+
+
+def role_label(code: str) -> str:
+    return _(ROLES[code])
+
+
+actor()  # signed in (and this session's language in use)
+st.title(_("Users"))
 show_flash()
 users = call(list_users) or []
-st.dataframe(pd.DataFrame(users).drop(columns=["id"], errors="ignore"), hide_index=True, width="stretch")
+shown = [
+    {**u, "Locked until": datetime(u["Locked until"]) if u["Locked until"] else "",
+     "Last sign-in": datetime(u["Last sign-in"]) if u["Last sign-in"] else ""}
+    for u in users
+]
+st.dataframe(pd.DataFrame(shown).drop(columns=["id", "department", "role"], errors="ignore").rename(columns=_),
+             hide_index=True, width="stretch")
 
-with st.expander("New user"):
+with st.expander(_("New user")):
     with st.form("new_user", clear_on_submit=True):
         c1, c2 = st.columns(2)
-        username = c1.text_input("Username")
-        full_name = c2.text_input("Full name")
-        department = c1.selectbox("Department", list(DEPARTMENTS), format_func=DEPARTMENTS.get)
-        role = c2.selectbox("Role", list(ROLES), format_func=ROLES.get)
-        email = c1.text_input("E-mail (optional)")
-        password = c2.text_input("Initial password (at least 10 characters)", type="password")
-        if st.form_submit_button("Create user", type="primary"):
+        username = c1.text_input(_("Username"))
+        full_name = c2.text_input(_("Full name"))
+        department = c1.selectbox(_("Department"), list(DEPARTMENTS), format_func=department_label)
+        role = c2.selectbox(_("Role"), list(ROLES), format_func=role_label)
+        email = c1.text_input(_("E-mail (optional)"))
+        password = c2.text_input(
+            ngettext("Initial password (at least {n} character)", "Initial password (at least {n} characters)",
+                     MIN_PASSWORD_LENGTH).format(n=number(MIN_PASSWORD_LENGTH)),
+            type="password")
+        if st.form_submit_button(_("Create user"), type="primary"):
             created = call(create_user, username=username, full_name=full_name, department=department, role=role,
                            password=password, email=email or None)
             if created:
-                flash(f"Created {created.username}.")
+                flash(_("Created {username}.").format(username=created.username))
                 st.rerun()
 
-st.subheader("Change an account")
+st.subheader(_("Change an account"))
 by_label = {f"{u['Name']} ({u['Username']})": u for u in users}
-chosen = st.selectbox("Account", list(by_label), index=None, placeholder="Choose an account")
+chosen = st.selectbox(_("Account"), list(by_label), index=None, placeholder=_("Choose an account"))
 if chosen:
     u = by_label[chosen]
-    dept_code = next(code for code, name in DEPARTMENTS.items() if name == u["Department"])
-    role_code = next(code for code, name in ROLES.items() if name == u["Role"])
+    dept_code = u["department"] if u["department"] in DEPARTMENTS else next(iter(DEPARTMENTS))
+    role_code = u["role"] if u["role"] in ROLES else next(iter(ROLES))
     with st.form(f"edit_user_{u['id']}"):
         c1, c2, c3 = st.columns(3)
-        name = c1.text_input("Full name ", value=u["Name"])
-        dept = c2.selectbox("Department ", list(DEPARTMENTS), index=list(DEPARTMENTS).index(dept_code),
-                            format_func=DEPARTMENTS.get)
-        role = c3.selectbox("Role ", list(ROLES), index=list(ROLES).index(role_code), format_func=ROLES.get)
-        if st.form_submit_button("Save account"):
+        name = c1.text_input(_("Full name"), value=u["Name"], key=f"edit_name_{u['id']}")
+        dept = c2.selectbox(_("Department"), list(DEPARTMENTS), index=list(DEPARTMENTS).index(dept_code),
+                            format_func=department_label, key=f"edit_department_{u['id']}")
+        role = c3.selectbox(_("Role"), list(ROLES), index=list(ROLES).index(role_code), format_func=role_label,
+                            key=f"edit_role_{u['id']}")
+        if st.form_submit_button(_("Save account")):
             if call(update_user, u["id"], department=dept, role=role, full_name=name):
-                flash(f"Saved {u['Username']}; a change of rights signs them out everywhere.")
+                flash(_("Saved {username}; a change of rights signs them out everywhere.").format(
+                    username=u["Username"]))
                 st.rerun()
     b1, b2 = st.columns(2)
     if u["Active"]:
-        if b1.button("Deactivate (ends all their sessions)"):
+        if b1.button(_("Deactivate (ends all their sessions)")):
             call(set_active, u["id"], False)
-            flash(f"Deactivated {u['Username']}.")
+            flash(_("Deactivated {username}.").format(username=u["Username"]))
             st.rerun()
-    elif b1.button("Reactivate"):
+    elif b1.button(_("Reactivate")):
         call(set_active, u["id"], True)
-        flash(f"Reactivated {u['Username']}.")
+        flash(_("Reactivated {username}.").format(username=u["Username"]))
         st.rerun()
     with b2:
-        new_password = st.text_input("New password (empty: generate one)", type="password", key=f"pw_{u['id']}")
-        if st.button("Reset password"):
+        new_password = st.text_input(_("New password (empty: generate one)"), type="password", key=f"pw_{u['id']}")
+        if st.button(_("Reset password")):
             password = call(reset_password, u["id"], new_password or None)
             if password:
-                st.success("Password reset; their sessions have ended. Give them this password in person "
-                           "(shown once):")
-                st.code(password if not new_password else "(the password you typed)")
+                st.success(_("Password reset; their sessions have ended. Give them this password in person "
+                             "(shown once):"))
+                st.code(password if not new_password else _("(the password you typed)"))
 
-st.subheader("Who may do what")
-st.caption("The capability table enforced by the service layer on every call.")
+st.subheader(_("Who may do what"))
+st.caption(_("The capability table enforced by the service layer on every call."))
 st.dataframe(pd.DataFrame(capability_matrix()), hide_index=True, width="stretch")

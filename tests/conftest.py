@@ -163,3 +163,12 @@ def make_actor(session: Session, username: str, source: str = "page") -> Actor:
     who = actor_for(username, session=session, source=source)
     assert who is not None, f"no active user {username}"
     return who
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests() -> Iterator[None]:
+    """A test that switched the language (of the test's own thread) does not leak it into the next."""
+    from crm.i18n import set_language
+
+    yield
+    set_language("en")

@@ -10,6 +10,8 @@ from crm import audit
 from crm.access import Actor
 from crm.database import session_scope
 from crm.errors import CRMError, PermissionDenied, ValidationError
+from crm.i18n import _, set_language
+from ui.language import STATE as LANGUAGE
 
 T = TypeVar("T")
 
@@ -17,8 +19,10 @@ T = TypeVar("T")
 def actor() -> Actor:
     """The signed-in user (app.py puts it in session state before any page runs)."""
     current = st.session_state.get("actor")
+    if LANGUAGE in st.session_state:  # app.py set it; again here for a page run on its own (AppTest reruns)
+        set_language(st.session_state[LANGUAGE])
     if current is None:
-        st.error("Please sign in.")
+        st.error(_("Please sign in."))
         st.stop()
     return current
 
@@ -37,7 +41,7 @@ def call(fn: Callable[..., T], *args: Any, errors_into: Any = None, **kwargs: An
             return fn(who, *args, session=session, **kwargs)
     except ValidationError as exc:
         lines = "\n".join(f"- {msg}" for msg in exc.errors.values())
-        target.error(f"Nothing was saved. Please correct:\n{lines}")
+        target.error(_("Nothing was saved. Please correct:\n{problems}").format(problems=lines))
     except PermissionDenied as exc:
         _record_refusal(who, exc)
         target.error(exc.message)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from crm.i18n import _
 from crm.interactions import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, log_interaction
 from ui.context import call
 
@@ -10,29 +11,30 @@ from ui.context import call
 def interaction_form(key: str, *, customer_id: int | None = None, options: dict[str, int] | None = None) -> None:
     """A form for one customer (``customer_id``) or with a customer picker (``options``: label -> id)."""
     with st.form(key, clear_on_submit=True):
-        st.markdown("**Log an interaction**")
+        st.markdown("**" + _("Log an interaction") + "**")
         chosen = None
         if options is not None:
-            chosen = st.selectbox("Customer", list(options), index=0 if options else None,
-                                  placeholder="Search for the customer above")
+            chosen = st.selectbox(_("Customer"), list(options), index=0 if options else None,
+                                  placeholder=_("Search for the customer above"))
         c1, c2, c3 = st.columns(3)
-        channel = c1.selectbox("Channel", list(CHANNELS), format_func=CHANNELS.get)
-        direction = c2.selectbox("Direction", list(DIRECTIONS), format_func=DIRECTIONS.get)
-        follow_up = c3.date_input("Follow-up date", value=None)
-        subject = st.text_input("Subject")
-        notes = st.text_area("Notes")
-        outcome = st.text_input("Outcome")
+        channel = c1.selectbox(_("Channel"), list(CHANNELS), format_func=lambda c: _(CHANNELS[c]))
+        direction = c2.selectbox(_("Direction"), list(DIRECTIONS), format_func=lambda d: _(DIRECTIONS[d]))
+        follow_up = c3.date_input(_("Follow-up date"), value=None)
+        subject = st.text_input(_("Subject"))
+        notes = st.text_area(_("Notes"))
+        outcome = st.text_input(_("Outcome"))
         c4, c5 = st.columns(2)
-        kind = c4.selectbox("Feedback", [None, *FEEDBACK_KINDS],
-                            format_func=lambda k: "(no feedback)" if k is None else FEEDBACK_KINDS[k])
-        tags = c5.text_input("Tags (comma separated)", placeholder="e.g. mobile app, reporting")
-        if not st.form_submit_button("Log interaction", type="primary"):
+        kind = c4.selectbox(_("Feedback"), [None, *FEEDBACK_KINDS],
+                            format_func=lambda k: _("(no feedback)") if k is None else _(FEEDBACK_KINDS[k]))
+        tags = c5.text_input(_("Tags (comma separated)"), placeholder=_("e.g. mobile app, reporting"))
+        if not st.form_submit_button(_("Log interaction"), type="primary"):
             return
     target = customer_id if options is None else (options.get(chosen) if chosen else None)
     if target is None:
-        st.error("Nothing was saved. Please choose the customer first.")
+        st.error(_("Nothing was saved. Please choose the customer first."))
         return
     saved = call(log_interaction, target, channel=channel, direction=direction, subject=subject, notes=notes,
                  outcome=outcome, follow_up_on=follow_up, feedback_kind=kind, tags=tags)
     if saved:
-        st.success(f"Logged '{saved.subject}' for {saved.customer}; every department sees it now.")
+        st.success(_("Logged '{subject}' for {customer}; every department sees it now.").format(
+            subject=saved.subject, customer=saved.customer))

@@ -5,14 +5,21 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from crm.i18n import set_language
 from crm.seed import DEMO_ACCOUNTS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
-def signed_in(username: str, page: str | None = None, timeout: float = 30) -> AppTest:
-    """The portal as ``username`` (session state set as after a sign-in), on ``page``."""
+def signed_in(username: str, page: str | None = None, timeout: float = 30, language: str | None = None) -> AppTest:
+    """The portal as ``username`` (session state set as after a sign-in), on ``page``,
+    in ``language`` when given (as if picked on the sign-in screen)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
+    if language:
+        at.session_state["crm_language"] = language
+        at.session_state["crm_language_picked"] = True
+    # AppTest calls a widget's format_func in the test's thread too: speak the same language there
+    set_language(language or "en")
     full_name = DEMO_ACCOUNTS[username][0]
     at.session_state["authentication_status"] = True
     at.session_state["username"] = username

@@ -27,7 +27,7 @@ def test_admin_creates_a_user_and_the_audit_log_shows_it(app_env) -> None:
 def test_users_page_shows_the_capability_table(app_env) -> None:
     at = signed_in("admin", "pages/users.py")
     matrix = at.dataframe[-1].value
-    assert "users.manage" in list(matrix["capability"])
+    assert "users.manage" in list(matrix["Capability"])
 
 
 @pytest.mark.parametrize("username", ["sales", "salesmgr", "sponsor", "budget"])
@@ -49,3 +49,27 @@ def test_repeated_wrong_passwords_lock_the_account_with_a_plain_message(app_env)
     at.text_input[1].input("demo")
     at.button[0].click().run()
     assert "actor" not in at.session_state  # even the right password waits for the lock to lift
+
+
+def test_admin_changes_an_account_from_the_users_page(app_env) -> None:
+    at = signed_in("admin", "pages/users.py")
+    account = next(s for s in at.selectbox if s.label == "Account")
+    account.select(next(o for o in account.options if "(sales)" in o)).run()
+    assert not at.exception
+    role = [s for s in at.selectbox if s.label == "Role"][-1]  # the account's form (after "New user")
+    assert role.value == "staff"
+    role.select("manager")  # inside the form: sent with the submit
+    next(b for b in at.button if b.label == "Save account").click().run()
+    assert not at.exception
+    assert "Saved sales" in texts(at)
+    table = at.dataframe[0].value
+    assert list(table[table["Username"] == "sales"]["Role"]) == ["Manager"]
+
+
+@pytest.mark.parametrize("page", ["pages/users.py", "pages/audit_log.py"])
+@pytest.mark.parametrize("language", ["ur", "bg"])
+def test_admin_pages_render_in_other_languages(app_env, page: str, language: str) -> None:
+    at = signed_in("admin", page, language=language)
+    assert not at.exception, at.exception
+    assert at.session_state["crm_language"] == language
+    assert at.dataframe  # the page got as far as its table

@@ -102,3 +102,50 @@ def test_outside_demo_mode_a_missing_cookie_key_stops_the_portal(app_env, monkey
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert "CRM_COOKIE_KEY" in texts(at)
     assert not at.text_input  # no sign-in form
+
+
+LANGUAGE_NAMES = ["English", "Bahasa Indonesia", "Български", "اردو"]
+
+
+def _language_box(boxes):  # type: ignore[no-untyped-def]
+    # the label is "Language", or "<translated> · Language" once a language is chosen
+    return next(s for s in boxes if "Language" in s.label)
+
+
+def test_sign_in_screen_offers_the_four_languages(app_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    box = _language_box(at.selectbox)
+    assert box.label == "Language"
+    assert list(box.options) == LANGUAGE_NAMES
+    assert box.value == "en"
+
+
+def test_language_picked_in_the_sidebar_is_saved_on_the_account(app_env) -> None:
+    from crm.database import session_scope
+    from crm.users import actor_for
+
+    at = signed_in("sales")
+    assert not at.exception
+    box = _language_box(at.sidebar.selectbox)
+    assert list(box.options) == LANGUAGE_NAMES
+    box.select("bg").run()
+    assert not at.exception
+    assert at.session_state["crm_language"] == "bg"
+    with session_scope(app_env) as session:
+        assert actor_for("sales", session=session).language == "bg"
+    # the next sign-in (a new browser session) starts in the saved language
+    again = signed_in("sales")
+    assert again.session_state["crm_language"] == "bg"
+    assert _language_box(again.sidebar.selectbox).value == "bg"
+
+
+@pytest.mark.parametrize("language", ["ur", "bg", "id"])
+def test_shell_and_home_render_in_each_language(app_env, language: str) -> None:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["crm_language"] = language
+    at.run()
+    assert not at.exception, at.exception  # the sign-in screen
+    at = signed_in("sponsor", language=language)  # Home with counts, rollout progress and budget plans
+    assert not at.exception, at.exception
+    assert at.session_state["crm_language"] == language

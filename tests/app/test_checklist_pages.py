@@ -43,8 +43,16 @@ def test_it_adds_a_requirement(app_env) -> None:
     at = signed_in("it", "pages/requirements.py")
     form = {t.label: t for t in at.text_input}
     form["Title"].input("Audit log exported monthly")
-    form["Estimated cost "].input("250")
+    form["Estimated cost"].input("250")
     next(b for b in at.button if b.label == "Add requirement").click().run()
     assert not at.exception
     assert "Added: Audit log exported monthly" in texts(at)
     assert "Audit log exported monthly" in list(at.dataframe[0].value["Requirement"])
+
+
+def test_pages_render_in_urdu_and_bulgarian(app_env) -> None:
+    for language in ("ur", "bg"):  # nothing raises in a right-to-left or Cyrillic session
+        for username, page in (("sponsor", "pages/checklist.py"), ("it", "pages/checklist.py"),
+                               ("it", "pages/requirements.py")):
+            at = signed_in(username, page, language=language)
+            assert not at.exception, (language, username, page)

@@ -20,3 +20,9 @@ def test_manager_sees_completeness_duplicates_and_neglected(app_env) -> None:
 def test_staff_cannot_open_data_quality(app_env, username: str) -> None:
     with pytest.raises(ValueError):
         signed_in(username).switch_page("pages/data_quality.py")
+
+
+@pytest.mark.parametrize("language", ["ur", "bg"])
+def test_data_quality_page_renders_in_other_languages(app_env, language: str) -> None:
+    at = signed_in("salesmgr", "pages/data_quality.py", language=language)
+    assert not at.exception

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.i18n import _, use_language
 from tests.app.helpers import signed_in, texts
 
 
@@ -20,3 +21,14 @@ def test_staff_cannot_open_import(app_env, username: str) -> None:
     at = signed_in(username)
     with pytest.raises(ValueError):
         at.switch_page("pages/import.py")
+
+
+@pytest.mark.parametrize("language", ["ur", "bg"])
+def test_import_page_renders_in_other_languages(app_env, language: str) -> None:
+    at = signed_in("salesmgr", "pages/import.py", language=language)
+    assert not at.exception
+    assert at.session_state["crm_language"] == language
+    with use_language(language):
+        label = _("Prepare export")
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+
 from tests.app.helpers import signed_in
 
 
@@ -30,3 +31,12 @@ def test_segment_filter_changes_the_kpis(app_env) -> None:
 def test_roles_without_insights_cannot_open_the_page(app_env, username: str) -> None:
     with pytest.raises(ValueError):
         signed_in(username).switch_page("pages/insights.py")
+
+
+@pytest.mark.parametrize("language", ["bg", "ur", "id"])
+def test_insights_render_in_other_languages(app_env, language: str) -> None:
+    at = signed_in("marketing", "pages/insights.py", language=language)
+    assert not at.exception, at.exception
+    assert len(at.metric) >= 5 and len(at.tabs) >= 5
+    at.radio[0].set_value("country").run()
+    assert not at.exception, at.exception

@@ -1,6 +1,7 @@
 """Interactions page: support logs feedback, sales sees it on the board; follow-ups complete."""
 from __future__ import annotations
 
+
 from tests.app.helpers import signed_in, texts
 
 PAGE = "pages/interactions.py"
@@ -39,3 +40,10 @@ def test_roles_without_interactions_write_can_browse_but_not_log(app_env) -> Non
     assert not at.exception
     assert "Log an interaction" not in [t.label for t in at.tabs]
     assert "Browse" in [t.label for t in at.tabs]
+
+
+def test_page_renders_in_other_languages(app_env) -> None:
+    for language in ("bg", "ur", "id"):
+        at = signed_in("sales", PAGE, language=language)
+        assert not at.exception, at.exception
+        assert len(at.tabs) == 4 and len(at.dataframe) >= 1

@@ -31,3 +31,9 @@ def test_erasure_refused_without_the_typed_number(app_env) -> None:
 def test_only_admins_open_privacy(app_env, username: str) -> None:
     with pytest.raises(ValueError):
         signed_in(username).switch_page("pages/privacy.py")
+
+
+@pytest.mark.parametrize("language", ["ur", "bg"])
+def test_privacy_page_renders_in_other_languages(app_env, language: str) -> None:
+    at = _open(signed_in("admin", "pages/privacy.py", language=language), "jose alvarez")
+    assert not at.exception

@@ -111,7 +111,7 @@ def sign_in(page, url: str, username: str, password: str = "demo") -> None:  # t
         _expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30000)
         page.get_by_label("Username", exact=True).fill(username)
         page.get_by_label("Password", exact=True).fill(password)
-        page.get_by_role("button", name="Login").click()
+        page.get_by_role("button", name="Sign in").click()
         try:
             page.get_by_role("button", name="Logout").wait_for(timeout=20000)
             return

@@ -51,7 +51,7 @@ def test_what_support_hears_reaches_sales(browser, portal) -> None:
         expect(sales.get_by_role("heading", name="Ayu Kartika")).to_be_visible()
         timeline = sales.get_by_test_id("stDataFrame").first
         expect(timeline).to_be_visible()
-        expect(sales.get_by_text("1 interactions from every department")).to_be_visible()
+        expect(sales.get_by_text("1 interaction from every department")).to_be_visible()
         sales.screenshot(path="data/profile-after-support.png", full_page=True)
     finally:
         sales_ctx.close()

@@ -33,7 +33,7 @@ def test_forbidden_page_url_does_not_render(page, portal) -> None:
     page.goto(f"{portal}/users")
     page.get_by_role("button", name="Logout").wait_for()
     expect(page.get_by_role("heading", name="Users")).to_have_count(0)
-    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(page.get_by_role("heading", name="Home").first).to_be_visible()  # the default page instead
 
 
 def test_sign_in_survives_reload_and_logout_survives_reload(page, portal) -> None:
@@ -41,8 +41,15 @@ def test_sign_in_survives_reload_and_logout_survives_reload(page, portal) -> Non
     page.wait_for_timeout(1500)  # let the cookie component store the login cookie
     page.reload()
     expect(page.get_by_role("button", name="Logout")).to_be_visible()
-    page.get_by_role("button", name="Logout").click()
-    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    page.wait_for_timeout(1500)  # the reloaded page reruns once the cookie is read: click after that
+    for attempt in range(2):  # a click that lands while the sidebar is being redrawn is lost (seen under load)
+        page.get_by_role("button", name="Logout").click()
+        try:
+            expect(page.get_by_label("Username", exact=True)).to_be_visible()
+            break
+        except AssertionError:
+            if attempt:
+                raise
     page.wait_for_timeout(1500)  # let the cookie component delete the cookie
     page.reload()
     expect(page.get_by_label("Username", exact=True)).to_be_visible()

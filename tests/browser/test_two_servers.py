@@ -67,7 +67,7 @@ def test_customer_created_on_one_server_is_found_and_edited_on_the_other(browser
         expect(a.get_by_test_id("stDataFrame").first).to_be_visible()
         a.get_by_label("Open customer", exact=True).click()
         a.get_by_role("option", name=re.compile("Nikolay Georgiev")).click()
-        expect(a.get_by_text(re.compile("Balkan Solar АД · prospect · Energy"))).to_be_visible()
+        expect(a.get_by_text(re.compile("Balkan Solar АД · Prospect · Energy"))).to_be_visible()
     finally:
         ctx_a.close()
         ctx_b.close()

@@ -70,9 +70,9 @@ def test_nobody_signed_in_holds_nothing() -> None:
 
 def test_capability_matrix_lists_every_capability_and_role() -> None:
     matrix = capability_matrix()
-    assert [row["capability"] for row in matrix] == list(CAPABILITIES)
+    assert [row["Capability"] for row in matrix] == list(CAPABILITIES)
     for row in matrix:
         assert set(ROLES.values()) <= set(row)
-    users_manage = next(r for r in matrix if r["capability"] == "users.manage")
+    users_manage = next(r for r in matrix if r["Capability"] == "users.manage")
     assert users_manage["Administrator"] == "all departments"
     assert users_manage["Staff"] == "-"

@@ -115,7 +115,7 @@ def test_save_is_all_or_nothing_with_row_errors(setup):
     # ceiling: 1000; adding 500 more is over
     with pytest.raises(ValidationError) as err:
         budget.save_lines(officer, plan, v, added_rows=[line("training", "Big", (500, 0, 0, 0))], session=db)
-    assert "exceeds the plan's ceiling 1,000.00 by 100.00" in err.value.errors["total"]
+    assert "exceeds the plan's ceiling $1,000.00 by $100.00" in err.value.errors["total"]  # the plan's currency (USD)
     db.rollback()
     # a valid edit + delete + add
     new_v = budget.save_lines(officer, plan, v, edited_rows={"0": {"q1": 200}}, deleted_rows=[2],

@@ -137,3 +137,22 @@ def test_requirements_validation_edit_and_formula_safe_export(db, project) -> No
     assert [r.title for r in list_requirements(sponsor, kind="vendor", session=db)] == [req.title]
     csv_text = export_requirements_csv(sponsor, session=db).decode("utf-8-sig")
     assert "'=HYPERLINK" in csv_text
+
+
+@pytest.mark.parametrize("language", ["id", "bg", "ur"])
+def test_errors_are_raised_in_the_users_language_without_breaking_placeholders(db, project, language) -> None:
+    from crm.i18n import use_language
+
+    it, sponsor = project
+    with use_language(language):
+        with pytest.raises(ValidationError) as err:
+            sign_off(sponsor, "pre_implementation", session=db)
+        assert "9" in err.value.errors["phase"] and "{" not in err.value.errors["phase"]
+        item = _item(db, "data_evaluation")
+        with pytest.raises(ValidationError) as err:
+            update_item(it, item.id, {"status": "nope", "colour": "red"}, item.version, session=db)
+        assert "colour" in err.value.errors["fields"] and "{" not in err.value.errors["status"]
+        with pytest.raises(ValidationError) as err:
+            add_requirement(it, {"kind": "wish", "title": "x", "priority": "maybe", "owner_id": 99999}, session=db)
+        assert set(err.value.errors) == {"kind", "priority", "owner_id"}
+        assert all("{" not in message for message in err.value.errors.values())
