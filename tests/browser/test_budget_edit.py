@@ -14,8 +14,9 @@ def test_officer_edits_line_and_saves(page, portal) -> None:
     page.get_by_role("heading", name="Budget lines").wait_for()
     # demo plan: 158,000 planned (hand-summed from crm.budget.seed_demo)
     expect(page.get_by_test_id("stMetric").nth(1)).to_contain_text("158,000.00")
-    grid = page.get_by_test_id("stDataFrame").nth(2)  # 0: goals, 1: goals editor (collapsed), 2: lines
+    grid = page.locator("[class*='st-key-budget_lines_'] [data-testid='stDataFrame']")
     grid.scroll_into_view_if_needed()
+    expect(grid).to_be_visible()
     box = grid.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + 90, box["y"] + 53)  # first row, Category
@@ -23,11 +24,13 @@ def test_officer_edits_line_and_saves(page, portal) -> None:
         page.wait_for_timeout(150)
         page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
-    page.keyboard.type("99999", delay=50)  # the first key opens the cell editor: 9999 lands
-    page.wait_for_timeout(300)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(1500)
-    page.wait_for_timeout(500)
+    page.keyboard.press("Enter")  # opens the cell editor holding 6000
+    editor = page.locator("#portal input")
+    expect(editor).to_be_visible()
+    editor.fill("9999")
+    editor.press("Enter")
+    expect(editor).to_have_count(0)
+    page.wait_for_timeout(1000)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Budget lines saved.")).to_be_visible(timeout=15000)
     # 158,000 - 6,000 + 9,999
