@@ -30,8 +30,10 @@ from crm.i18n import N_
 from db.distinct import distinct_values
 from db.models import (
     Customer,
+    CustomerMonth,
     Department,
     Interaction,
+    InteractionMonthly,
     Product,
     Receipt,
     ReceiptLine,
@@ -82,6 +84,18 @@ class Filters:
     def customer_filtered(self) -> bool:
         return bool(self.segment or self.country)
 
+    @property
+    def whole_months(self) -> bool:
+        """The period starts on a 1st and ends on a month's last day (or today), so the monthly summaries
+        answer it exactly; other periods are counted from the rows themselves."""
+        return self.date_from.day == 1 and ((self.date_to + dt.timedelta(days=1)).day == 1
+                                            or self.date_to >= dt.date.today())
+
+    @property
+    def months(self) -> tuple[str, str]:
+        """First and last month of the period, as 'YYYY-MM'."""
+        return self.date_from.strftime("%Y-%m"), self.date_to.strftime("%Y-%m")
+
 
 def month_of(column: Any, session: Session) -> Any:
     """'YYYY-MM' of a timestamp/date column, on SQLite and PostgreSQL."""
@@ -113,12 +127,7 @@ def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFra
     m_new = month_of(Customer.acquired_on, session)
     new = dict(session.execute(select(m_new, func.count()).where(
         Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to, *cond).group_by(m_new)).all())
-    m_act = month_of(Receipt.purchased_at, session)
-    active_q = select(m_act, func.count(func.distinct(Receipt.customer_id))).where(
-        Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end)
-    if cond:
-        active_q = active_q.join(Customer, Customer.id == Receipt.customer_id).where(*cond)
-    active = dict(session.execute(active_q.group_by(m_act)).all())
+    active = dict(session.execute(_buyers_per_month(f, session)).all())
     m_lost = month_of(Customer.last_purchase_at, session)
     lost = dict(session.execute(select(m_lost, func.count()).where(
         Customer.status == "former", Customer.last_purchase_at >= f.start, Customer.last_purchase_at < f.end,
@@ -126,6 +135,22 @@ def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFra
     months = _months(f)
     return pd.DataFrame({"Month": months, "New": [new.get(m, 0) for m in months],
                          "Active": [active.get(m, 0) for m in months], "Lost": [lost.get(m, 0) for m in months]})
+
+
+def _buyers_per_month(f: Filters, session: Session) -> Any:
+    """(month, customers who bought in it): from ``customer_months`` when the period is whole months."""
+    if f.whole_months:
+        q = (select(CustomerMonth.month, func.count())
+             .where(CustomerMonth.month.between(*f.months)).group_by(CustomerMonth.month))
+        column = CustomerMonth.customer_id
+    else:
+        m = month_of(Receipt.purchased_at, session)
+        q = (select(m, func.count(func.distinct(Receipt.customer_id)))
+             .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end).group_by(m))
+        column = Receipt.customer_id
+    if f.customer_filtered:
+        q = q.join(Customer, Customer.id == column).where(*_customer_conditions(f))
+    return q
 
 
 def _months(f: Filters) -> list[str]:
@@ -139,11 +164,22 @@ def _months(f: Filters) -> list[str]:
 def interaction_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
     """Interactions per month by department and channel."""
     require(actor, "insights.read")
+    if f.whole_months and not f.customer_filtered:
+        q = (select(InteractionMonthly.month, Department.name, InteractionMonthly.channel,
+                    func.sum(InteractionMonthly.interactions))
+             .join(Department, Department.id == InteractionMonthly.department_id)
+             .where(InteractionMonthly.month.between(*f.months))
+             .group_by(InteractionMonthly.month, Department.name, InteractionMonthly.channel)
+             .order_by(InteractionMonthly.month, Department.name, InteractionMonthly.channel))
+        if f.department:
+            q = q.where(Department.code == f.department)
+        return _frame(session.execute(q).all(), ["Month", "Department", "Channel", "Interactions"])
     m = month_of(Interaction.occurred_at, session)
     q = (select(m, Department.name, Interaction.channel, func.count())
          .join(Department, Department.id == Interaction.department_id)
          .where(Interaction.occurred_at >= f.start, Interaction.occurred_at < f.end)
-         .group_by(m, Department.name, Interaction.channel))
+         .group_by(m, Department.name, Interaction.channel)
+         .order_by(m, Department.name, Interaction.channel))
     if f.department:
         q = q.where(Department.code == f.department)
     if f.customer_filtered:
@@ -159,12 +195,19 @@ GROUPS = {"segment": Customer.segment, "country": Customer.country, "acquisition
 def customer_groups(actor: Actor, f: Filters, by: str, *, session: Session) -> pd.DataFrame:
     """Customers buying in the period per group, with revenue and margin."""
     require(actor, "insights.read")
-    column = GROUPS[by]
-    q = (select(func.coalesce(column, literal_column(f"'{NONE}'")), func.count(func.distinct(Receipt.customer_id)),
-                func.sum(Receipt.total), func.sum(Receipt.total - Receipt.total_cost))
-         .join(Customer, Customer.id == Receipt.customer_id)
-         .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
-         .group_by(func.coalesce(column, literal_column(f"'{NONE}'"))))
+    group = func.coalesce(GROUPS[by], literal_column(f"'{NONE}'"))
+    if f.whole_months:  # one row per buyer from the summary, then their group
+        buyers = (select(CustomerMonth.customer_id.label("customer_id"), func.sum(CustomerMonth.revenue).label("revenue"),
+                         func.sum(CustomerMonth.revenue - CustomerMonth.cost).label("margin"))
+                  .where(CustomerMonth.month.between(*f.months)).group_by(CustomerMonth.customer_id).subquery())
+        q = select(group, func.count(), func.sum(buyers.c.revenue), func.sum(buyers.c.margin))
+    else:
+        buyers = (select(Receipt.customer_id.label("customer_id"), func.sum(Receipt.total).label("revenue"),
+                         func.sum(Receipt.total - Receipt.total_cost).label("margin"))
+                  .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end)
+                  .group_by(Receipt.customer_id).subquery())
+        q = select(group, func.count(), func.sum(buyers.c.revenue), func.sum(buyers.c.margin))
+    q = (q.join(Customer, Customer.id == buyers.c.customer_id).where(*_customer_conditions(f)).group_by(group))
     frame = _frame(session.execute(q).all(), ["Group", "Customers", "Revenue", "Margin"])
     for col in ("Revenue", "Margin"):
         frame[col] = frame[col].astype(float).round(2)
@@ -198,11 +241,15 @@ def cohort_retention(actor: Actor, f: Filters, *, session: Session) -> pd.DataFr
     """Of customers acquired in month M, how many bought again in each later month (share %)."""
     require(actor, "insights.read")
     cohort = month_of(Customer.acquired_on, session)
-    bought = month_of(Receipt.purchased_at, session)
-    q = (select(cohort, bought, func.count(func.distinct(Receipt.customer_id)))
-         .join(Customer, Customer.id == Receipt.customer_id)
-         .where(Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to,
-                Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
+    if f.whole_months:  # a summary row is one customer in one month: count() counts customers
+        bought, buyers = CustomerMonth.month, func.count()
+        q = (select(cohort, bought, buyers).join(Customer, Customer.id == CustomerMonth.customer_id)
+             .where(CustomerMonth.month.between(*f.months)))
+    else:
+        bought, buyers = month_of(Receipt.purchased_at, session), func.count(func.distinct(Receipt.customer_id))
+        q = (select(cohort, bought, buyers).join(Customer, Customer.id == Receipt.customer_id)
+             .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end))
+    q = (q.where(Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to, *_customer_conditions(f))
          .group_by(cohort, bought))
     sizes = dict(session.execute(select(cohort, func.count()).where(
         Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to, *_customer_conditions(f))
@@ -256,14 +303,22 @@ def survey_summary(actor: Actor, f: Filters, *, session: Session) -> dict[str, A
              .group_by(func.coalesce(Customer.segment, literal_column(f"'{NONE}'"))))
     by_segment = _frame(session.execute(seg_q).all(), ["Segment", "Promoters", "Detractors", "Answers"])
     by_segment["NPS"] = _nps(by_segment)
-    totals = session.execute(_survey_query(f, p, d, n)).one()
-    overall = round(100 * ((totals[0] or 0) - (totals[1] or 0)) / totals[2], 1) if totals[2] else None
+    overall, answers = nps(actor, f, session=session)
     comments = session.scalars(_survey_query(f, SurveyResponse.comment)
                                .where(SurveyResponse.comment.is_not(None)).limit(20000))
     words = Counter(w for c in comments for w in re.findall(r"[^\W\d_]{3,}", c.lower()) if w not in STOPWORDS)
     themes = pd.DataFrame(words.most_common(15), columns=["Word", "Mentions"])
     return {"reasons": reasons, "by_month": by_month, "by_segment": by_segment, "nps": overall,
-            "answers": int(totals[2] or 0), "themes": themes}
+            "answers": answers, "themes": themes}
+
+
+def nps(actor: Actor, f: Filters, *, session: Session) -> tuple[float | None, int]:
+    """(NPS, number of answers) in the period: the headline figure, without the breakdowns."""
+    require(actor, "insights.read")
+    p, d, n = nps_expr()
+    promoters, detractors, answers = session.execute(_survey_query(f, p, d, n)).one()
+    answers = int(answers or 0)
+    return (round(100 * ((promoters or 0) - (detractors or 0)) / answers, 1) if answers else None), answers
 
 
 def _nps(frame: pd.DataFrame) -> pd.Series:
@@ -333,11 +388,16 @@ def products(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
 def repeat_purchase_rate(actor: Actor, f: Filters, *, session: Session) -> tuple[float | None, int, int]:
     """(rate %, customers with 2+ receipts, customers with 1+) in the period."""
     require(actor, "insights.read")
-    per_customer = (select(Receipt.customer_id, func.count().label("n"))
-                    .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end))
+    if f.whole_months:
+        customer, per_customer = CustomerMonth.customer_id, select(
+            CustomerMonth.customer_id, func.sum(CustomerMonth.receipts).label("n")).where(
+            CustomerMonth.month.between(*f.months))
+    else:
+        customer, per_customer = Receipt.customer_id, select(Receipt.customer_id, func.count().label("n")).where(
+            Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end)
     if f.customer_filtered:
-        per_customer = per_customer.join(Customer, Customer.id == Receipt.customer_id).where(*_customer_conditions(f))
-    sub = per_customer.group_by(Receipt.customer_id).subquery()
+        per_customer = per_customer.join(Customer, Customer.id == customer).where(*_customer_conditions(f))
+    sub = per_customer.group_by(customer).subquery()
     buyers, repeaters = session.execute(select(func.count(), func.sum(case((sub.c.n >= 2, 1), else_=0)))).one()
     buyers, repeaters = int(buyers or 0), int(repeaters or 0)
     return (round(100 * repeaters / buyers, 1) if buyers else None), repeaters, buyers

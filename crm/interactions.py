@@ -19,6 +19,7 @@ from crm.customers import touch_last_contact
 from crm.paging import Page, page_window
 from crm.errors import NotFound, PermissionDenied, ValidationError
 from crm.i18n import N_, _, ngettext, number
+from crm.rollups import apply_interaction
 from crm.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
 from db.types import utcnow
@@ -153,6 +154,7 @@ def log_interaction(
     )
     session.add(interaction)
     session.flush()
+    apply_interaction(session, interaction)
     touch_last_contact(session, customer_id, occurred_at)
     audit.record(session, actor, "create", "interaction", interaction.id,
                  after={"customer_id": customer_id, "channel": channel, "subject": subject,

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Actor, require
 from crm.contact_data import normalize_email, refresh_search_keys
-from crm.text import similar_names
 from crm.errors import NotFound, ValidationError
+from crm.text import similar_names
 from crm.i18n import N_, _
+from crm.rollups import refresh_customers
 from db.models import Consent, Customer, Interaction, Receipt, SurveyResponse, User
 from db.types import utcnow
 
@@ -127,6 +128,7 @@ def merge_customers(actor: Actor, keep_id: int, merge_id: int, *, session: Sessi
                          (Consent, "consents")):
         result = session.execute(update(model).where(model.customer_id == merge_id).values(customer_id=keep_id))
         moved[label] = result.rowcount or 0
+    refresh_customers(session, [keep_id, merge_id])  # the kept customer now has the other's purchase months
     for key in ("company", "email", "phone", "address", "city", "country", "segment", "acquisition_source",
                 "owner_id", "language"):
         if getattr(keep, key) in (None, "") and getattr(gone, key) not in (None, ""):

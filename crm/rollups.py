@@ -1,31 +1,87 @@
 """Summary tables that keep the Insights page fast, and how they stay correct.
 
-``sales_monthly`` holds, per month and product, the units, revenue, cost and
-number of receipt lines. It is changed in the same transaction as the lines it
-summarises: ``apply_receipt`` adds a new receipt's lines (an upsert per
-month/product, so concurrent writers add up instead of overwriting), and
-``rebuild_all`` recomputes the table from the lines (after a bulk load, or to
-repair). A test checks that random incremental writes equal a full rebuild.
+- ``sales_monthly``: per month and product, the units, revenue, cost and number of receipt lines;
+- ``customer_months``: per customer and month with purchases, the receipts, revenue and cost;
+- ``interaction_monthly``: per month, department and channel, the number of interactions.
+
+Each is changed in the same transaction as the rows it summarises: ``apply_receipt`` and
+``apply_interaction`` add a new row (upserts, so concurrent writers add up instead of overwriting),
+``refresh_customers`` recomputes the customers whose receipts moved (a merge), and ``rebuild_all``
+recomputes everything with INSERT ... SELECT (after a bulk load, or to repair). Tests check that random
+incremental writes equal a full rebuild.
 """
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, func, insert, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from db.models import Receipt, ReceiptLine, SalesMonthly
+from db.models import CustomerMonth, Interaction, InteractionMonthly, Receipt, ReceiptLine, SalesMonthly
 
 
-def _month_expr(session: Session):  # type: ignore[no-untyped-def]
+def _month_expr(session: Session, column: Any = Receipt.purchased_at) -> Any:
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(Receipt.purchased_at, literal_column("'YYYY-MM'"))
-    return func.strftime(literal_column("'%Y-%m'"), Receipt.purchased_at)
+        return func.to_char(column, literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), column)
+
+
+def month_key(moment: dt.datetime) -> str:
+    """'YYYY-MM' of a timestamp in UTC, as the summaries store it (naive values are taken as UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc)
+    return moment.strftime("%Y-%m")
+
+
+def _upsert(session: Session, model: Any, keys: dict[str, Any], amounts: dict[str, Any]) -> None:
+    """Insert the row, or add ``amounts`` to the existing one (atomic on both databases)."""
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = make(model).values(**keys, **amounts).on_conflict_do_update(
+        index_elements=list(keys), set_={k: getattr(model, k) + v for k, v in amounts.items()})
+    session.execute(stmt)
 
 
 def rebuild_all(session: Session) -> int:
+    """Recompute every summary table from the data; returns the number of ``sales_monthly`` rows."""
+    rebuild_interactions(session)
+    refresh_customers(session, None)
+    return rebuild_sales(session)
+
+
+def rebuild_interactions(session: Session) -> None:
+    month = _month_expr(session, Interaction.occurred_at)
+    session.execute(delete(InteractionMonthly))
+    session.execute(insert(InteractionMonthly).from_select(
+        ["month", "department_id", "channel", "interactions"],
+        select(month, Interaction.department_id, Interaction.channel, func.count())
+        .group_by(month, Interaction.department_id, Interaction.channel)))
+
+
+def refresh_customers(session: Session, customer_ids: list[int] | None) -> None:
+    """Recompute ``customer_months`` of these customers (all when None) from their receipts."""
+    month = _month_expr(session)
+    rows = (select(Receipt.customer_id, month, func.count(), func.sum(Receipt.total), func.sum(Receipt.total_cost))
+            .group_by(Receipt.customer_id, month))
+    clear = delete(CustomerMonth)
+    if customer_ids is not None:
+        rows = rows.where(Receipt.customer_id.in_(customer_ids))
+        clear = clear.where(CustomerMonth.customer_id.in_(customer_ids))
+    session.execute(clear)
+    session.execute(insert(CustomerMonth).from_select(["customer_id", "month", "receipts", "revenue", "cost"], rows))
+
+
+def apply_interaction(session: Session, interaction: Interaction) -> None:
+    """Count one new interaction (call in the transaction that writes it)."""
+    _upsert(session, InteractionMonthly,
+            {"month": month_key(interaction.occurred_at), "department_id": interaction.department_id,
+             "channel": interaction.channel}, {"interactions": 1})
+
+
+def rebuild_sales(session: Session) -> int:
     """Recompute ``sales_monthly`` from every receipt line; returns the number of summary rows."""
     month = _month_expr(session)
     session.execute(delete(SalesMonthly))
@@ -47,7 +103,7 @@ def rebuild_all(session: Session) -> int:
 
 def apply_receipt(session: Session, receipt: Receipt) -> None:
     """Add one receipt's lines to the summary (call in the transaction that writes the receipt)."""
-    month = receipt.purchased_at.strftime("%Y-%m")
+    month = month_key(receipt.purchased_at)
     totals: dict[int, list] = {}
     for line in receipt.lines:
         t = totals.setdefault(line.product_id, [0, Decimal(0), Decimal(0), 0])
@@ -55,13 +111,8 @@ def apply_receipt(session: Session, receipt: Receipt) -> None:
         t[1] += Decimal(line.quantity) * Decimal(line.unit_price)
         t[2] += Decimal(line.quantity) * Decimal(line.unit_cost)
         t[3] += 1
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
     for product_id, (q, r, c, n) in totals.items():
-        stmt = make(SalesMonthly).values(month=month, product_id=product_id, quantity=q, revenue=r, cost=c, lines=n)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["month", "product_id"],
-            set_={"quantity": SalesMonthly.quantity + q, "revenue": SalesMonthly.revenue + r,
-                  "cost": SalesMonthly.cost + c, "lines": SalesMonthly.lines + n},
-        )
-        session.execute(stmt)
+        _upsert(session, SalesMonthly, {"month": month, "product_id": product_id},
+                {"quantity": q, "revenue": r, "cost": c, "lines": n})
+    _upsert(session, CustomerMonth, {"customer_id": receipt.customer_id, "month": month},
+            {"receipts": 1, "revenue": receipt.total or Decimal(0), "cost": receipt.total_cost or Decimal(0)})

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from crm import audit
 from crm.access import Actor
 from crm.demo_data import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult
+from crm.rollups import rebuild_interactions
 from crm.seed_scale import generate
 from crm.users import SYSTEM, create_user, ensure_departments, hash_password
 from db.models import Customer, Interaction, User
@@ -92,6 +93,7 @@ def _demo_follow_ups(*, session: Session, today: dt.date) -> None:
                 follow_up_on=today + dt.timedelta(days=offset), follow_up_user_id=user.id, created_at=occurred,
             ))
     session.flush()
+    rebuild_interactions(session)
 
 
 def is_empty(*, session: Session) -> bool:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from crm.demo_data import (
@@ -28,8 +29,8 @@ from crm.text import _WORD, digits, fold, national_digits, search_tokens, words
 from crm.users import ensure_departments
 from db.bulk import fast_sqlite_writes, indexes_built_after, insert_rows
 from db.models import (
-    Consent, Customer, CustomerToken, Department, Interaction, InteractionTag, Product, Receipt,
-    ReceiptLine, SurveyResponse, User,
+    Consent, Customer, CustomerMonth, CustomerToken, Department, Interaction, InteractionMonthly, InteractionTag,
+    Product, Receipt, ReceiptLine, SurveyResponse, User,
 )
 
 CHUNK = 10_000  # customers per chunk: about 220k rows, ~80 MB of Python objects at most
@@ -45,7 +46,7 @@ RECEIPT_CHANNELS = ["store", "online", "partner"]
 DIRECTIONS = ["inbound", "outbound"]
 STATUSES = ["prospect", "customer", "former"]
 TABLES = [t.__table__ for t in (Customer, CustomerToken, Interaction, InteractionTag, Receipt, ReceiptLine,
-                                SurveyResponse, Consent)]
+                                SurveyResponse, Consent, CustomerMonth)]
 
 
 def _next_id(session: Session, model: Any) -> int:
@@ -125,6 +126,7 @@ class _World:
     pools: list[dict[str, Any]]
     weights: np.ndarray
     ids: dict[str, int] = field(default_factory=dict)
+    interaction_months: Counter[tuple[int, int, int]] = field(default_factory=Counter)  # (month, dept, channel)
 
     @classmethod
     def load(cls, session: Session, seed: int, n_customers: int, today: dt.date) -> _World:
@@ -191,6 +193,16 @@ def _uniform_days(rng: np.random.Generator, spans: np.ndarray) -> np.ndarray:
     return (rng.random(len(spans)) * (np.maximum(spans, 1) + 1)).astype(np.int64)
 
 
+def _month_numbers(micros: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 of timestamps in microseconds since 1970 (UTC)."""
+    return micros.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+
+
+def _month_names(months: np.ndarray) -> list[str]:
+    """'YYYY-MM' of months since 1970-01."""
+    return np.datetime_as_string(months.astype("datetime64[M]")).tolist()
+
+
 def _pick(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
     """An index 0..count-1 for each count (0 where the count is 0)."""
     return (rng.random(len(counts)) * counts).astype(np.int64)
@@ -243,6 +255,8 @@ class _Chunk:
         outcome = rng.integers(0, len(OUTCOMES), m)
         direction = rng.integers(0, 2, m)
         self.last_contact = _segments_reduce(np.maximum, occ, n, -1)
+        cells, counts = np.unique(np.stack([_month_numbers(occ), dept, channel]), axis=1, return_counts=True)
+        w.interaction_months.update(dict(zip(map(tuple, cells.T.tolist()), counts.tolist())))
         iid = ids["interactions"] + np.arange(m, dtype=np.int64)
         ids["interactions"] += m
         codec, stamps = self.codec, self.codec.stamps(occ)
@@ -304,6 +318,13 @@ class _Chunk:
                           zip(lid.tolist(), rid[receipt_of].tolist(), w.product_ids[product].tolist(),
                               qty.tolist(), codec.money(price), codec.money(cost))))
         self.result.receipts, self.result.receipt_lines = r, n_lines
+        # customer_months: one row per customer and month with receipts (customers never span chunks)
+        cells, cell_of, receipts = np.unique(np.stack([owner, _month_numbers(bought)]), axis=1,
+                                             return_inverse=True, return_counts=True)
+        self.rows.append((CustomerMonth.__table__, ["customer_id", "month", "receipts", "revenue", "cost"],
+                          zip(self.cid[cells[0]].tolist(), _month_names(cells[1]), receipts.tolist(),
+                              codec.money(np.bincount(cell_of, weights=total, minlength=len(receipts))),
+                              codec.money(np.bincount(cell_of, weights=total_cost, minlength=len(receipts))))))
 
     # ---- survey answers
     def _surveys(self) -> None:
@@ -477,7 +498,21 @@ def generate(
             if progress:
                 progress("customers", done)
     _fix_sequences(session)
-    from crm.rollups import rebuild_all
+    _add_interaction_months(session, world)
+    from crm.rollups import rebuild_sales
 
-    rebuild_all(session)
+    rebuild_sales(session)
     return result
+
+
+def _add_interaction_months(session: Session, world: _World) -> None:
+    """Add the counted interactions to ``interaction_monthly`` (a small table: merged in Python)."""
+    counts: Counter[tuple[str, int, str]] = Counter()
+    for (month, dept, channel), n in world.interaction_months.items():
+        counts[(_month_names(np.array([month]))[0], int(world.dept_ids[dept]), CHANNELS[channel])] += n
+    table = InteractionMonthly.__table__
+    for month, dept_id, channel, n in session.execute(select(table)):  # what was there before this load
+        counts[(month, dept_id, channel)] += n
+    session.execute(delete(table))
+    insert_rows(session, table, ["month", "department_id", "channel", "interactions"],
+                [(*key, n) for key, n in sorted(counts.items())])

@@ -43,7 +43,9 @@ def build_engine(url: str) -> Engine:
 
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # Sessions in UTC: months of timestamps ("YYYY-MM") are the same in SQL, in Python and on SQLite.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args={"options": "-c timezone=UTC"})
 
 
 _ENGINES: dict[str, Engine] = {}

@@ -543,6 +543,34 @@ class SalesMonthly(Base):
     lines: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class InteractionMonthly(Base):
+    """Interactions per month, department and channel, kept equal to the interactions (see crm.rollups)."""
+
+    __tablename__ = "interaction_monthly"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    interactions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CustomerMonth(Base):
+    """One row per customer and month with purchases: receipts, revenue and cost (see crm.rollups).
+
+    Answers "who bought in these months" without touching receipts: active customers per month, repeat buyers,
+    cohorts and customer groups over a period.
+    """
+
+    __tablename__ = "customer_months"
+    __table_args__ = (Index("ix_customer_months_month", "month", "customer_id", "receipts"),)  # covering
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    receipts: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+
+
 class Setting(Base):
     """Small key/value settings editable by admins (e.g. retention period)."""
 
@@ -578,5 +606,7 @@ __all__ = [
     "ImportBatch",
     "ImportRow",
     "SalesMonthly",
+    "InteractionMonthly",
+    "CustomerMonth",
     "Setting",
 ]

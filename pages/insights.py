@@ -109,7 +109,7 @@ key = dict(date_from=period[0], date_to=period[1], segment=None if segment == AN
 trends = figures("customer_trends", **key)
 sales = figures("sales_by_month", **key)
 rate, repeaters, buyers = figures("repeat_purchase_rate", **key)
-survey = figures("survey_summary", **key)
+nps, answers = figures("nps", **key)
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(_("New customers"), number(int(trends["New"].sum())))
 k2.metric(_("Revenue"), number(sales["Revenue"].sum()))
@@ -118,22 +118,21 @@ k4.metric(_("Repeat-purchase rate"), percent(None if rate is None else rate / 10
           help=ngettext("{repeaters} of {buyers} buyer bought twice or more",
                         "{repeaters} of {buyers} buyers bought twice or more", buyers).format(
               repeaters=number(repeaters), buyers=number(buyers)))
-k5.metric(_("NPS"), number(survey["nps"], 1),
-          help=ngettext("{n} survey answer", "{n} survey answers", survey["answers"]).format(n=number(survey["answers"])))
+k5.metric(_("NPS"), number(nps, 1),
+          help=ngettext("{n} survey answer", "{n} survey answers", answers).format(n=number(answers)))
 
-tabs = st.tabs([_("Trends"), _("Customer groups"), _("Why customers choose us"), _("Sales"), _("Lifetime value"),
-                _("Survey answers")])
 
-with tabs[0]:
+
+def show_trends() -> None:
     st.caption(_("New: first purchase in the month. Active: bought in the month. Lost: former customers, by the "
                  "month of their last purchase."))
-    trends = trends.rename(columns=TREND_SERIES)  # series named in full: "New customers", ...
-    long = labelled(trends.melt("Month", var_name="Customers", value_name="Count"), "Customers", months=("Month",))
+    series = trends.rename(columns=TREND_SERIES)  # series named in full: "New customers", ...
+    long = labelled(series.melt("Month", var_name="Customers", value_name="Count"), "Customers", months=("Month",))
     st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
         x=month_axis(long), y=alt.Y("Count:Q", title=_("Customers")),
         color=alt.Color("Customers:N", title=_("Customers"), sort=[_(s) for s in TREND_SERIES.values()]),
         tooltip=[*tips("Month", "Customers"), alt.Tooltip("Count:Q", title=_("Count"))]), width="stretch")
-    download(trends, "customer-trends")
+    download(series, "customer-trends")
     inter = figures("interaction_trends", **key)
     if not inter.empty:
         inter = labelled(inter, "Department", "Channel", months=("Month",))
@@ -144,7 +143,8 @@ with tabs[0]:
             tooltip=tips("Month", "Department", "Channel", "Interactions")), width="stretch")
         download(inter, "interactions")
 
-with tabs[1]:
+
+def show_groups() -> None:
     by = st.radio(_("Group by"), list(GROUP_BY), horizontal=True, format_func=lambda g: _(GROUP_BY[g]))
     groups = labelled(figures("customer_groups", by=by, **key), "Group")
     st.altair_chart(alt.Chart(groups).mark_bar().encode(
@@ -170,7 +170,9 @@ with tabs[1]:
             tooltip=tips("Cohort", "Months later", "Customers", "Cohort size", "Retention %")), width="stretch")
     download(cohorts, "cohorts")
 
-with tabs[2]:
+
+def show_reasons() -> None:
+    survey = figures("survey_summary", **key)
     reasons = labelled(survey["reasons"], "Reason", "Question")
     if not reasons.empty:
         st.altair_chart(alt.Chart(reasons).mark_bar().encode(
@@ -199,7 +201,8 @@ with tabs[2]:
     st.dataframe(table(survey["themes"]), hide_index=True, width="stretch")
     download(survey["themes"], "comment-themes")
 
-with tabs[3]:
+
+def show_sales() -> None:
     sales_shown = labelled(sales, months=("Month",))
     st.altair_chart(alt.Chart(sales_shown).mark_bar().encode(
         x=month_axis(sales_shown), y=alt.Y("Revenue:Q", title=_("Revenue")),
@@ -214,7 +217,8 @@ with tabs[3]:
     st.dataframe(table(prods), hide_index=True, width="stretch")
     download(prods, "products")
 
-with tabs[4]:
+
+def show_lifetime_value() -> None:
     lv = figures("lifetime_value", **key)
     summary = lv["summary"].iloc[0]
     m1, m2, m3 = st.columns(3)
@@ -231,7 +235,8 @@ with tabs[4]:
     st.dataframe(table(lv["bottom"]), hide_index=True, width="stretch")
     download(lv["bottom"], "bottom-customers")
 
-with tabs[5]:
+
+def show_survey_answers() -> None:
     if not can(who, "surveys.write"):
         st.caption(_("Recording survey answers is for customer-facing departments."))
     else:
@@ -254,3 +259,13 @@ with tabs[5]:
             count = call(import_surveys, upload.name, upload.getvalue())
             if count is not None:
                 st.success(ngettext("Imported {n} answer.", "Imported {n} answers.", count).format(n=number(count)))
+
+
+# Only the open tab is computed: its figures are read when the user opens it.
+tabs = st.tabs([_("Trends"), _("Customer groups"), _("Why customers choose us"), _("Sales"), _("Lifetime value"),
+                _("Survey answers")], key="insights_tab", on_change="rerun")
+for tab, show in zip(tabs, (show_trends, show_groups, show_reasons, show_sales, show_lifetime_value,
+                            show_survey_answers)):
+    if tab.open:
+        with tab:
+            show()

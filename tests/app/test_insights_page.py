@@ -33,10 +33,30 @@ def test_roles_without_insights_cannot_open_the_page(app_env, username: str) -> 
         signed_in(username).switch_page("pages/insights.py")
 
 
+def open_tab(at, label: str):  # noqa: ANN001, ANN201
+    """Click a tab: AppTest has no click for tabs, so set the tab's state as the click would."""
+    at.session_state["insights_tab"] = label
+    return at.run()
+
+
+def test_only_the_open_tab_is_computed_and_every_tab_opens(app_env) -> None:
+    at = signed_in("marketing", "pages/insights.py")
+    assert at.session_state["insights_tab"] == "Trends"
+    assert not at.radio  # the "Group by" choice lives on the Customer groups tab, not computed yet
+    open_tab(at, "Customer groups")
+    assert not at.exception, at.exception
+    assert [r.label for r in at.radio] == ["Group by"]
+    for label in ("Why customers choose us", "Sales", "Lifetime value", "Survey answers", "Trends"):
+        open_tab(at, label)
+        assert not at.exception, (label, at.exception)
+    assert not at.radio
+
+
 @pytest.mark.parametrize("language", ["bg", "ur", "id"])
 def test_insights_render_in_other_languages(app_env, language: str) -> None:
     at = signed_in("marketing", "pages/insights.py", language=language)
     assert not at.exception, at.exception
     assert len(at.metric) >= 5 and len(at.tabs) >= 5
+    open_tab(at, at.tabs[1].label)
     at.radio[0].set_value("country").run()
     assert not at.exception, at.exception

@@ -14,17 +14,30 @@ from crm.insights import (
     cohort_retention,
     customer_groups,
     customer_trends,
+    interaction_trends,
     lifetime_value,
+    nps,
     products,
     repeat_purchase_rate,
     rfm_groups,
     sales_by_month,
     survey_summary,
 )
+from crm.interactions import log_interaction
+from crm.quality import merge_customers
 from crm.rollups import apply_receipt, rebuild_all
 from crm.seed import ensure_demo_accounts
 from crm.surveys import import_surveys, record_survey
-from db.models import Customer, Product, Receipt, ReceiptLine, SalesMonthly, SurveyResponse
+from db.models import (
+    Customer,
+    CustomerMonth,
+    InteractionMonthly,
+    Product,
+    Receipt,
+    ReceiptLine,
+    SalesMonthly,
+    SurveyResponse,
+)
 from tests.conftest import make_actor
 
 UTC = dt.timezone.utc
@@ -125,6 +138,8 @@ def test_nps_reasons_and_comment_themes(db, shop) -> None:
     who, _ = shop
     s = survey_summary(who, F, session=db)
     assert s["answers"] == 4 and s["nps"] == 25.0  # promoters 10 and 9 (50%) minus detractor 3 (25%)
+    assert nps(who, F, session=db) == (25.0, 4)  # the headline figure alone
+    assert nps(who, Filters(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), session=db) == (None, 0)
     reasons = s["reasons"]
     first = reasons[reasons["Question"] == "Chose us first"].set_index("Reason")["Answers"]
     assert first["Price"] == 3 and first["Quality"] == 1
@@ -162,24 +177,69 @@ def test_roles_without_insights_are_refused(db, shop) -> None:
             sales_by_month(make_actor(db, username), F, session=db)
 
 
-def test_incremental_summary_equals_a_full_rebuild_after_random_writes(db, shop) -> None:
-    rng = random.Random(3)
+def _summaries(db) -> dict[str, list[tuple]]:
+    return {model.__tablename__: sorted(tuple(getattr(row, c.key) for c in model.__table__.columns)
+                                        for row in db.scalars(select(model)))
+            for model in (SalesMonthly, CustomerMonth, InteractionMonthly)}
+
+
+def _random_writes(db, rng: random.Random) -> None:
+    """Receipts and interactions spread over 2026, through the same calls the portal makes, and a merge."""
     prods = list(db.scalars(select(Product)))
     customers = list(db.scalars(select(Customer.id)))
+    writers = [make_actor(db, u) for u in ("sales", "support", "service", "marketing")]
     for n in range(40):
         when = at(2026, rng.randint(1, 12), rng.randint(1, 28))
         lines = [ReceiptLine(product_id=rng.choice(prods).id, quantity=rng.randint(1, 5), unit_price=Decimal("9.99"),
                              unit_cost=Decimal("4.50")) for _ in range(rng.randint(1, 3))]
         r = Receipt(customer_id=rng.choice(customers), number=f"X{n}", purchased_at=when, lines=lines)
+        r.total = sum(line.quantity * line.unit_price for line in lines)
+        r.total_cost = sum(line.quantity * line.unit_cost for line in lines)
         db.add(r)
         db.flush()
         apply_receipt(db, r)
-    incremental = sorted((s.month, s.product_id, s.quantity, s.revenue, s.cost, s.lines)
-                         for s in db.scalars(select(SalesMonthly)))
+    for n in range(60):
+        when = dt.datetime(2026, rng.randint(1, 10), rng.randint(1, 28), rng.randint(0, 23), tzinfo=UTC)
+        log_interaction(rng.choice(writers), rng.choice(customers), channel=rng.choice(["call", "email", "visit"]),
+                        subject=f"note {n}", occurred_at=when, session=db)
+    merge_customers(make_actor(db, "salesmgr"), customers[0], customers[1], session=db)
+
+
+def test_incremental_summaries_equal_a_full_rebuild_after_random_writes(db, shop) -> None:
+    _random_writes(db, random.Random(3))
+    incremental = _summaries(db)
+    assert all(incremental.values())
     rebuild_all(db)
-    rebuilt = sorted((s.month, s.product_id, s.quantity, s.revenue, s.cost, s.lines)
-                     for s in db.scalars(select(SalesMonthly)))
-    assert incremental == rebuilt
+    assert _summaries(db) == incremental
+
+
+@pytest.mark.parametrize("filters", [F, Filters(dt.date(2026, 1, 1), dt.date(2026, 12, 31), segment="SMB"),
+                                     Filters(dt.date(2026, 2, 1), dt.date(2026, 11, 30), department="technical_support")])
+def test_figures_from_summaries_equal_figures_from_the_rows(db, shop, monkeypatch, filters) -> None:
+    """Whole-month periods are answered from the summaries; the same figures counted from receipts and
+    interactions must be identical."""
+    who, _ = shop
+    _random_writes(db, random.Random(5))
+    assert filters.whole_months
+
+    def figures() -> list:
+        return [customer_trends(who, filters, session=db), interaction_trends(who, filters, session=db),
+                cohort_retention(who, filters, session=db), repeat_purchase_rate(who, filters, session=db),
+                *(customer_groups(who, filters, by, session=db) for by in ("segment", "country", "acquisition_source"))]
+
+    from_summaries = figures()
+    monkeypatch.setattr(Filters, "whole_months", property(lambda self: False))
+    from_rows = figures()
+    assert repr(from_summaries) == repr(from_rows)
+    assert from_summaries[3][2] > 0 and not from_summaries[1].empty  # buyers and interactions were counted
+
+
+def test_whole_months_means_first_day_to_last_day_or_today() -> None:
+    assert Filters(dt.date(2026, 1, 1), dt.date(2026, 2, 28)).whole_months
+    assert Filters(dt.date(2024, 2, 1), dt.date(2024, 2, 29)).whole_months
+    assert Filters.last_months(12).whole_months  # the page's default: up to today
+    assert not Filters(dt.date(2026, 1, 2), dt.date(2026, 2, 28)).whole_months
+    assert not Filters(dt.date(2026, 1, 1), dt.date(2026, 2, 27)).whole_months
 
 
 def test_survey_form_and_csv_import(db, shop) -> None:

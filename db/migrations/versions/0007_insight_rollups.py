@@ -1,0 +1,56 @@
+"""interaction_monthly and customer_months: the summaries behind the Insights page, filled from the data.
+
+Revision ID: 0007
+Revises: 0006
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "interaction_monthly",
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("department_id", sa.Integer(),
+                  sa.ForeignKey("departments.id", name="fk_interaction_monthly_department_id_departments"),
+                  nullable=False),
+        sa.Column("channel", sa.String(30), nullable=False),
+        sa.Column("interactions", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "department_id", "channel", name="pk_interaction_monthly"),
+    )
+    op.create_table(
+        "customer_months",
+        sa.Column("customer_id", sa.Integer(),
+                  sa.ForeignKey("customers.id", name="fk_customer_months_customer_id_customers", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("month", sa.String(7), nullable=False),
+        sa.Column("receipts", sa.Integer(), nullable=False),
+        sa.Column("revenue", sa.Numeric(14, 2), nullable=False),
+        sa.Column("cost", sa.Numeric(14, 2), nullable=False),
+        sa.PrimaryKeyConstraint("customer_id", "month", name="pk_customer_months"),
+    )
+    op.create_index("ix_customer_months_month", "customer_months", ["month", "customer_id", "receipts"])
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        month = "to_char({}, 'YYYY-MM')"
+    else:
+        month = "strftime('%Y-%m', {})"
+    op.execute(f"""
+        INSERT INTO interaction_monthly (month, department_id, channel, interactions)
+        SELECT {month.format("occurred_at")}, department_id, channel, count(*)
+        FROM interactions GROUP BY 1, 2, 3""")
+    op.execute(f"""
+        INSERT INTO customer_months (customer_id, month, receipts, revenue, cost)
+        SELECT customer_id, {month.format("purchased_at")}, count(*), sum(total), sum(total_cost)
+        FROM receipts GROUP BY 1, 2""")
+
+
+def downgrade() -> None:
+    op.drop_index("ix_customer_months_month", "customer_months")
+    op.drop_table("customer_months")
+    op.drop_table("interaction_monthly")
