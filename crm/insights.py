@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from crm.access import Actor, require
@@ -388,17 +388,23 @@ def products(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
 def repeat_purchase_rate(actor: Actor, f: Filters, *, session: Session) -> tuple[float | None, int, int]:
     """(rate %, customers with 2+ receipts, customers with 1+) in the period."""
     require(actor, "insights.read")
-    if f.whole_months:
-        customer, per_customer = CustomerMonth.customer_id, select(
-            CustomerMonth.customer_id, func.sum(CustomerMonth.receipts).label("n")).where(
-            CustomerMonth.month.between(*f.months))
+    if f.whole_months:  # count rows, not distinct customers: see db.models.CustomerMonth
+        first, last = f.months
+        once = and_(CustomerMonth.receipts == 1, or_(CustomerMonth.next_month.is_(None), CustomerMonth.next_month > last))
+        q = (select(func.count(), func.sum(case((once, 0), else_=1)))
+             .where(CustomerMonth.month.between(first, last),
+                    or_(CustomerMonth.previous_month.is_(None), CustomerMonth.previous_month < first)))
+        if f.customer_filtered:
+            q = q.join(Customer, Customer.id == CustomerMonth.customer_id).where(*_customer_conditions(f))
     else:
-        customer, per_customer = Receipt.customer_id, select(Receipt.customer_id, func.count().label("n")).where(
-            Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end)
-    if f.customer_filtered:
-        per_customer = per_customer.join(Customer, Customer.id == customer).where(*_customer_conditions(f))
-    sub = per_customer.group_by(customer).subquery()
-    buyers, repeaters = session.execute(select(func.count(), func.sum(case((sub.c.n >= 2, 1), else_=0)))).one()
+        per_customer = (select(Receipt.customer_id, func.count().label("n"))
+                        .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end))
+        if f.customer_filtered:
+            per_customer = per_customer.join(Customer, Customer.id == Receipt.customer_id).where(
+                *_customer_conditions(f))
+        sub = per_customer.group_by(Receipt.customer_id).subquery()
+        q = select(func.count(), func.sum(case((sub.c.n >= 2, 1), else_=0)))
+    buyers, repeaters = session.execute(q).one()
     buyers, repeaters = int(buyers or 0), int(repeaters or 0)
     return (round(100 * repeaters / buyers, 1) if buyers else None), repeaters, buyers
 

@@ -16,12 +16,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, select
+from sqlalchemy import delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from db.models import CustomerMonth, Interaction, InteractionMonthly, Receipt, ReceiptLine, SalesMonthly
+from db.models import Customer, CustomerMonth, Interaction, InteractionMonthly, Receipt, ReceiptLine, SalesMonthly
 
 
 def _month_expr(session: Session, column: Any = Receipt.purchased_at) -> Any:
@@ -63,15 +63,32 @@ def rebuild_interactions(session: Session) -> None:
 
 def refresh_customers(session: Session, customer_ids: list[int] | None) -> None:
     """Recompute ``customer_months`` of these customers (all when None) from their receipts."""
-    month = _month_expr(session)
-    rows = (select(Receipt.customer_id, month, func.count(), func.sum(Receipt.total), func.sum(Receipt.total_cost))
-            .group_by(Receipt.customer_id, month))
+    month = _month_expr(session).label("month")
+    grouped = (select(Receipt.customer_id.label("customer_id"), month, func.count().label("receipts"),
+                      func.sum(Receipt.total).label("revenue"), func.sum(Receipt.total_cost).label("cost"))
+               .group_by(Receipt.customer_id, month))
     clear = delete(CustomerMonth)
     if customer_ids is not None:
-        rows = rows.where(Receipt.customer_id.in_(customer_ids))
+        grouped = grouped.where(Receipt.customer_id.in_(customer_ids))
         clear = clear.where(CustomerMonth.customer_id.in_(customer_ids))
+    g = grouped.subquery()
     session.execute(clear)
-    session.execute(insert(CustomerMonth).from_select(["customer_id", "month", "receipts", "revenue", "cost"], rows))
+    session.execute(insert(CustomerMonth).from_select(
+        ["customer_id", "month", "receipts", "revenue", "cost", "previous_month", "next_month"],
+        select(g.c.customer_id, g.c.month, g.c.receipts, g.c.revenue, g.c.cost,
+               func.lag(g.c.month).over(partition_by=g.c.customer_id, order_by=g.c.month),
+               func.lead(g.c.month).over(partition_by=g.c.customer_id, order_by=g.c.month))))
+
+
+def _relink(session: Session, customer_id: int) -> None:
+    """Set each month's previous and next purchase month of one customer (a handful of rows)."""
+    other = aliased(CustomerMonth)
+    same = other.customer_id == CustomerMonth.customer_id
+    session.execute(update(CustomerMonth).where(CustomerMonth.customer_id == customer_id).values(
+        previous_month=select(func.max(other.month)).where(same, other.month < CustomerMonth.month)
+        .correlate(CustomerMonth).scalar_subquery(),
+        next_month=select(func.min(other.month)).where(same, other.month > CustomerMonth.month)
+        .correlate(CustomerMonth).scalar_subquery()))
 
 
 def apply_interaction(session: Session, interaction: Interaction) -> None:
@@ -104,6 +121,9 @@ def rebuild_sales(session: Session) -> int:
 def apply_receipt(session: Session, receipt: Receipt) -> None:
     """Add one receipt's lines to the summary (call in the transaction that writes the receipt)."""
     month = month_key(receipt.purchased_at)
+    # One writer per customer at a time, taken first so every writer locks in the same order. NO KEY UPDATE:
+    # it does not wait for the key-share lock that inserting a receipt of this customer holds.
+    session.execute(select(Customer.id).where(Customer.id == receipt.customer_id).with_for_update(key_share=True))
     totals: dict[int, list] = {}
     for line in receipt.lines:
         t = totals.setdefault(line.product_id, [0, Decimal(0), Decimal(0), 0])
@@ -116,3 +136,4 @@ def apply_receipt(session: Session, receipt: Receipt) -> None:
                 {"quantity": q, "revenue": r, "cost": c, "lines": n})
     _upsert(session, CustomerMonth, {"customer_id": receipt.customer_id, "month": month},
             {"receipts": 1, "revenue": receipt.total or Decimal(0), "cost": receipt.total_cost or Decimal(0)})
+    _relink(session, receipt.customer_id)

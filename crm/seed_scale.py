@@ -321,10 +321,16 @@ class _Chunk:
         # customer_months: one row per customer and month with receipts (customers never span chunks)
         cells, cell_of, receipts = np.unique(np.stack([owner, _month_numbers(bought)]), axis=1,
                                              return_inverse=True, return_counts=True)
-        self.rows.append((CustomerMonth.__table__, ["customer_id", "month", "receipts", "revenue", "cost"],
-                          zip(self.cid[cells[0]].tolist(), _month_names(cells[1]), receipts.tolist(),
+        names = _month_names(cells[1])  # cells are sorted by customer, then month: neighbours link up
+        same_as_previous = np.concatenate([[False], cells[0][1:] == cells[0][:-1]]).tolist()
+        same_as_next = same_as_previous[1:] + [False]
+        self.rows.append((CustomerMonth.__table__, ["customer_id", "month", "receipts", "revenue", "cost",
+                                                    "previous_month", "next_month"],
+                          zip(self.cid[cells[0]].tolist(), names, receipts.tolist(),
                               codec.money(np.bincount(cell_of, weights=total, minlength=len(receipts))),
-                              codec.money(np.bincount(cell_of, weights=total_cost, minlength=len(receipts))))))
+                              codec.money(np.bincount(cell_of, weights=total_cost, minlength=len(receipts))),
+                              [names[i - 1] if same else None for i, same in enumerate(same_as_previous)],
+                              [names[i + 1] if same else None for i, same in enumerate(same_as_next)])))
 
     # ---- survey answers
     def _surveys(self) -> None:

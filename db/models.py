@@ -155,7 +155,8 @@ class Customer(Base):
         Index("ix_customers_company_key", "company_key"),
         Index("ix_customers_email_key", "email_key"),
         Index("ix_customers_phone_digits", "phone_digits"),
-        Index("ix_customers_status", "status", "archived_at"),  # covering: counts of active customers per status
+        # covering: counts of active customers per status (Home), lost customers by last purchase (Insights)
+        Index("ix_customers_status", "status", "archived_at", "last_purchase_at"),
         Index("ix_customers_owner_id", "owner_id"),
         Index("ix_customers_country", "country"),
         Index("ix_customers_segment", "segment"),
@@ -311,10 +312,11 @@ class ReceiptLine(Base):
 
 class SurveyResponse(Base):
     __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_answered_at", "answered_at", "score"),)  # covering: NPS of a period
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     score: Mapped[int] = mapped_column(Integer)  # 0..10, likelihood to recommend
     reason_first: Mapped[Optional[str]] = mapped_column(String(120))
     reason_again: Mapped[Optional[str]] = mapped_column(String(120))
@@ -558,17 +560,22 @@ class CustomerMonth(Base):
     """One row per customer and month with purchases: receipts, revenue and cost (see crm.rollups).
 
     Answers "who bought in these months" without touching receipts: active customers per month, repeat buyers,
-    cohorts and customer groups over a period.
+    cohorts and customer groups over a period. Each row also names the customer's previous and next month with
+    purchases, so "bought in the period" and "bought only once in it" are counts of rows, not of distinct
+    customers: a customer's first row in the period is the one whose previous month is before it.
     """
 
     __tablename__ = "customer_months"
-    __table_args__ = (Index("ix_customer_months_month", "month", "customer_id", "receipts"),)  # covering
+    __table_args__ = (  # covering: every Insights figure over a period reads this index alone
+        Index("ix_customer_months_month", "month", "previous_month", "next_month", "receipts", "customer_id"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
     receipts: Mapped[int] = mapped_column(Integer, default=0)
     revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    previous_month: Mapped[Optional[str]] = mapped_column(String(7))
+    next_month: Mapped[Optional[str]] = mapped_column(String(7))
 
 
 class Setting(Base):

@@ -63,7 +63,7 @@ def test_summary_table_stays_correct_under_concurrent_writers(db_url) -> None:
     from sqlalchemy import select
 
     from crm.rollups import rebuild_all
-    from db.models import Product, SalesMonthly
+    from db.models import CustomerMonth, Product, SalesMonthly
     from tests.concurrency_worker import write_receipts
 
     with session_scope(db_url) as s:
@@ -79,6 +79,12 @@ def test_summary_table_stays_correct_under_concurrent_writers(db_url) -> None:
     assert [e for r in results for e in r["errors"]] == []
     with session_scope(db_url) as s:
         incremental = sorted((m.month, m.quantity, m.revenue, m.lines) for m in s.scalars(select(SalesMonthly)))
+        months = sorted(tuple(row) for row in s.execute(select(CustomerMonth.__table__)))
         rebuild_all(s)
         rebuilt = sorted((m.month, m.quantity, m.revenue, m.lines) for m in s.scalars(select(SalesMonthly)))
+        assert sorted(tuple(row) for row in s.execute(select(CustomerMonth.__table__))) == months  # links too
     assert incremental == rebuilt and sum(q for _, q, _, _ in rebuilt) == WORKERS * ROUNDS
+    assert [(m[1], m[2], m[5], m[6]) for m in months] == [  # three months of one customer, linked in order
+        ("2026-01", sum(1 for i in range(ROUNDS) if i % 3 == 0) * WORKERS, None, "2026-02"),
+        ("2026-02", sum(1 for i in range(ROUNDS) if i % 3 == 1) * WORKERS, "2026-01", "2026-03"),
+        ("2026-03", sum(1 for i in range(ROUNDS) if i % 3 == 2) * WORKERS, "2026-02", None)]
