@@ -96,6 +96,11 @@ def test_customer_trends_new_active_lost(db, shop) -> None:
     assert t.loc["2026-01"].tolist() == [2, 2, 1]  # new Ana+Bob, active Ana+Bob, lost Bob (former, last Jan)
     assert t.loc["2026-02"].tolist() == [1, 2, 0]  # new Cai, active Ana+Cai
     assert t.loc["2026-03"].tolist() == [0, 1, 0]
+    # a period that cuts months: only what falls inside it (Ana joined Jan 5, Cai Feb 3, Ana bought Feb 10)
+    part = customer_trends(who, Filters(dt.date(2026, 1, 10), dt.date(2026, 2, 2)), session=db).set_index("Month")
+    assert part.loc["2026-01"].tolist() == [1, 1, 1] and part.loc["2026-02"].tolist() == [0, 0, 0]
+    one = customer_trends(who, Filters(dt.date(2026, 2, 1), dt.date(2026, 2, 28), segment="Enterprise"), session=db)
+    assert one.set_index("Month").loc["2026-02"].tolist() == [1, 1, 0]  # Cai alone
 
 
 def test_sales_by_category_and_month_from_the_summary_table(db, shop) -> None:
