@@ -23,6 +23,7 @@ from crm.security import (
 from crm.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, is_empty, seed_demo
 from crm.users import actor_for, count_users, login_credentials
 from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
+from ui.warm_up import warm_up
 
 ROOT = Path(__file__).resolve().parent
 COOKIE_NAME = "crm_portal_auth"
@@ -136,6 +137,7 @@ def current_actor(authenticator: stauth.Authenticate) -> Actor | None:
 
 
 def main() -> None:
+    warm_up()
     apply_language()
     try:
         credentials, user_count = prepare_database()

@@ -29,6 +29,7 @@ from crm.access import Actor, require
 from crm.i18n import N_
 from db.distinct import distinct_values
 from db.models import (
+    BuyerMonthCount,
     Customer,
     CustomerMonth,
     Department,
@@ -123,13 +124,9 @@ def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
 def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
     """Per month: new, active and lost customers."""
     require(actor, "insights.read")
-    cond = _customer_conditions(f)
     new = _acquired_per_month(f, session)
     active = dict(session.execute(_buyers_per_month(f, session)).all())
-    m_lost = month_of(Customer.last_purchase_at, session)
-    lost = dict(session.execute(select(m_lost, func.count()).where(
-        Customer.status == "former", Customer.last_purchase_at >= f.start, Customer.last_purchase_at < f.end,
-        *cond).group_by(m_lost)).all())
+    lost = _lost_per_month(f, session)
     months = _months(f)
     return pd.DataFrame({"Month": months, "New": [new.get(m, 0) for m in months],
                          "Active": [active.get(m, 0) for m in months], "Lost": [lost.get(m, 0) for m in months]})
@@ -138,17 +135,45 @@ def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFra
 def _acquired_per_month(f: Filters, session: Session) -> dict[str, int]:
     """New customers per month: one range count per month on the acquisition-date index (a GROUP BY on the
     month of each date would sort half a million dates at 1M customers: 228 ms against 19 ms)."""
-    counts = []
+    counts = [select(literal(month), func.count()).where(
+        Customer.acquired_on >= first, Customer.acquired_on < after, *_customer_conditions(f))
+        for month, first, after in _month_ranges(f)]
+    return dict(session.execute(union_all(*counts)).all()) if counts else {}
+
+
+def _lost_per_month(f: Filters, session: Session) -> dict[str, int]:
+    """Former customers per month of their last purchase: range counts on the status index (status, archived_at,
+    last_purchase_at), once for customers not archived and once for archived ones, so that each count reads only
+    its month's entries (49 ms for a GROUP BY over the 120,000 former customers at 1M, against 10 ms)."""
+    def at(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+
+    counts = [select(literal(month), func.count()).where(
+        Customer.status == "former", archived, Customer.last_purchase_at >= at(first),
+        Customer.last_purchase_at < at(after), *_customer_conditions(f))
+        for month, first, after in _month_ranges(f)
+        for archived in (Customer.archived_at.is_(None), Customer.archived_at.is_not(None))]
+    out: Counter[str] = Counter()
+    for month, n in session.execute(union_all(*counts)) if counts else ():
+        out[month] += n
+    return dict(out)
+
+
+def _month_ranges(f: Filters) -> list[tuple[str, dt.date, dt.date]]:
+    """(month, first day, day after) of each month of the period, cut to the period."""
+    out = []
     for month in _months(f):
         first = max(dt.date.fromisoformat(month + "-01"), f.date_from)
         after = min((first.replace(day=1) + dt.timedelta(days=32)).replace(day=1), f.date_to + dt.timedelta(days=1))
-        counts.append(select(literal(month), func.count()).where(
-            Customer.acquired_on >= first, Customer.acquired_on < after, *_customer_conditions(f)))
-    return dict(session.execute(union_all(*counts)).all()) if counts else {}
+        out.append((month, first, after))
+    return out
 
 
 def _buyers_per_month(f: Filters, session: Session) -> Any:
     """(month, customers who bought in it): from ``customer_months`` when the period is whole months."""
+    if f.whole_months and not f.customer_filtered:
+        return (select(BuyerMonthCount.month, func.sum(BuyerMonthCount.customers))
+                .where(BuyerMonthCount.month.between(*f.months)).group_by(BuyerMonthCount.month))
     if f.whole_months:
         q = (select(CustomerMonth.month, func.count())
              .where(CustomerMonth.month.between(*f.months)).group_by(CustomerMonth.month))
@@ -398,7 +423,12 @@ def products(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
 def repeat_purchase_rate(actor: Actor, f: Filters, *, session: Session) -> tuple[float | None, int, int]:
     """(rate %, customers with 2+ receipts, customers with 1+) in the period."""
     require(actor, "insights.read")
-    if f.whole_months:  # count rows, not distinct customers: see db.models.CustomerMonth
+    if f.whole_months and not f.customer_filtered:  # see db.models.BuyerMonthCount
+        first, last = f.months
+        once = and_(BuyerMonthCount.once, or_(BuyerMonthCount.next_month == "", BuyerMonthCount.next_month > last))
+        q = (select(func.sum(BuyerMonthCount.customers), func.sum(case((once, 0), else_=BuyerMonthCount.customers)))
+             .where(BuyerMonthCount.month.between(first, last), BuyerMonthCount.previous_month < first))
+    elif f.whole_months:  # count rows, not distinct customers: see db.models.CustomerMonth
         first, last = f.months
         once = and_(CustomerMonth.receipts == 1, or_(CustomerMonth.next_month.is_(None), CustomerMonth.next_month > last))
         q = (select(func.count(), func.sum(case((once, 0), else_=1)))

@@ -2,17 +2,21 @@
 
 - ``sales_monthly``: per month and product, the units, revenue, cost and number of receipt lines;
 - ``customer_months``: per customer and month with purchases, the receipts, revenue and cost;
-- ``interaction_monthly``: per month, department and channel, the number of interactions.
+- ``interaction_monthly``: per month, department and channel, the number of interactions;
+- ``buyer_month_counts``: ``customer_months`` counted by month, previous and next purchase month and
+  single receipt (the headline figures of a period without one row per customer).
 
 Each is changed in the same transaction as the rows it summarises: ``apply_receipt`` and
 ``apply_interaction`` add a new row (upserts, so concurrent writers add up instead of overwriting),
-``refresh_customers`` recomputes the customers whose receipts moved (a merge), and ``rebuild_all``
+``refresh_customers`` recomputes the customers whose receipts moved (a merge); both move the customers'
+rows in ``buyer_month_counts`` from their old counts to their new ones; and ``rebuild_all``
 recomputes everything with INSERT ... SELECT (after a bulk load, or to repair). Tests check that random
 incremental writes equal a full rebuild.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from db.models import Customer, CustomerMonth, Interaction, InteractionMonthly, Receipt, ReceiptLine, SalesMonthly
+from db.models import BuyerMonthCount, Customer, CustomerMonth, Interaction, InteractionMonthly, Receipt, ReceiptLine, SalesMonthly
 
 
 def _month_expr(session: Session, column: Any = Receipt.purchased_at) -> Any:
@@ -62,7 +66,8 @@ def rebuild_interactions(session: Session) -> None:
 
 
 def refresh_customers(session: Session, customer_ids: list[int] | None) -> None:
-    """Recompute ``customer_months`` of these customers (all when None) from their receipts."""
+    """Recompute ``customer_months`` of these customers (all when None) from their receipts, and the counts."""
+    before = _links(session, customer_ids) if customer_ids is not None else None
     month = _month_expr(session).label("month")
     grouped = (select(Receipt.customer_id.label("customer_id"), month, func.count().label("receipts"),
                       func.sum(Receipt.total).label("revenue"), func.sum(Receipt.total_cost).label("cost"))
@@ -78,6 +83,45 @@ def refresh_customers(session: Session, customer_ids: list[int] | None) -> None:
         select(g.c.customer_id, g.c.month, g.c.receipts, g.c.revenue, g.c.cost,
                func.lag(g.c.month).over(partition_by=g.c.customer_id, order_by=g.c.month),
                func.lead(g.c.month).over(partition_by=g.c.customer_id, order_by=g.c.month))))
+    if before is None:
+        rebuild_buyer_counts(session)
+    else:
+        _count(session, before, _links(session, customer_ids))
+
+
+def rebuild_buyer_counts(session: Session) -> None:
+    """Recompute ``buyer_month_counts`` from ``customer_months`` (one GROUP BY)."""
+    previous, following = func.coalesce(CustomerMonth.previous_month, ""), func.coalesce(CustomerMonth.next_month, "")
+    once = CustomerMonth.receipts == 1
+    session.execute(delete(BuyerMonthCount))
+    session.execute(insert(BuyerMonthCount).from_select(
+        ["month", "previous_month", "next_month", "once", "customers"],
+        select(CustomerMonth.month, previous, following, once, func.count())
+        .group_by(CustomerMonth.month, previous, following, once)))
+
+
+LinkKey = tuple[str, str, str, bool]
+
+
+def _links(session: Session, customer_ids: list[int]) -> Counter[LinkKey]:
+    """The ``buyer_month_counts`` keys of these customers' rows (a handful per customer)."""
+    rows = session.execute(select(CustomerMonth.month, CustomerMonth.previous_month, CustomerMonth.next_month,
+                                  CustomerMonth.receipts).where(CustomerMonth.customer_id.in_(customer_ids)))
+    return Counter((m, p or "", n or "", r == 1) for m, p, n, r in rows)
+
+
+def _count(session: Session, before: Counter[LinkKey], after: Counter[LinkKey]) -> None:
+    """Move counts from the old keys to the new ones; a count that reaches zero is removed."""
+    delta = Counter(after)
+    delta.subtract(before)
+    for (month, previous, following, once), change in sorted(delta.items()):
+        if not change:
+            continue
+        keys = {"month": month, "previous_month": previous, "next_month": following, "once": once}
+        _upsert(session, BuyerMonthCount, keys, {"customers": change})
+        if change < 0:
+            session.execute(delete(BuyerMonthCount).where(
+                *(getattr(BuyerMonthCount, k) == v for k, v in keys.items()), BuyerMonthCount.customers == 0))
 
 
 def _relink(session: Session, customer_id: int) -> None:
@@ -124,6 +168,7 @@ def apply_receipt(session: Session, receipt: Receipt) -> None:
     # One writer per customer at a time, taken first so every writer locks in the same order. NO KEY UPDATE:
     # it does not wait for the key-share lock that inserting a receipt of this customer holds.
     session.execute(select(Customer.id).where(Customer.id == receipt.customer_id).with_for_update(key_share=True))
+    before = _links(session, [receipt.customer_id])
     totals: dict[int, list] = {}
     for line in receipt.lines:
         t = totals.setdefault(line.product_id, [0, Decimal(0), Decimal(0), 0])
@@ -131,9 +176,10 @@ def apply_receipt(session: Session, receipt: Receipt) -> None:
         t[1] += Decimal(line.quantity) * Decimal(line.unit_price)
         t[2] += Decimal(line.quantity) * Decimal(line.unit_cost)
         t[3] += 1
-    for product_id, (q, r, c, n) in totals.items():
+    for product_id, (q, r, c, n) in sorted(totals.items()):  # rows locked in one order by every writer
         _upsert(session, SalesMonthly, {"month": month, "product_id": product_id},
                 {"quantity": q, "revenue": r, "cost": c, "lines": n})
     _upsert(session, CustomerMonth, {"customer_id": receipt.customer_id, "month": month},
             {"receipts": 1, "revenue": receipt.total or Decimal(0), "cost": receipt.total_cost or Decimal(0)})
     _relink(session, receipt.customer_id)
+    _count(session, before, _links(session, [receipt.customer_id]))

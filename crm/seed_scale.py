@@ -505,9 +505,10 @@ def generate(
                 progress("customers", done)
     _fix_sequences(session)
     _add_interaction_months(session, world)
-    from crm.rollups import rebuild_sales
+    from crm.rollups import rebuild_buyer_counts, rebuild_sales
 
     rebuild_sales(session)
+    rebuild_buyer_counts(session)
     return result
 
 

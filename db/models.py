@@ -578,6 +578,25 @@ class CustomerMonth(Base):
     next_month: Mapped[Optional[str]] = mapped_column(String(7))
 
 
+class BuyerMonthCount(Base):
+    """How many customers bought in a month, by their previous and next month with purchases and by whether
+    they bought once in it: ``customer_months`` counted by everything but the customer (see crm.rollups).
+
+    A few thousand rows answer the headline figures of any period of whole months without reading one row
+    per customer: active customers per month, buyers in the period (those whose previous month is before it)
+    and repeat buyers. '' stands for "none" in ``previous_month`` and ``next_month`` (it sorts before every
+    month), so both can be part of the key.
+    """
+
+    __tablename__ = "buyer_month_counts"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    previous_month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    next_month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    once: Mapped[bool] = mapped_column(Boolean, primary_key=True)  # one receipt in the month
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Setting(Base):
     """Small key/value settings editable by admins (e.g. retention period)."""
 
@@ -615,5 +634,6 @@ __all__ = [
     "SalesMonthly",
     "InteractionMonthly",
     "CustomerMonth",
+    "BuyerMonthCount",
     "Setting",
 ]

@@ -63,7 +63,7 @@ def test_summary_table_stays_correct_under_concurrent_writers(db_url) -> None:
     from sqlalchemy import select
 
     from crm.rollups import rebuild_all
-    from db.models import CustomerMonth, Product, SalesMonthly
+    from db.models import BuyerMonthCount, CustomerMonth, Product, SalesMonthly
     from tests.concurrency_worker import write_receipts
 
     with session_scope(db_url) as s:
@@ -80,7 +80,9 @@ def test_summary_table_stays_correct_under_concurrent_writers(db_url) -> None:
     with session_scope(db_url) as s:
         incremental = sorted((m.month, m.quantity, m.revenue, m.lines) for m in s.scalars(select(SalesMonthly)))
         months = sorted(tuple(row) for row in s.execute(select(CustomerMonth.__table__)))
+        counts = sorted(tuple(row) for row in s.execute(select(BuyerMonthCount.__table__)))
         rebuild_all(s)
+        assert sorted(tuple(row) for row in s.execute(select(BuyerMonthCount.__table__))) == counts
         rebuilt = sorted((m.month, m.quantity, m.revenue, m.lines) for m in s.scalars(select(SalesMonthly)))
         assert sorted(tuple(row) for row in s.execute(select(CustomerMonth.__table__))) == months  # links too
     assert incremental == rebuilt and sum(q for _, q, _, _ in rebuilt) == WORKERS * ROUNDS

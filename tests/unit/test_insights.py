@@ -30,6 +30,7 @@ from crm.seed import ensure_demo_accounts
 from crm.surveys import import_surveys, record_survey
 from db.models import (
     Customer,
+    BuyerMonthCount,
     CustomerMonth,
     InteractionMonthly,
     Product,
@@ -101,6 +102,17 @@ def test_customer_trends_new_active_lost(db, shop) -> None:
     assert part.loc["2026-01"].tolist() == [1, 1, 1] and part.loc["2026-02"].tolist() == [0, 0, 0]
     one = customer_trends(who, Filters(dt.date(2026, 2, 1), dt.date(2026, 2, 28), segment="Enterprise"), session=db)
     assert one.set_index("Month").loc["2026-02"].tolist() == [1, 1, 0]  # Cai alone
+
+
+def test_lost_customers_count_archived_former_customers_too(db, shop) -> None:
+    who, ids = shop
+    cai = db.get(Customer, ids["cai"])
+    cai.status, cai.archived_at = "former", at(2026, 3, 20)  # lost in February (last purchase), then archived
+    db.flush()
+    t = customer_trends(who, F, session=db).set_index("Month")
+    assert t["Lost"].tolist() == [1, 1, 0]  # Bob in January, Cai in February
+    late = customer_trends(who, Filters(dt.date(2026, 2, 4), dt.date(2026, 3, 31)), session=db)
+    assert late["Lost"].sum() == 0  # Cai's last purchase (Feb 3) is before the period
 
 
 def test_sales_by_category_and_month_from_the_summary_table(db, shop) -> None:
@@ -185,7 +197,7 @@ def test_roles_without_insights_are_refused(db, shop) -> None:
 def _summaries(db) -> dict[str, list[tuple]]:
     return {model.__tablename__: sorted(tuple(getattr(row, c.key) for c in model.__table__.columns)
                                         for row in db.scalars(select(model)))
-            for model in (SalesMonthly, CustomerMonth, InteractionMonthly)}
+            for model in (SalesMonthly, CustomerMonth, InteractionMonthly, BuyerMonthCount)}
 
 
 def _random_writes(db, rng: random.Random) -> None:

@@ -15,6 +15,7 @@ from db.models import (
     AuditEvent,
     Consent,
     Customer,
+    BuyerMonthCount,
     CustomerMonth,
     CustomerToken,
     Interaction,
@@ -34,7 +35,7 @@ def _indexes(session) -> dict[str, set[str]]:
 
 def _summaries(session) -> dict[str, list[tuple]]:
     return {model.__tablename__: sorted(tuple(row) for row in session.execute(select(model.__table__)))
-            for model in (SalesMonthly, CustomerMonth, InteractionMonthly)}
+            for model in (SalesMonthly, CustomerMonth, InteractionMonthly, BuyerMonthCount)}
 
 
 def test_bulk_seed_rebuilds_every_index_and_writes_what_the_slow_path_would(db_url, monkeypatch) -> None:
