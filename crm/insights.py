@@ -114,6 +114,16 @@ def _customer_conditions(f: Filters) -> list[Any]:
     return out
 
 
+def _month_conditions(f: Filters) -> list[Any]:
+    """The customer filters on ``customer_months``, which carries each customer's groups."""
+    out = []
+    if f.segment:
+        out.append(CustomerMonth.segment == f.segment)
+    if f.country:
+        out.append(CustomerMonth.country == f.country)
+    return out
+
+
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
@@ -175,16 +185,13 @@ def _buyers_per_month(f: Filters, session: Session) -> Any:
         return (select(BuyerMonthCount.month, func.sum(BuyerMonthCount.customers))
                 .where(BuyerMonthCount.month.between(*f.months)).group_by(BuyerMonthCount.month))
     if f.whole_months:
-        q = (select(CustomerMonth.month, func.count())
-             .where(CustomerMonth.month.between(*f.months)).group_by(CustomerMonth.month))
-        column = CustomerMonth.customer_id
-    else:
-        m = month_of(Receipt.purchased_at, session)
-        q = (select(m, func.count(func.distinct(Receipt.customer_id)))
-             .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end).group_by(m))
-        column = Receipt.customer_id
+        return (select(CustomerMonth.month, func.count())
+                .where(CustomerMonth.month.between(*f.months), *_month_conditions(f)).group_by(CustomerMonth.month))
+    m = month_of(Receipt.purchased_at, session)
+    q = (select(m, func.count(func.distinct(Receipt.customer_id)))
+         .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end).group_by(m))
     if f.customer_filtered:
-        q = q.join(Customer, Customer.id == column).where(*_customer_conditions(f))
+        q = q.join(Customer, Customer.id == Receipt.customer_id).where(*_customer_conditions(f))
     return q
 
 
@@ -230,19 +237,21 @@ GROUPS = {"segment": Customer.segment, "country": Customer.country, "acquisition
 def customer_groups(actor: Actor, f: Filters, by: str, *, session: Session) -> pd.DataFrame:
     """Customers buying in the period per group, with revenue and margin."""
     require(actor, "insights.read")
-    group = func.coalesce(GROUPS[by], literal_column(f"'{NONE}'"))
-    if f.whole_months:  # one row per buyer from the summary, then their group
-        buyers = (select(CustomerMonth.customer_id.label("customer_id"), func.sum(CustomerMonth.revenue).label("revenue"),
-                         func.sum(CustomerMonth.revenue - CustomerMonth.cost).label("margin"))
-                  .where(CustomerMonth.month.between(*f.months)).group_by(CustomerMonth.customer_id).subquery())
-        q = select(group, func.count(), func.sum(buyers.c.revenue), func.sum(buyers.c.margin))
+    if f.whole_months:  # the summary rows carry the group; a customer's first row in the period counts them once
+        first = f.months[0]
+        group = func.coalesce(getattr(CustomerMonth, by), literal_column(f"'{NONE}'"))
+        is_first = or_(CustomerMonth.previous_month.is_(None), CustomerMonth.previous_month < first)
+        q = (select(group, func.sum(case((is_first, 1), else_=0)), func.sum(CustomerMonth.revenue),
+                    func.sum(CustomerMonth.revenue - CustomerMonth.cost))
+             .where(CustomerMonth.month.between(*f.months), *_month_conditions(f)).group_by(group))
     else:
+        group = func.coalesce(GROUPS[by], literal_column(f"'{NONE}'"))
         buyers = (select(Receipt.customer_id.label("customer_id"), func.sum(Receipt.total).label("revenue"),
                          func.sum(Receipt.total - Receipt.total_cost).label("margin"))
                   .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end)
                   .group_by(Receipt.customer_id).subquery())
-        q = select(group, func.count(), func.sum(buyers.c.revenue), func.sum(buyers.c.margin))
-    q = (q.join(Customer, Customer.id == buyers.c.customer_id).where(*_customer_conditions(f)).group_by(group))
+        q = (select(group, func.count(), func.sum(buyers.c.revenue), func.sum(buyers.c.margin))
+             .join(Customer, Customer.id == buyers.c.customer_id).where(*_customer_conditions(f)).group_by(group))
     frame = _frame(session.execute(q).all(), ["Group", "Customers", "Revenue", "Margin"])
     for col in ("Revenue", "Margin"):
         frame[col] = frame[col].astype(float).round(2)
@@ -275,20 +284,19 @@ def rfm_groups(actor: Actor, f: Filters, *, today: dt.date | None = None, sessio
 def cohort_retention(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
     """Of customers acquired in month M, how many bought again in each later month (share %)."""
     require(actor, "insights.read")
-    cohort = month_of(Customer.acquired_on, session)
-    if f.whole_months:  # a summary row is one customer in one month: count() counts customers
-        bought, buyers = CustomerMonth.month, func.count()
-        q = (select(cohort, bought, buyers).join(Customer, Customer.id == CustomerMonth.customer_id)
-             .where(CustomerMonth.month.between(*f.months)))
+    if f.whole_months:  # a summary row is one customer in one month and carries the customer's cohort
+        q = (select(CustomerMonth.cohort, CustomerMonth.month, func.count())
+             .where(CustomerMonth.month.between(*f.months), CustomerMonth.cohort.between(*f.months),
+                    *_month_conditions(f))
+             .group_by(CustomerMonth.cohort, CustomerMonth.month))
     else:
-        bought, buyers = month_of(Receipt.purchased_at, session), func.count(func.distinct(Receipt.customer_id))
-        q = (select(cohort, bought, buyers).join(Customer, Customer.id == Receipt.customer_id)
-             .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end))
-    q = (q.where(Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to, *_customer_conditions(f))
-         .group_by(cohort, bought))
-    sizes = dict(session.execute(select(cohort, func.count()).where(
-        Customer.acquired_on >= f.date_from, Customer.acquired_on <= f.date_to, *_customer_conditions(f))
-        .group_by(cohort)).all())
+        cohort, bought = month_of(Customer.acquired_on, session), month_of(Receipt.purchased_at, session)
+        q = (select(cohort, bought, func.count(func.distinct(Receipt.customer_id)))
+             .join(Customer, Customer.id == Receipt.customer_id)
+             .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, Customer.acquired_on >= f.date_from,
+                    Customer.acquired_on <= f.date_to, *_customer_conditions(f))
+             .group_by(cohort, bought))
+    sizes = _acquired_per_month(f, session)
     rows = []
     for c, b, n in session.execute(q).all():
         offset = (int(b[:4]) - int(c[:4])) * 12 + int(b[5:7]) - int(c[5:7])
@@ -433,9 +441,8 @@ def repeat_purchase_rate(actor: Actor, f: Filters, *, session: Session) -> tuple
         once = and_(CustomerMonth.receipts == 1, or_(CustomerMonth.next_month.is_(None), CustomerMonth.next_month > last))
         q = (select(func.count(), func.sum(case((once, 0), else_=1)))
              .where(CustomerMonth.month.between(first, last),
-                    or_(CustomerMonth.previous_month.is_(None), CustomerMonth.previous_month < first)))
-        if f.customer_filtered:
-            q = q.join(Customer, Customer.id == CustomerMonth.customer_id).where(*_customer_conditions(f))
+                    or_(CustomerMonth.previous_month.is_(None), CustomerMonth.previous_month < first),
+                    *_month_conditions(f)))
     else:
         per_customer = (select(Receipt.customer_id, func.count().label("n"))
                         .where(Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end))

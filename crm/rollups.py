@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session, aliased
 from db.models import BuyerMonthCount, Customer, CustomerMonth, Interaction, InteractionMonthly, Receipt, ReceiptLine, SalesMonthly
 
 
+GROUPS = ("segment", "country", "acquisition_source", "cohort")  # the customer's, copied into customer_months
+
+
 def _month_expr(session: Session, column: Any = Receipt.purchased_at) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(column, literal_column("'YYYY-MM'"))
@@ -41,10 +44,12 @@ def month_key(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m")
 
 
-def _upsert(session: Session, model: Any, keys: dict[str, Any], amounts: dict[str, Any]) -> None:
-    """Insert the row, or add ``amounts`` to the existing one (atomic on both databases)."""
+def _upsert(session: Session, model: Any, keys: dict[str, Any], amounts: dict[str, Any],
+            new_only: dict[str, Any] | None = None) -> None:
+    """Insert the row, or add ``amounts`` to the existing one (atomic on both databases); ``new_only`` values
+    are written when the row is new."""
     make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = make(model).values(**keys, **amounts).on_conflict_do_update(
+    stmt = make(model).values(**keys, **amounts, **(new_only or {})).on_conflict_do_update(
         index_elements=list(keys), set_={k: getattr(model, k) + v for k, v in amounts.items()})
     session.execute(stmt)
 
@@ -79,10 +84,13 @@ def refresh_customers(session: Session, customer_ids: list[int] | None) -> None:
     g = grouped.subquery()
     session.execute(clear)
     session.execute(insert(CustomerMonth).from_select(
-        ["customer_id", "month", "receipts", "revenue", "cost", "previous_month", "next_month"],
+        ["customer_id", "month", "receipts", "revenue", "cost", "previous_month", "next_month", *GROUPS],
         select(g.c.customer_id, g.c.month, g.c.receipts, g.c.revenue, g.c.cost,
                func.lag(g.c.month).over(partition_by=g.c.customer_id, order_by=g.c.month),
-               func.lead(g.c.month).over(partition_by=g.c.customer_id, order_by=g.c.month))))
+               func.lead(g.c.month).over(partition_by=g.c.customer_id, order_by=g.c.month),
+               Customer.segment, Customer.country, Customer.acquisition_source,
+               _month_expr(session, Customer.acquired_on))
+        .join(Customer, Customer.id == g.c.customer_id)))
     if before is None:
         rebuild_buyer_counts(session)
     else:
@@ -167,7 +175,11 @@ def apply_receipt(session: Session, receipt: Receipt) -> None:
     month = month_key(receipt.purchased_at)
     # One writer per customer at a time, taken first so every writer locks in the same order. NO KEY UPDATE:
     # it does not wait for the key-share lock that inserting a receipt of this customer holds.
-    session.execute(select(Customer.id).where(Customer.id == receipt.customer_id).with_for_update(key_share=True))
+    segment, country, source, acquired_on = session.execute(
+        select(Customer.segment, Customer.country, Customer.acquisition_source, Customer.acquired_on)
+        .where(Customer.id == receipt.customer_id).with_for_update(key_share=True)).one()
+    groups = {"segment": segment, "country": country, "acquisition_source": source,
+              "cohort": acquired_on.strftime("%Y-%m") if acquired_on else None}
     before = _links(session, [receipt.customer_id])
     totals: dict[int, list] = {}
     for line in receipt.lines:
@@ -180,6 +192,7 @@ def apply_receipt(session: Session, receipt: Receipt) -> None:
         _upsert(session, SalesMonthly, {"month": month, "product_id": product_id},
                 {"quantity": q, "revenue": r, "cost": c, "lines": n})
     _upsert(session, CustomerMonth, {"customer_id": receipt.customer_id, "month": month},
-            {"receipts": 1, "revenue": receipt.total or Decimal(0), "cost": receipt.total_cost or Decimal(0)})
+            {"receipts": 1, "revenue": receipt.total or Decimal(0), "cost": receipt.total_cost or Decimal(0)},
+            groups)
     _relink(session, receipt.customer_id)
     _count(session, before, _links(session, [receipt.customer_id]))

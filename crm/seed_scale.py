@@ -324,13 +324,12 @@ class _Chunk:
         names = _month_names(cells[1])  # cells are sorted by customer, then month: neighbours link up
         same_as_previous = np.concatenate([[False], cells[0][1:] == cells[0][:-1]]).tolist()
         same_as_next = same_as_previous[1:] + [False]
-        self.rows.append((CustomerMonth.__table__, ["customer_id", "month", "receipts", "revenue", "cost",
-                                                    "previous_month", "next_month"],
-                          zip(self.cid[cells[0]].tolist(), names, receipts.tolist(),
+        self.month_owner = cells[0]  # the customer's groups are added once they are drawn (_consents_and_customers)
+        self.month_columns = [self.cid[cells[0]].tolist(), names, receipts.tolist(),
                               codec.money(np.bincount(cell_of, weights=total, minlength=len(receipts))),
                               codec.money(np.bincount(cell_of, weights=total_cost, minlength=len(receipts))),
                               [names[i - 1] if same else None for i, same in enumerate(same_as_previous)],
-                              [names[i + 1] if same else None for i, same in enumerate(same_as_next)])))
+                              [names[i + 1] if same else None for i, same in enumerate(same_as_next)]]
 
     # ---- survey answers
     def _surveys(self) -> None:
@@ -430,6 +429,14 @@ class _Chunk:
                 codec.money(self.cost), self.purchases.tolist(), created, created, [1] * c)))
         # children reference customers: put the customers first
         self.rows.insert(0, self.rows.pop())
+        owner = self.month_owner
+        self.rows.append((CustomerMonth.__table__, ["customer_id", "month", "receipts", "revenue", "cost",
+                                                    "previous_month", "next_month", "segment", "country",
+                                                    "acquisition_source", "cohort"],
+                          zip(*self.month_columns, [SEGMENTS[i] for i in segment[owner].tolist()],
+                              [cols["country"][i] for i in owner.tolist()],
+                              [SOURCES[i] for i in source[owner].tolist()],
+                              _month_names(_month_numbers(self.first_purchase[owner])))))
         self.rows.append((CustomerToken.__table__, ["token", "customer_id"], tokens))
         consent_rows = []
         ids = self.w.ids

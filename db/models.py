@@ -567,7 +567,8 @@ class CustomerMonth(Base):
 
     __tablename__ = "customer_months"
     __table_args__ = (  # covering: every Insights figure over a period reads this index alone
-        Index("ix_customer_months_month", "month", "previous_month", "next_month", "receipts", "customer_id"),)
+        Index("ix_customer_months_month", "month", "previous_month", "next_month", "receipts", "segment", "country",
+              "acquisition_source", "cohort", "revenue", "cost"),)
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
@@ -576,6 +577,12 @@ class CustomerMonth(Base):
     cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     previous_month: Mapped[Optional[str]] = mapped_column(String(7))
     next_month: Mapped[Optional[str]] = mapped_column(String(7))
+    # the customer's groups, copied so that figures per group need no look-up of a million customers; kept equal
+    # to the customer by the database trigger customers_groups_to_months (migration 0009) on every change
+    segment: Mapped[Optional[str]] = mapped_column(String(60))
+    country: Mapped[Optional[str]] = mapped_column(String(2))
+    acquisition_source: Mapped[Optional[str]] = mapped_column(String(60))
+    cohort: Mapped[Optional[str]] = mapped_column(String(7))  # YYYY-MM of acquired_on
 
 
 class BuyerMonthCount(Base):

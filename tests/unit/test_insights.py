@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from crm.customers import bulk_update, update_customer
 from crm.errors import PermissionDenied, ValidationError
 from crm.insights import (
     Filters,
@@ -219,6 +220,14 @@ def _random_writes(db, rng: random.Random) -> None:
         when = dt.datetime(2026, rng.randint(1, 10), rng.randint(1, 28), rng.randint(0, 23), tzinfo=UTC)
         log_interaction(rng.choice(writers), rng.choice(customers), channel=rng.choice(["call", "email", "visit"]),
                         subject=f"note {n}", occurred_at=when, session=db)
+    editor = make_actor(db, "sales")
+    for n, cid in enumerate(customers):  # groups change after the purchases: the summary follows the customer
+        version = db.get(Customer, cid).version
+        update_customer(editor, cid, {"segment": rng.choice(["SMB", "Enterprise", "Public", None]),
+                                      "country": rng.choice(["ID", "BG", "PK"])}, version, session=db)
+    bulk_update(editor, customers[:2], {"segment": "SMB"}, session=db)
+    db.get(Customer, customers[2]).acquired_on = dt.date(2025, 12, 30)  # a new first purchase date moves the cohort
+    db.flush()
     merge_customers(make_actor(db, "salesmgr"), customers[0], customers[1], session=db)
 
 
