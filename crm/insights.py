@@ -311,9 +311,12 @@ def cohort_retention(actor: Actor, f: Filters, *, session: Session) -> pd.DataFr
 
 
 def _survey_query(f: Filters, *columns: Any) -> Any:
+    """Answers of the period (each carries its customer's segment and country: no look-up of customers)."""
     q = select(*columns).where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end)
-    if f.customer_filtered:
-        q = q.join(Customer, Customer.id == SurveyResponse.customer_id).where(*_customer_conditions(f))
+    if f.segment:
+        q = q.where(SurveyResponse.segment == f.segment)
+    if f.country:
+        q = q.where(SurveyResponse.country == f.country)
     return q
 
 
@@ -339,11 +342,8 @@ def survey_summary(actor: Actor, f: Filters, *, session: Session) -> dict[str, A
     by_month = _frame(session.execute(_survey_query(f, m, p, d, n, func.avg(SurveyResponse.score)).group_by(m)).all(),
                       ["Month", "Promoters", "Detractors", "Answers", "Average score"])
     by_month["NPS"] = _nps(by_month)
-    seg_q = (select(func.coalesce(Customer.segment, literal_column(f"'{NONE}'")), p, d, n)
-             .join(Customer, Customer.id == SurveyResponse.customer_id)
-             .where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end,
-                    *_customer_conditions(f))
-             .group_by(func.coalesce(Customer.segment, literal_column(f"'{NONE}'"))))
+    segment = func.coalesce(SurveyResponse.segment, literal_column(f"'{NONE}'"))
+    seg_q = _survey_query(f, segment, p, d, n).group_by(segment)
     by_segment = _frame(session.execute(seg_q).all(), ["Segment", "Promoters", "Detractors", "Answers"])
     by_segment["NPS"] = _nps(by_segment)
     overall, answers = nps(actor, f, session=session)

@@ -149,6 +149,8 @@ def merge_customers(actor: Actor, keep_id: int, merge_id: int, *, session: Sessi
     gone.lifetime_cost = Decimal(0)
     gone.purchase_count = 0
     session.flush()
+    session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == keep_id)  # the moved answers
+                    .values(segment=keep.segment, country=keep.country))
     refresh_search_keys(keep, session=session)
     b, a = audit.diff(before, audit.snapshot(keep))
     audit.record(session, actor, "merge", "customer", keep_id, before=b, after={**a, "merged": merge_id, **moved})

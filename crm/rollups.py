@@ -25,7 +25,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from db.models import BuyerMonthCount, Customer, CustomerMonth, Interaction, InteractionMonthly, Receipt, ReceiptLine, SalesMonthly
+from db.models import (
+    BuyerMonthCount,
+    Customer,
+    CustomerMonth,
+    Interaction,
+    InteractionMonthly,
+    Receipt,
+    ReceiptLine,
+    SalesMonthly,
+    SurveyResponse,
+)
 
 
 GROUPS = ("segment", "country", "acquisition_source", "cohort")  # the customer's, copied into customer_months
@@ -58,7 +68,17 @@ def rebuild_all(session: Session) -> int:
     """Recompute every summary table from the data; returns the number of ``sales_monthly`` rows."""
     rebuild_interactions(session)
     refresh_customers(session, None)
+    copy_survey_groups(session)
     return rebuild_sales(session)
+
+
+def copy_survey_groups(session: Session) -> None:
+    """Set every survey answer's segment and country to its customer's (a repair; writes keep them equal)."""
+    def of_customer(column: Any) -> Any:
+        return select(column).where(Customer.id == SurveyResponse.customer_id).scalar_subquery()
+
+    session.execute(update(SurveyResponse).values(segment=of_customer(Customer.segment),
+                                                  country=of_customer(Customer.country)))
 
 
 def rebuild_interactions(session: Session) -> None:

@@ -342,13 +342,12 @@ class _Chunk:
         score = np.clip(np.trunc(rng.normal(7.5, 2.2, k)), 0, 10).astype(np.int64)
         sid = ids["surveys"] + np.arange(k, dtype=np.int64)
         ids["surveys"] += k
-        self.rows.append((SurveyResponse.__table__, ["id", "customer_id", "answered_at", "score", "reason_first",
-                                                     "reason_again", "comment", "source"],
-                          zip(sid.tolist(), self.cid[who].tolist(), self.codec.stamps(when), score.tolist(),
-                              [REASONS_FIRST[i] for i in rng.integers(0, len(REASONS_FIRST), k).tolist()],
-                              [REASONS_AGAIN[i] for i in rng.integers(0, len(REASONS_AGAIN), k).tolist()],
-                              [COMMENTS[i] for i in rng.integers(0, len(COMMENTS), k).tolist()],
-                              ["form"] * k)))
+        self.survey_owner = who  # the customer's segment and country are added once drawn (_consents_and_customers)
+        self.survey_columns = [sid.tolist(), self.cid[who].tolist(), self.codec.stamps(when), score.tolist(),
+                               [REASONS_FIRST[i] for i in rng.integers(0, len(REASONS_FIRST), k).tolist()],
+                               [REASONS_AGAIN[i] for i in rng.integers(0, len(REASONS_AGAIN), k).tolist()],
+                               [COMMENTS[i] for i in rng.integers(0, len(COMMENTS), k).tolist()],
+                               ["form"] * k]
         self.result.surveys = k
 
     # ---- customers, their consents and search tokens
@@ -437,6 +436,11 @@ class _Chunk:
                               [cols["country"][i] for i in owner.tolist()],
                               [SOURCES[i] for i in source[owner].tolist()],
                               _month_names(_month_numbers(self.first_purchase[owner])))))
+        owner = self.survey_owner
+        self.rows.append((SurveyResponse.__table__, ["id", "customer_id", "answered_at", "score", "reason_first",
+                                                     "reason_again", "comment", "source", "segment", "country"],
+                          zip(*self.survey_columns, [SEGMENTS[i] for i in segment[owner].tolist()],
+                              [cols["country"][i] for i in owner.tolist()])))
         self.rows.append((CustomerToken.__table__, ["token", "customer_id"], tokens))
         consent_rows = []
         ids = self.w.ids

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -59,6 +60,13 @@ def _check(values: dict[str, Any], session: Session, known: set[int] | None = No
     return out, problems
 
 
+def customer_groups(session: Session, customer_ids: Iterable[int]) -> dict[int, dict[str, str | None]]:
+    """Each customer's segment and country, as copied onto their survey answers."""
+    ids = list(customer_ids)
+    return {cid: {"segment": segment, "country": country} for cid, segment, country in session.execute(
+        select(Customer.id, Customer.segment, Customer.country).where(Customer.id.in_(ids)))}
+
+
 def record_survey(actor: Actor, customer_id: int, *, score: Any, reason_first: str | None = None,
                   reason_again: str | None = None, comment: str | None = None,
                   answered_on: dt.date | None = None, session: Session) -> int:
@@ -67,7 +75,8 @@ def record_survey(actor: Actor, customer_id: int, *, score: Any, reason_first: s
                                "reason_again": reason_again, "comment": comment, "answered_on": answered_on}, session)
     if problems:
         raise ValidationError({str(i): p for i, p in enumerate(problems)})
-    answer = SurveyResponse(**values, source="form", recorded_by_id=actor.user_id)
+    answer = SurveyResponse(**values, **customer_groups(session, [values["customer_id"]])[values["customer_id"]],
+                            source="form", recorded_by_id=actor.user_id)
     session.add(answer)
     session.flush()
     audit.record(session, actor, "create", "survey_response", answer.id,
@@ -90,7 +99,8 @@ def import_surveys(actor: Actor, filename: str, data: bytes, *, session: Session
             ids.add(int(r[index["customer_id"]]))
         except (ValueError, IndexError):
             pass
-    known = set(session.scalars(select(Customer.id).where(Customer.id.in_(ids)))) if ids else set()
+    groups = customer_groups(session, ids) if ids else {}
+    known = set(groups)
     errors: dict[str, str] = {}
     clean: list[dict[str, Any]] = []
     for n, r in enumerate(rows, start=2):
@@ -105,7 +115,7 @@ def import_surveys(actor: Actor, filename: str, data: bytes, *, session: Session
     if errors:
         raise ValidationError(errors)
     if clean:
-        session.execute(insert(SurveyResponse), clean)
+        session.execute(insert(SurveyResponse), [{**row, **groups[row["customer_id"]]} for row in clean])
     audit.record(session, actor, "import", "survey_responses", None, detail=f"{filename}: {len(clean)} answers")
     return len(clean)
 

@@ -312,7 +312,9 @@ class ReceiptLine(Base):
 
 class SurveyResponse(Base):
     __tablename__ = "survey_responses"
-    __table_args__ = (Index("ix_survey_responses_answered_at", "answered_at", "score"),)  # covering: NPS of a period
+    # covering: NPS, reasons and the breakdowns of a period are read from this index alone
+    __table_args__ = (Index("ix_survey_responses_answered_at", "answered_at", "score", "reason_first", "reason_again",
+                            "segment", "country"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
@@ -323,6 +325,10 @@ class SurveyResponse(Base):
     comment: Mapped[Optional[str]] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(30), default="form")
     recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    # the customer's segment and country, copied so that answers per segment need no look-up among a million
+    # customers: set when the answer is written, kept equal by the trigger customers_groups_to_months (0010)
+    segment: Mapped[Optional[str]] = mapped_column(String(60))
+    country: Mapped[Optional[str]] = mapped_column(String(2))
 
 
 # --------------------------------------------------------------------------

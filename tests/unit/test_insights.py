@@ -87,7 +87,7 @@ def shop(db):
         (ana, 7, "Price", "Service", None, at(2026, 3, 2)),
     ):
         db.add(SurveyResponse(customer_id=customer.id, score=score, reason_first=first, reason_again=again,
-                              comment=comment, answered_at=when))
+                              comment=comment, answered_at=when, segment=customer.segment, country=customer.country))
     db.commit()
     return make_actor(db, "marketing"), {"ana": ana.id, "bob": bob.id, "cai": cai.id}
 
@@ -114,6 +114,17 @@ def test_lost_customers_count_archived_former_customers_too(db, shop) -> None:
     assert t["Lost"].tolist() == [1, 1, 0]  # Bob in January, Cai in February
     late = customer_trends(who, Filters(dt.date(2026, 2, 4), dt.date(2026, 3, 31)), session=db)
     assert late["Lost"].sum() == 0  # Cai's last purchase (Feb 3) is before the period
+
+
+def test_a_customers_new_segment_moves_their_purchases_and_answers(db, shop) -> None:
+    who, ids = shop
+    cai = db.get(Customer, ids["cai"])
+    update_customer(make_actor(db, "sales"), cai.id, {"segment": "Public"}, cai.version, session=db)
+    groups = customer_groups(who, F, "segment", session=db).set_index("Group")
+    assert groups.loc["Public", "Customers"] == 1 and "Enterprise" not in groups.index
+    by_segment = survey_summary(who, F, session=db)["by_segment"].set_index("Segment")
+    assert by_segment.loc["Public", "Answers"] == 1 and "Enterprise" not in by_segment.index
+    assert survey_summary(who, Filters(F.date_from, F.date_to, segment="Public"), session=db)["answers"] == 1
 
 
 def test_sales_by_category_and_month_from_the_summary_table(db, shop) -> None:
@@ -196,9 +207,11 @@ def test_roles_without_insights_are_refused(db, shop) -> None:
 
 
 def _summaries(db) -> dict[str, list[tuple]]:
-    return {model.__tablename__: sorted(tuple(getattr(row, c.key) for c in model.__table__.columns)
-                                        for row in db.scalars(select(model)))
-            for model in (SalesMonthly, CustomerMonth, InteractionMonthly, BuyerMonthCount)}
+    out = {model.__tablename__: sorted(tuple(getattr(row, c.key) for c in model.__table__.columns)
+                                       for row in db.scalars(select(model)))
+           for model in (SalesMonthly, CustomerMonth, InteractionMonthly, BuyerMonthCount)}
+    out["survey groups"] = sorted(db.execute(select(SurveyResponse.id, SurveyResponse.segment, SurveyResponse.country)))
+    return out
 
 
 def _random_writes(db, rng: random.Random) -> None:
@@ -221,6 +234,10 @@ def _random_writes(db, rng: random.Random) -> None:
         log_interaction(rng.choice(writers), rng.choice(customers), channel=rng.choice(["call", "email", "visit"]),
                         subject=f"note {n}", occurred_at=when, session=db)
     editor = make_actor(db, "sales")
+    for cid in customers:  # answers recorded on the form and imported, before the customers' groups change
+        record_survey(editor, cid, score=rng.randint(0, 10), reason_first="Price", session=db)
+    import_surveys(editor, "s.csv", ("customer_id,score\n" + "".join(f"{c},{rng.randint(0, 10)}\n" for c in customers))
+                   .encode(), session=db)
     for n, cid in enumerate(customers):  # groups change after the purchases: the summary follows the customer
         version = db.get(Customer, cid).version
         update_customer(editor, cid, {"segment": rng.choice(["SMB", "Enterprise", "Public", None]),
