@@ -105,23 +105,19 @@ def month_of(column: Any, session: Session) -> Any:
     return func.strftime(literal_column("'%Y-%m'"), column)
 
 
-def _customer_conditions(f: Filters) -> list[Any]:
+def _customer_conditions(f: Filters, model: Any = Customer) -> list[Any]:
+    """The segment and country filters, on customers or on a table that carries the customer's groups
+    (``customer_months``, ``survey_responses``)."""
     out = []
     if f.segment:
-        out.append(Customer.segment == f.segment)
+        out.append(model.segment == f.segment)
     if f.country:
-        out.append(Customer.country == f.country)
+        out.append(model.country == f.country)
     return out
 
 
 def _month_conditions(f: Filters) -> list[Any]:
-    """The customer filters on ``customer_months``, which carries each customer's groups."""
-    out = []
-    if f.segment:
-        out.append(CustomerMonth.segment == f.segment)
-    if f.country:
-        out.append(CustomerMonth.country == f.country)
-    return out
+    return _customer_conditions(f, CustomerMonth)
 
 
 def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
@@ -312,12 +308,8 @@ def cohort_retention(actor: Actor, f: Filters, *, session: Session) -> pd.DataFr
 
 def _survey_query(f: Filters, *columns: Any) -> Any:
     """Answers of the period (each carries its customer's segment and country: no look-up of customers)."""
-    q = select(*columns).where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end)
-    if f.segment:
-        q = q.where(SurveyResponse.segment == f.segment)
-    if f.country:
-        q = q.where(SurveyResponse.country == f.country)
-    return q
+    return select(*columns).where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end,
+                                  *_customer_conditions(f, SurveyResponse))
 
 
 def nps_expr() -> tuple[Any, Any, Any]:
