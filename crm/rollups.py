@@ -12,6 +12,11 @@ Each is changed in the same transaction as the rows it summarises: ``apply_recei
 rows in ``buyer_month_counts`` from their old counts to their new ones; and ``rebuild_all``
 recomputes everything with INSERT ... SELECT (after a bulk load, or to repair). Tests check that random
 incremental writes equal a full rebuild.
+
+``customer_months`` rows and survey answers also carry their customer's segment, country (and, for the
+months, acquisition source and cohort): written here and by the survey services when a row is new, and
+copied by the database trigger ``customers_groups_to_months`` (migrations 0009-0010) whenever a customer's
+groups change, whatever code changes them.
 """
 from __future__ import annotations
 
