@@ -6,6 +6,7 @@ Search keys and tokens are refreshed with ``refresh_search_keys``.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -71,6 +72,48 @@ def normalize_email(value: str | None) -> tuple[str | None, str | None]:
     return info.normalized, None
 
 
+_INTERNATIONAL_PHONE = re.compile(r"\+[1-9][0-9 ().-]{1,40}")
+
+
+@functools.lru_cache(maxsize=None)
+def _calling_code_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[int]]:
+    """(national prefix pattern, national number lengths libphonenumber calls possible) for a calling code."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        code, phonenumbers.region_code_for_country_code(code))
+    prefix = metadata.national_prefix_for_parsing if metadata else None
+    possible = frozenset(n for n in range(2, 18) if phonenumbers.is_possible_number(
+        phonenumbers.PhoneNumber(country_code=code, national_number=int("1" + "0" * (n - 1)))))
+    return (re.compile(prefix) if prefix else None), possible
+
+
+def international_phone(value: str) -> str | None:
+    """The E.164 form of a plainly written international number ("+62 812-3456 7890"), or None to
+    let libphonenumber decide.
+
+    Imports are mostly such numbers; for them libphonenumber's answer is "+", the calling code and
+    the national number, when the number has a possible length and nothing that could be a national
+    prefix or an Italian leading zero, and working that out here is about 10x faster than a full
+    parse. Anything else (letters, extensions, a national prefix, an unknown code, an impossible
+    length) goes to the library. A test compares both on thousands of numbers.
+    """
+    if _INTERNATIONAL_PHONE.fullmatch(value) is None or not value[-1].isdigit():
+        return None
+    number = digits(value)
+    for size in (1, 2, 3):
+        code = int(number[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    national = number[size:]
+    if not national or national[0] == "0":
+        return None
+    prefix, possible = _calling_code_rules(code)
+    if len(national) not in possible or (prefix is not None and prefix.match(national)):
+        return None
+    return f"+{number}"
+
+
 def normalize_phone(value: str | None, country: str | None = None) -> tuple[str | None, str | None]:
     """(E.164 phone or None, error or None). National numbers need the country."""
     value = (value or "").strip()
@@ -82,6 +125,9 @@ def normalize_phone(value: str | None, country: str | None = None) -> tuple[str 
         return None, _("Phone '{value}' needs a country code (e.g. +62...) or a country.").format(value=value)
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
+    fast = international_phone(candidate)
+    if fast is not None:
+        return fast, None
     try:
         parsed = phonenumbers.parse(candidate, region)
     except phonenumbers.NumberParseException:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crm import audit
@@ -21,9 +21,9 @@ from crm.access import Actor, require
 from crm.contact_data import clean_customer_fields, refresh_search_keys, search_keys
 from crm.errors import CRMError, NotFound, ValidationError
 from crm.i18n import N_, _
-from crm.text import SimilarNames, fold, search_tokens
+from crm.text import SimilarNames, fold, search_tokens_of_keys
 from db.models import Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
-from db.bulk import insert_rows, reserve_ids, with_defaults
+from db.bulk import fast_sqlite_writes, gc_paused, insert_rows, reserve_ids, with_defaults
 from db.types import utcnow
 
 FIELDS = ("name", "company", "email", "phone", "country", "city", "address", "status", "segment",
@@ -166,48 +166,62 @@ class _Candidate:
     keys: dict[str, Any]
 
 
-def _db_matches(session: Session, cands: list[_Candidate]) -> dict[int, int]:
-    """Row -> existing customer id, by e-mail, phone, or similar name at the same company."""
-    found: dict[int, int] = {}
-    emails = {c.keys["email_key"] for c in cands if c.keys["email_key"]}
-    phones = {c.keys["phone_digits"] for c in cands if c.keys["phone_digits"]}
-    companies = {c.keys["company_key"] for c in cands if c.keys["company_key"]}
-    by_email: dict[str, int] = {}
-    by_phone: dict[str, int] = {}
-    by_company: dict[str, SimilarNames] = {}
-    active = Customer.erased_at.is_(None)
-    if emails:
-        for cid, key in session.execute(select(Customer.id, Customer.email_key)
-                                        .where(Customer.email_key.in_(emails), active)):
-            by_email.setdefault(key, cid)
-    if phones:
-        for cid, key in session.execute(select(Customer.id, Customer.phone_digits)
-                                        .where(Customer.phone_digits.in_(phones), active)):
-            by_phone.setdefault(key, cid)
-    if companies:
-        for cid, company, name in session.execute(select(Customer.id, Customer.company_key, Customer.name_key)
-                                                  .where(Customer.company_key.in_(companies), active)):
-            by_company.setdefault(company, SimilarNames()).add(name, cid)
-    no_contact = [c for c in cands if not c.keys["email_key"] and not c.keys["phone_digits"]
-                  and not c.keys["company_key"]]
-    by_name: dict[str, int] = {}
-    if no_contact:
-        names = {c.keys["name_key"] for c in no_contact}
-        for cid, name in session.execute(select(Customer.id, Customer.name_key).where(
-                Customer.name_key.in_(names), Customer.company_key.is_(None), Customer.email_key.is_(None),
-                Customer.phone_digits.is_(None), active)):
-            by_name.setdefault(name, cid)
-    for c in cands:
-        k = c.keys
-        match = by_email.get(k["email_key"]) if k["email_key"] else None
-        match = match or (by_phone.get(k["phone_digits"]) if k["phone_digits"] else None)
-        if match is None and k["company_key"] in by_company:
-            match = by_company[k["company_key"]].find(k["name_key"], FUZZY_THRESHOLD)
-        if match is None and c in no_contact:
-            match = by_name.get(k["name_key"])
-        if match is not None:
-            found[c.row] = match
-    return found
+class _KnownCustomers:
+    """Existing customers that rows of the file may match, by e-mail, phone, or similar name at the same company.
+
+    Each company's customers are read once per import: the customers this import creates are
+    matched through the file index (``_FileIndex``) instead of being read back chunk after chunk.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.by_company: dict[str, SimilarNames] = {}
+
+    def matches(self, cands: list[_Candidate]) -> dict[int, int]:
+        """Row -> existing customer id."""
+        session = self.session
+        found: dict[int, int] = {}
+        emails = {c.keys["email_key"] for c in cands if c.keys["email_key"]}
+        phones = {c.keys["phone_digits"] for c in cands if c.keys["phone_digits"]}
+        companies = {c.keys["company_key"] for c in cands if c.keys["company_key"]} - self.by_company.keys()
+        by_email: dict[str, int] = {}
+        by_phone: dict[str, int] = {}
+        active = Customer.erased_at.is_(None)
+        if emails:
+            for cid, key in session.execute(select(Customer.id, Customer.email_key)
+                                            .where(Customer.email_key.in_(emails), active)):
+                by_email.setdefault(key, cid)
+        if phones:
+            for cid, key in session.execute(select(Customer.id, Customer.phone_digits)
+                                            .where(Customer.phone_digits.in_(phones), active)):
+                by_phone.setdefault(key, cid)
+        if companies:
+            for company in companies:
+                self.by_company[company] = SimilarNames()
+            for cid, company, name in session.execute(
+                    select(Customer.id, Customer.company_key, Customer.name_key)
+                    .where(Customer.company_key.in_(companies), active).order_by(Customer.id)):
+                self.by_company[company].add(name, cid)
+        no_contact = [c for c in cands if not c.keys["email_key"] and not c.keys["phone_digits"]
+                      and not c.keys["company_key"]]
+        by_name: dict[str, int] = {}
+        if no_contact:
+            names = {c.keys["name_key"] for c in no_contact}
+            for cid, name in session.execute(select(Customer.id, Customer.name_key).where(
+                    Customer.name_key.in_(names), Customer.company_key.is_(None), Customer.email_key.is_(None),
+                    Customer.phone_digits.is_(None), active)):
+                by_name.setdefault(name, cid)
+        for c in cands:
+            k = c.keys
+            match = by_email.get(k["email_key"]) if k["email_key"] else None
+            match = match or (by_phone.get(k["phone_digits"]) if k["phone_digits"] else None)
+            if match is None and k["company_key"] in self.by_company:
+                match = self.by_company[k["company_key"]].find(k["name_key"], FUZZY_THRESHOLD)
+            if match is None and not (k["email_key"] or k["phone_digits"] or k["company_key"]):
+                match = by_name.get(k["name_key"])
+            if match is not None:
+                found[c.row] = match
+        return found
 
 
 class _FileIndex:
@@ -267,54 +281,62 @@ def run_import(
     session.flush()
     report = ImportReport(batch_id=batch.id, filename=filename)
     seen = _FileIndex()
+    known = _KnownCustomers(session)
     now = utcnow()
     total = max(1, len(rows))
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        candidates: list[_Candidate] = []
-        for offset, raw in enumerate(chunk):
-            row_no = start + offset + 2  # the header is row 1
-            values = {f: (raw[i].strip() if i < len(raw) else "") for f, i in mapping.items()}
-            if not any(values.values()):
-                report.rows.append(RowResult(row_no, "blank"))
-                continue
-            try:
-                clean = clean_customer_fields({k: v or None for k, v in values.items()})
-            except ValidationError as exc:
-                report.rows.append(RowResult(row_no, "rejected", reasons="; ".join(exc.errors.values()),
-                                             name=values.get("name", "")))
-                continue
-            keys = search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
-            dup = seen.match(keys)
-            if dup and on_duplicate != "create":
-                report.rows.append(RowResult(row_no, "duplicate", reasons=_(dup[1]).format(row=dup[0]),
-                                             name=clean["name"]))
-                continue
-            seen.add(row_no, keys)
-            candidates.append(_Candidate(row_no, clean, keys))
-        matches = _db_matches(session, candidates) if on_duplicate != "create" else {}
-        to_create: list[_Candidate] = []
-        for cand in candidates:
-            existing = matches.get(cand.row)
-            if existing is None:
-                to_create.append(cand)
-            elif on_duplicate == "skip":
-                report.rows.append(RowResult(cand.row, "duplicate", existing, _("matches an existing customer"),
-                                             cand.values["name"]))
-            else:
-                _update_existing(session, actor, existing, cand, batch.id, report)
-        _create(session, to_create, batch.id, now, report)
-        if progress:
-            progress(min(1.0, (start + len(chunk)) / total))
+    # a bigger page cache (each new customer updates a dozen indexes), no garbage collection passes
+    with fast_sqlite_writes(session), gc_paused():
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            candidates = _checked_rows(chunk, start + 2, mapping, seen, on_duplicate, report)  # the header is row 1
+            matches = known.matches(candidates) if on_duplicate != "create" else {}
+            to_create: list[_Candidate] = []
+            for cand in candidates:
+                existing = matches.get(cand.row)
+                if existing is None:
+                    to_create.append(cand)
+                elif on_duplicate == "skip":
+                    report.rows.append(RowResult(cand.row, "duplicate", existing, _("matches an existing customer"),
+                                                 cand.values["name"]))
+                else:
+                    _update_existing(session, actor, existing, cand, batch.id, report)
+            _create(session, to_create, batch.id, now, report)
+            if progress:
+                progress(min(1.0, (start + len(chunk)) / total))
     report.rows.sort(key=lambda r: r.row)
-    session.execute(insert(ImportRow), [
-        {"batch_id": batch.id, "row_number": r.row, "outcome": r.outcome, "customer_id": r.customer_id,
-         "reasons": r.reasons or None} for r in report.rows if r.outcome != "updated"
-    ] or [{"batch_id": batch.id, "row_number": 0, "outcome": "blank", "customer_id": None, "reasons": "empty file"}])
+    kept = [(batch.id, r.row, r.outcome, r.customer_id, r.reasons or None) for r in report.rows if r.outcome != "updated"]
+    insert_rows(session, ImportRow.__table__, ["batch_id", "row_number", "outcome", "customer_id", "reasons"],
+                kept or [(batch.id, 0, "blank", None, "empty file")])  # updated rows were written with their "before"
     batch.counts = report.counts
     audit.record(session, actor, "import", "import_batch", batch.id, after=report.counts,
                  detail=f"{filename}: {report.counts}")
     return report
+
+
+def _checked_rows(chunk: list[list[str]], first_row: int, mapping: dict[str, int], seen: _FileIndex,
+                  on_duplicate: str, report: ImportReport) -> list[_Candidate]:
+    """Rows of the chunk that passed validation and are not duplicates within the file; the others are reported."""
+    candidates: list[_Candidate] = []
+    for row_no, raw in enumerate(chunk, start=first_row):
+        values = {f: (raw[i].strip() if i < len(raw) else "") for f, i in mapping.items()}
+        if not any(values.values()):
+            report.rows.append(RowResult(row_no, "blank"))
+            continue
+        try:
+            clean = clean_customer_fields({k: v or None for k, v in values.items()})
+        except ValidationError as exc:
+            report.rows.append(RowResult(row_no, "rejected", reasons="; ".join(exc.errors.values()),
+                                         name=values.get("name", "")))
+            continue
+        keys = search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
+        dup = seen.match(keys)
+        if dup and on_duplicate != "create":
+            report.rows.append(RowResult(row_no, "duplicate", reasons=_(dup[1]).format(row=dup[0]),
+                                         name=clean["name"]))
+            continue
+        seen.add(row_no, keys)
+        candidates.append(_Candidate(row_no, clean, keys))
+    return candidates
 
 
 def _create(session: Session, cands: list[_Candidate], batch_id: int, now: Any, report: ImportReport) -> None:
@@ -332,7 +354,9 @@ def _create(session: Session, cands: list[_Candidate], batch_id: int, now: Any, 
     tokens: list[tuple[str, int]] = []
     for cid, cand in zip(ids, cands):
         v = cand.values
-        tokens.extend((t, cid) for t in search_tokens(v.get("name"), v.get("company"), v.get("email"), v.get("phone")))
+        k = cand.keys
+        tokens.extend((t, cid) for t in search_tokens_of_keys(k["name_key"], k["company_key"], k["email_key"],
+                                                              k["phone_digits"], v.get("phone")))
         report.rows.append(RowResult(cand.row, "imported", cid, "", v["name"]))
     tokens.sort()
     insert_rows(session, CustomerToken.__table__, ["token", "customer_id"], tokens)

@@ -65,7 +65,10 @@ def national_digits(phone: str | None) -> str | None:
     """
     if not phone or not phone.startswith("+"):
         return None
-    d = digits(phone)
+    return _national_of(digits(phone))
+
+
+def _national_of(d: str) -> str | None:
     for size in (1, 2, 3):
         if int(d[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             rest = d[size:].lstrip("0")
@@ -77,15 +80,19 @@ def search_tokens(
     name: str | None, company: str | None, email: str | None, phone: str | None
 ) -> set[str]:
     """Everything the search box should find a customer by, as prefix-searchable tokens."""
-    tokens: set[str] = set(words(name)) | set(words(company))
-    if email:
-        e = fold(email)
-        tokens.add(e)
-        tokens.update(words(e.split("@", 1)[0]))
-    phone_digits = digits(phone)
+    return search_tokens_of_keys(fold(name), fold(company), fold(email), digits(phone), phone)
+
+
+def search_tokens_of_keys(name_key: str | None, company_key: str | None, email_key: str | None,
+                          phone_digits: str | None, phone: str | None) -> set[str]:
+    """``search_tokens`` from a customer's folded keys (see ``contact_data.search_keys``), without folding again."""
+    tokens: set[str] = set(_WORD.findall(f"{name_key or ''} {company_key or ''}"))
+    if email_key:
+        tokens.add(email_key)
+        tokens.update(words(email_key.split("@", 1)[0]))
     if phone_digits:
         tokens.add(phone_digits)
-        national = national_digits(phone)
+        national = _national_of(phone_digits) if phone and phone.startswith("+") else None
         if national:
             tokens.add(national)  # found when typed without the country code
     return {t[:120] for t in tokens if t}

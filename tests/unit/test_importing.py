@@ -66,6 +66,39 @@ def test_every_row_is_accounted_for(db, manager) -> None:
     assert found.total == 1 and found.rows[0].phone == "+359888123456"
 
 
+def test_imported_customers_get_the_search_tokens_an_edit_would_give(db, manager) -> None:
+    from crm.text import search_tokens
+    from db.models import CustomerToken
+
+    report = run_import(manager, "messy.csv", MESSY, session=db)
+    imported = [r.customer_id for r in report.rows if r.outcome == "imported"]
+    assert len(imported) == 4
+    for customer in db.scalars(select(Customer).where(Customer.id.in_(imported))):
+        stored = set(db.scalars(select(CustomerToken.token).where(CustomerToken.customer_id == customer.id)))
+        assert stored == search_tokens(customer.name, customer.company, customer.email, customer.phone), customer.name
+        assert customer.phone is None or customer.phone.startswith("+")
+
+
+def test_duplicates_are_found_across_chunks_of_a_big_file(db, manager, monkeypatch) -> None:
+    import crm.importing as importing
+
+    monkeypatch.setattr(importing, "CHUNK", 2)  # each company's customers are read once, in the first chunk
+    run_import(manager, "existing.csv", b"Name,Company\nMaria Santos,Acme Ltd\n", session=db)
+    rows = ["Name,Company,Phone,Country",
+            "Ana Lima,Acme Ltd,,",                     # chunk 1: Acme's customers are read here
+            "Rui Costa,Beta SA,+351 912 345 678,",    # chunk 1
+            "Joao Pires,Acme Ltd,,",                   # chunk 2
+            "Maria  Santos,Acme Ltd,,",                # chunk 2: the existing customer, read in chunk 1
+            "Ana Lima,Acme Ltd,,",                     # chunk 3: a row of chunk 1 (created by this import)
+            "Rui Costa (2),Gamma,00351912345678,"]     # chunk 3: same phone as a row of chunk 1
+    report = run_import(manager, "big.csv", "\n".join(rows).encode(), session=db)
+    assert outcomes(report) == {2: "imported", 3: "imported", 4: "imported", 5: "duplicate", 6: "duplicate",
+                                7: "duplicate"}
+    by_row = {r.row: r for r in report.rows}
+    assert by_row[5].customer_id is not None and "existing" in by_row[5].reasons
+    assert "row 2" in by_row[6].reasons and "row 3" in by_row[7].reasons
+
+
 def test_importing_the_same_file_twice_creates_nothing_new(db, manager) -> None:
     run_import(manager, "messy.csv", MESSY, session=db)
     count = db.scalar(select(func.count()).select_from(Customer))
