@@ -179,49 +179,46 @@ class _KnownCustomers:
 
     def matches(self, cands: list[_Candidate]) -> dict[int, int]:
         """Row -> existing customer id."""
-        session = self.session
+        by_email = self._first_ids(Customer.email_key, {c.keys["email_key"] for c in cands})
+        by_phone = self._first_ids(Customer.phone_digits, {c.keys["phone_digits"] for c in cands})
+        self._read_companies({c.keys["company_key"] for c in cands if c.keys["company_key"]} - self.by_company.keys())
+        no_contact = {c.keys["name_key"] for c in cands if not _has_contact(c.keys)}
+        by_name = self._first_ids(Customer.name_key, no_contact, Customer.company_key.is_(None),
+                                  Customer.email_key.is_(None), Customer.phone_digits.is_(None))
         found: dict[int, int] = {}
-        emails = {c.keys["email_key"] for c in cands if c.keys["email_key"]}
-        phones = {c.keys["phone_digits"] for c in cands if c.keys["phone_digits"]}
-        companies = {c.keys["company_key"] for c in cands if c.keys["company_key"]} - self.by_company.keys()
-        by_email: dict[str, int] = {}
-        by_phone: dict[str, int] = {}
-        active = Customer.erased_at.is_(None)
-        if emails:
-            for cid, key in session.execute(select(Customer.id, Customer.email_key)
-                                            .where(Customer.email_key.in_(emails), active)):
-                by_email.setdefault(key, cid)
-        if phones:
-            for cid, key in session.execute(select(Customer.id, Customer.phone_digits)
-                                            .where(Customer.phone_digits.in_(phones), active)):
-                by_phone.setdefault(key, cid)
-        if companies:
-            for company in companies:
-                self.by_company[company] = SimilarNames()
-            for cid, company, name in session.execute(
-                    select(Customer.id, Customer.company_key, Customer.name_key)
-                    .where(Customer.company_key.in_(companies), active).order_by(Customer.id)):
-                self.by_company[company].add(name, cid)
-        no_contact = [c for c in cands if not c.keys["email_key"] and not c.keys["phone_digits"]
-                      and not c.keys["company_key"]]
-        by_name: dict[str, int] = {}
-        if no_contact:
-            names = {c.keys["name_key"] for c in no_contact}
-            for cid, name in session.execute(select(Customer.id, Customer.name_key).where(
-                    Customer.name_key.in_(names), Customer.company_key.is_(None), Customer.email_key.is_(None),
-                    Customer.phone_digits.is_(None), active)):
-                by_name.setdefault(name, cid)
         for c in cands:
             k = c.keys
-            match = by_email.get(k["email_key"]) if k["email_key"] else None
-            match = match or (by_phone.get(k["phone_digits"]) if k["phone_digits"] else None)
+            match = by_email.get(k["email_key"]) or by_phone.get(k["phone_digits"])
             if match is None and k["company_key"] in self.by_company:
                 match = self.by_company[k["company_key"]].find(k["name_key"], FUZZY_THRESHOLD)
-            if match is None and not (k["email_key"] or k["phone_digits"] or k["company_key"]):
+            if match is None and not _has_contact(k):
                 match = by_name.get(k["name_key"])
             if match is not None:
                 found[c.row] = match
         return found
+
+    def _first_ids(self, column: Any, values: set[Any], *conditions: Any) -> dict[Any, int]:
+        """Value -> the first customer (not erased) with that value in ``column``."""
+        values.discard(None)
+        out: dict[Any, int] = {}
+        if values:
+            for cid, key in self.session.execute(select(Customer.id, column).where(
+                    column.in_(values), Customer.erased_at.is_(None), *conditions)):
+                out[key] = min(cid, out.get(key, cid))  # no ORDER BY: it can lead PostgreSQL to scan by id
+        return out
+
+    def _read_companies(self, companies: set[str]) -> None:
+        for company in companies:
+            self.by_company[company] = SimilarNames()
+        if companies:
+            found = self.session.execute(select(Customer.id, Customer.company_key, Customer.name_key).where(
+                Customer.company_key.in_(companies), Customer.erased_at.is_(None))).all()
+            for cid, company, name in sorted(found):  # the oldest customer first, as a match
+                self.by_company[company].add(name, cid)
+
+
+def _has_contact(keys: dict[str, Any]) -> bool:
+    return bool(keys["email_key"] or keys["phone_digits"] or keys["company_key"])
 
 
 class _FileIndex:

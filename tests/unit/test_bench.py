@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -24,4 +25,7 @@ def test_bench_runs_at_a_tiny_size_and_writes_every_step(tmp_path: Path) -> None
             assert figures["service"]["median_ms"] > 0 and figures["raw_sql_floor"]["p95_ms"] > 0
     assert data["insights"]["summary_table"]["runs"] == 3
     assert data["import"]["outcomes"]["imported"] == data["import"]["rows"] == 200
+    assert data["import"]["write_floor_rows_per_s"] > 0  # the same rows written raw, then rolled back:
+    with sqlite3.connect(tmp_path / "b.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 500 + 200
     assert all(data[step]["peak_rss_mb"] > 0 for step in ("seed", "search", "insights", "import"))
