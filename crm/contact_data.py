@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
@@ -114,6 +115,70 @@ def international_phone(value: str) -> str | None:
     return f"+{number}"
 
 
+_NATIONAL_PHONE = re.compile(r"[0-9(][0-9 ().-]{1,40}")
+
+
+@dataclass(frozen=True)
+class _RegionRules:
+    """What libphonenumber consults to read a nationally written number of one region."""
+
+    calling_code: str
+    international_prefix: re.Pattern[str] | None
+    national_prefix: str
+    national_number: re.Pattern[str]
+    lengths: tuple[int, ...]
+    local_lengths: frozenset[int]
+
+    def keeps_length(self, number: str) -> bool:
+        """libphonenumber's length test gives neither too short, nor local-only, nor an invalid length."""
+        n = len(number)
+        if n in self.local_lengths or n < self.lengths[0]:
+            return False
+        return n == self.lengths[0] or n > self.lengths[-1] or n in self.lengths[1:]
+
+
+@functools.lru_cache(maxsize=None)
+def _region_rules(region: str) -> _RegionRules | None:
+    """The rules of regions whose national prefix is plain digits ("0", "1", "8"), else None (the library decides)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.national_prefix_transform_rule:
+        return None
+    prefix = metadata.national_prefix_for_parsing or ""
+    general = metadata.general_desc
+    if (prefix and not prefix.isdigit()) or not general.national_number_pattern or not general.possible_length:
+        return None
+    idd = metadata.international_prefix
+    return _RegionRules(str(metadata.country_code), re.compile(idd) if idd else None, prefix,
+                        re.compile(general.national_number_pattern), tuple(general.possible_length),
+                        frozenset(general.possible_length_local_only))
+
+
+def national_phone(value: str, region: str) -> str | None:
+    """The E.164 form of a number written nationally ("0812-3456-7890" in ID), or None to let libphonenumber decide.
+
+    Follows libphonenumber's reading for the usual case: no international dialling prefix or
+    calling code in front, a national prefix of plain digits that is dropped when the rest still
+    looks like a number of the region, and no leading zero left. About 10x faster than a full parse;
+    a test compares both on thousands of numbers of every region.
+    """
+    if _NATIONAL_PHONE.fullmatch(value) is None or not value[-1].isdigit():
+        return None
+    rules = _region_rules(region)
+    number = digits(value)
+    if rules is None or len(number) < 3 or number.startswith(rules.calling_code):
+        return None
+    if rules.international_prefix is not None and rules.international_prefix.match(number):
+        return None
+    if rules.national_prefix and number.startswith(rules.national_prefix):
+        rest = number[len(rules.national_prefix):]
+        if rules.national_number.fullmatch(rest) or not rules.national_number.fullmatch(number):
+            if rules.keeps_length(rest):
+                number = rest
+    if number[0] == "0":
+        return None
+    return international_phone(f"+{rules.calling_code}{number}")
+
+
 def normalize_phone(value: str | None, country: str | None = None) -> tuple[str | None, str | None]:
     """(E.164 phone or None, error or None). National numbers need the country."""
     value = (value or "").strip()
@@ -125,7 +190,7 @@ def normalize_phone(value: str | None, country: str | None = None) -> tuple[str 
         return None, _("Phone '{value}' needs a country code (e.g. +62...) or a country.").format(value=value)
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
-    fast = international_phone(candidate)
+    fast = international_phone(candidate) if candidate.startswith("+") else national_phone(candidate, region or "")
     if fast is not None:
         return fast, None
     try:

@@ -171,6 +171,45 @@ def test_the_fast_international_phone_check_agrees_with_libphonenumber() -> None
     assert international_phone("+44 (0) 20 7946 0958") is None  # the national prefix: the library decides
 
 
+def test_the_fast_national_phone_check_agrees_with_libphonenumber() -> None:
+    import random
+
+    import phonenumbers
+
+    from crm.contact_data import national_phone
+
+    rng = random.Random(5)
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    examples: list[tuple[str, str]] = []  # every region's examples as its people write them
+    for region in regions:
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                examples.append((phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL), region))
+    samples = examples + [("0812-3456-7890", "ID"), ("0888 123 456", "BG"), ("00 62 812 3456", "ID"), ("0", "ID"),
+                          ("6281234567890", "ID"), ("0300 1234567", "XX"), ("1 650 253 0000", "US")]
+    for _ in range(20000):  # random numbers: national prefixes, dialling prefixes, calling codes, any length
+        body = "".join(rng.choice("0123456789") for _ in range(rng.randint(2, 15)))
+        text = rng.choice(["", "0", "1", "8", "00", "011", "62", "0"]) + body
+        samples.append(("".join(ch + rng.choice(["", "", "", " ", "-", ".", ")"]) for ch in text).rstrip(" -.)"),
+                        rng.choice(regions)))
+    taken = 0
+    for text, region in samples:
+        fast = national_phone(text, region)
+        if fast is None:
+            continue  # the library decides
+        taken += 1
+        try:
+            parsed = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            pytest.fail(f"fast path accepted {text!r} in {region}, which libphonenumber cannot parse")
+        assert phonenumbers.is_possible_number(parsed), (text, region)
+        assert phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == fast, (text, region)
+    assert taken > 1500
+    assert sum(national_phone(text, region) is not None for text, region in examples) > 0.75 * len(examples)
+    assert national_phone("0812-3456-7890", "ID") == "+6281234567890"
+
+
 def test_national_digits_equal_libphonenumbers_parse_for_every_region() -> None:
     import phonenumbers
 
