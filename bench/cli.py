@@ -262,10 +262,12 @@ def _import(url: str, rows: int) -> dict[str, Any]:
         start = time.perf_counter()
         conn.exec_driver_sql(f"INSERT INTO bench_raw VALUES ({', '.join([marker] * 5)})", data_rows)
         raw_took = time.perf_counter() - start
-    write_floor = _write_floor(engine, report.batch_id)
+    created = report.counts["imported"]
+    write_floor = _write_floor(engine, report.batch_id) if created else None
     return {"rows": rows, "outcomes": report.counts, "seconds": round(took, 2),
             "rows_per_s": round(rows / took), "raw_executemany_rows_per_s": round(rows / raw_took),
-            "write_floor_rows_per_s": round(rows / write_floor), "write_floor_seconds": round(write_floor, 2),
+            "write_floor_rows_per_s": round(created / write_floor) if write_floor else None,
+            "write_floor_seconds": round(write_floor, 2) if write_floor else None,
             "peak_rss_mb": round(_rss_mb(), 1)}
 
 
