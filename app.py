@@ -8,20 +8,20 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from crm import config
-from crm.access import DEPARTMENTS, ROLES, Actor
-from crm.database import ready, session_scope
-from crm.i18n import _
-from crm.navigation import pages_for
-from crm.security import (
+from crm.core import config
+from crm.core.access import DEPARTMENTS, ROLES, Actor
+from crm.core.database import ready, session_scope
+from crm.core.i18n import _
+from ui.navigation import pages_for
+from crm.accounts.security import (
     check_session,
     cookie_still_valid,
     end_all_sessions,
     record_failed_sign_in,
     start_session,
 )
-from crm.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, is_empty, seed_demo
-from crm.users import actor_for, count_users, login_credentials
+from tools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, is_empty, seed_demo
+from crm.accounts.users import actor_for, count_users, login_credentials
 from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
 from ui.warm_up import warm_up
 

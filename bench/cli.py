@@ -1,4 +1,4 @@
-"""`python -m crm bench --customers N` (registered by crm/cli.py from here, so that crm/ never imports Streamlit): how fast the portal answers, beside physical-limit references.
+"""`python -m crm bench --customers N` (registered in tools/commands.py from here, so that crm/ never imports Streamlit): how fast the portal answers, beside physical-limit references.
 
 Each step is timed over repeated runs in one process (median and p95) and
 printed as a table; the JSON file keeps every number. Peak memory is the
@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from crm.cli import command
-from crm.database import ready, session_scope
+from tools.commands import command
+from crm.core.database import ready, session_scope
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 
@@ -51,7 +51,7 @@ def _once(fn: Callable[[], Any]) -> float:
 
 
 def _seed(n: int, url: str) -> dict[str, Any]:
-    from crm import seed
+    from tools import seed
     from db.models import Customer
 
     with session_scope(url) as s:
@@ -61,7 +61,7 @@ def _seed(n: int, url: str) -> dict[str, Any]:
     missing = max(0, n - have)
     start = time.perf_counter()
     if missing:
-        from crm.seed_scale import BULK_FROM
+        from tools.seed_scale import BULK_FROM
         from db.bulk import sqlite_rollback_journal
 
         with sqlite_rollback_journal(url, enabled=missing >= BULK_FROM), session_scope(url) as s:
@@ -75,9 +75,9 @@ def _seed(n: int, url: str) -> dict[str, Any]:
 
 
 def _search(url: str, repeat: int) -> dict[str, Any]:
-    from crm.customers import search_customers
-    from crm.text import fold, words
-    from crm.users import actor_for
+    from crm.customers.service import search_customers
+    from crm.core.text import fold, words
+    from crm.accounts.users import actor_for
     from db.engine import get_engine
 
     with session_scope(url) as s:
@@ -180,8 +180,8 @@ def _pages(url: str, repeat: int) -> dict[str, Any]:
 def _insights(url: str, repeat: int) -> dict[str, Any]:
     import pandas as pd
 
-    from crm import insights
-    from crm.users import actor_for
+    from crm.insights import figures as insights
+    from crm.accounts.users import actor_for
     from db.engine import get_engine
 
     with session_scope(url) as s:
@@ -237,8 +237,8 @@ def _insights(url: str, repeat: int) -> dict[str, Any]:
 def _import(url: str, rows: int) -> dict[str, Any]:
     import csv
 
-    from crm.importing import run_import
-    from crm.users import actor_for
+    from crm.customers.importing import run_import
+    from crm.accounts.users import actor_for
     from db.engine import get_engine
 
     stamp = int(time.time())

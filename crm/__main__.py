@@ -1,5 +1,5 @@
 import sys
 
-from crm.cli import main
+from tools.cli import main
 
 sys.exit(main())

@@ -539,7 +539,7 @@ class ImportRow(Base):
 
 
 class SalesMonthly(Base):
-    """Summary of receipt lines per month and product, kept equal to the lines (see crm.rollups)."""
+    """Summary of receipt lines per month and product, kept equal to the lines (see crm.insights.rollups)."""
 
     __tablename__ = "sales_monthly"
 
@@ -552,7 +552,7 @@ class SalesMonthly(Base):
 
 
 class InteractionMonthly(Base):
-    """Interactions per month, department and channel, kept equal to the interactions (see crm.rollups)."""
+    """Interactions per month, department and channel, kept equal to the interactions (see crm.insights.rollups)."""
 
     __tablename__ = "interaction_monthly"
 
@@ -563,7 +563,7 @@ class InteractionMonthly(Base):
 
 
 class CustomerMonth(Base):
-    """One row per customer and month with purchases: receipts, revenue and cost (see crm.rollups).
+    """One row per customer and month with purchases: receipts, revenue and cost (see crm.insights.rollups).
 
     Answers "who bought in these months" without touching receipts: active customers per month, repeat buyers,
     cohorts and customer groups over a period. Each row also names the customer's previous and next month with
@@ -593,7 +593,7 @@ class CustomerMonth(Base):
 
 class BuyerMonthCount(Base):
     """How many customers bought in a month, by their previous and next month with purchases and by whether
-    they bought once in it: ``customer_months`` counted by everything but the customer (see crm.rollups).
+    they bought once in it: ``customer_months`` counted by everything but the customer (see crm.insights.rollups).
 
     A few thousand rows answer the headline figures of any period of whole months without reading one row
     per customer: active customers per month, buyers in the period (those whose previous month is before it)

@@ -4,8 +4,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm.audit import AuditFilters, distinct_values, export_events_csv, list_events
-from crm.i18n import _, datetime, ngettext, number
+from crm.core.audit import AuditFilters, distinct_values, export_events_csv, list_events
+from crm.core.i18n import _, datetime, ngettext, number
 from ui.context import actor, call
 
 

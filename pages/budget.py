@@ -5,10 +5,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crm import budget
-from crm.access import can
-from crm.budget import AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABELS, QUARTER_LABELS, STATUS_LABELS, code_label
-from crm.i18n import N_, _, date, money, ngettext, number, percent
+from crm.budget import plans as budget
+from crm.core.access import can
+from crm.budget.plans import AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABELS, QUARTER_LABELS, STATUS_LABELS, code_label
+from crm.core.i18n import N_, _, date, money, ngettext, number, percent
 from ui.context import actor, call
 
 AMOUNTS = list(budget.QUARTERS + budget.ACTUALS)

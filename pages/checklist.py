@@ -5,8 +5,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crm.access import DEPARTMENTS, can
-from crm.checklist import (
+from crm.core.access import DEPARTMENTS, can
+from crm.rollout.checklist import (
     CATEGORIES,
     PHASES,
     STATUSES,
@@ -21,11 +21,11 @@ from crm.checklist import (
     start_project,
     update_item,
 )
-from crm.i18n import N_, _, date, ngettext, number, percent
-from crm.requirements import INFLUENCE, add_stakeholder, list_stakeholders
+from crm.core.i18n import N_, _, date, ngettext, number, percent
+from crm.rollout.requirements import INFLUENCE, add_stakeholder, list_stakeholders
 from ui.context import actor, call, flash, show_flash
 
-# Item titles and phase names of the built-in template are stored in English and marked in crm.checklist:
+# Item titles and phase names of the built-in template are stored in English and marked in crm.rollout.checklist:
 # _(title) shows them translated, and a title a user typed comes back unchanged.
 COLOUR_BY = {"owner": N_("Owner"), "category": N_("Category"), "status": N_("Status")}
 

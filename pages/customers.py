@@ -4,8 +4,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm.access import can
-from crm.customers import (
+from crm.core.access import can
+from crm.customers.service import (
     PAGE_SIZES,
     SORTS,
     Filters,
@@ -17,13 +17,13 @@ from crm.customers import (
     search_customers,
     update_customer,
 )
-from crm.contact_data import STATUS_LABELS, STATUSES
-from crm.i18n import N_, _, ngettext, number
-from crm.i18n import date as fmt_date
-from crm.importing import export_customers_csv, export_customers_xlsx
-from crm.interactions import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, schedule_follow_up
-from crm.profile import customer_profile
-from crm.saved_views import delete_view, list_views, save_view
+from crm.customers.contact_rules import STATUS_LABELS, STATUSES
+from crm.core.i18n import N_, _, ngettext, number
+from crm.core.i18n import date as fmt_date
+from crm.customers.importing import export_customers_csv, export_customers_xlsx
+from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, schedule_follow_up
+from crm.customers.profile import customer_profile
+from crm.customers.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
 from ui.interaction_form import interaction_form
 

@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from crm.i18n import N_, _, date, ngettext, number
-from crm.quality import FIELD_LABELS, completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
+from crm.core.i18n import N_, _, date, ngettext, number
+from crm.customers.quality import FIELD_LABELS, completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
 from ui.context import actor, call, flash, show_flash
 
 STATUS_LABELS = {"prospect": N_("Prospect"), "customer": N_("Customer"), "former": N_("Former customer")}

@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from crm.home import summary
-from crm.i18n import _, date, number
+from crm.interactions.home import summary
+from crm.core.i18n import _, date, number
 from ui.context import actor, call
 
 who = actor()

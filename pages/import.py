@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from crm.importing import (
+from crm.customers.importing import (
     FIELDS,
     ImportFileError,
     ON_DUPLICATE,
@@ -14,7 +14,7 @@ from crm.importing import (
     revert_import,
     run_import,
 )
-from crm.i18n import N_, _, datetime, ngettext, number, percent
+from crm.core.i18n import N_, _, datetime, ngettext, number, percent
 from ui.context import actor, call, flash, show_flash
 
 # Report outcomes are codes in the data; these are their labels.

@@ -5,14 +5,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crm import insights
-from crm.access import DEPARTMENTS, Actor, can, require
-from crm.config import database_url
-from crm.database import session_scope
-from crm.errors import CRMError
-from crm.i18n import N_, _, month, ngettext, number, percent
-from crm.interactions import CHANNELS
-from crm.surveys import SURVEY_COLUMNS, find_customers, import_surveys, record_survey
+from crm.insights import figures as insights
+from crm.core.access import DEPARTMENTS, Actor, can, require
+from crm.core.config import database_url
+from crm.core.database import session_scope
+from crm.core.errors import CRMError
+from crm.core.i18n import N_, _, month, ngettext, number, percent
+from crm.interactions.service import CHANNELS
+from crm.insights.surveys import SURVEY_COLUMNS, find_customers, import_surveys, record_survey
 from ui.context import actor, call
 
 who = actor()

@@ -4,10 +4,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm.access import DEPARTMENTS, can
-from crm.customers import search_customers
-from crm.i18n import N_, _, date, ngettext, number
-from crm.interactions import (
+from crm.core.access import DEPARTMENTS, can
+from crm.customers.service import search_customers
+from crm.core.i18n import N_, _, date, ngettext, number
+from crm.interactions.service import (
     CHANNELS,
     FEEDBACK_KINDS,
     InteractionFilters,

@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from crm.customers import search_customers
-from crm.privacy import (
+from crm.customers.service import search_customers
+from crm.customers.privacy import (
     PURPOSES,
     consent_history,
     consent_state,
@@ -15,7 +15,7 @@ from crm.privacy import (
     stale_prospects,
     subject_access,
 )
-from crm.i18n import _, date, ngettext, number
+from crm.core.i18n import _, date, ngettext, number
 from ui.context import actor, call, flash, show_flash
 
 actor()  # signed in (and this session's language in use)

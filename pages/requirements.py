@@ -2,9 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from crm.access import can
-from crm.i18n import _, ngettext, number
-from crm.requirements import (
+from crm.core.access import can
+from crm.core.i18n import _, ngettext, number
+from crm.rollout.requirements import (
     KINDS,
     PRIORITIES,
     REQ_STATUSES,

@@ -2,9 +2,9 @@
 import pandas as pd
 import streamlit as st
 
-from crm.access import DEPARTMENTS, ROLES, capability_matrix
-from crm.i18n import _, datetime, ngettext, number
-from crm.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
+from crm.core.access import DEPARTMENTS, ROLES, capability_matrix
+from crm.core.i18n import _, datetime, ngettext, number
+from crm.accounts.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
 from ui.context import actor, call, flash, show_flash
 
 

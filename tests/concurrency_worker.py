@@ -10,10 +10,10 @@ def edit_customer_notes(url: str, username: str, customer_id: int, worker: int, 
 
     Returns the tokens accepted, the number of conflicts, and any other error text.
     """
-    from crm.customers import get_customer, update_customer
-    from crm.database import session_scope
-    from crm.errors import ConflictError
-    from crm.users import actor_for
+    from crm.customers.service import get_customer, update_customer
+    from crm.core.database import session_scope
+    from crm.core.errors import ConflictError
+    from crm.accounts.users import actor_for
 
     accepted: list[str] = []
     conflicts = 0
@@ -42,10 +42,10 @@ def add_to_budget_line(url: str, plan_id: int, worker: int, rounds: int) -> dict
     """Read the plan, add 1 to the first line's Q1, save with the version read."""
     from decimal import Decimal
 
-    from crm.budget import get_plan, save_lines
-    from crm.database import session_scope
-    from crm.errors import ConflictError
-    from crm.users import actor_for
+    from crm.budget.plans import get_plan, save_lines
+    from crm.core.database import session_scope
+    from crm.core.errors import ConflictError
+    from crm.accounts.users import actor_for
 
     accepted = conflicts = 0
     errors: list[str] = []
@@ -75,8 +75,8 @@ def write_receipts(url: str, customer_id: int, product_id: int, worker: int, rou
     import datetime as dt
     from decimal import Decimal
 
-    from crm.database import session_scope
-    from crm.rollups import apply_receipt
+    from crm.core.database import session_scope
+    from crm.insights.rollups import apply_receipt
     from db.models import Receipt, ReceiptLine
 
     errors: list[str] = []

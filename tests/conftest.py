@@ -12,9 +12,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from crm import config
-from crm.access import Actor
-from crm.database import session_scope
+from crm.core import config
+from crm.core.access import Actor
+from crm.core.database import session_scope
 from db import migrate
 from db.engine import dispose_all, get_sessionmaker
 from db.models import Base
@@ -58,7 +58,7 @@ def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_templa
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"
-    from crm.seed import seed_demo
+    from tools.seed import seed_demo
 
     with session_scope(url) as session:
         seed_demo(session=session)
@@ -158,7 +158,7 @@ def app_env(demo_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def make_actor(session: Session, username: str, source: str = "page") -> Actor:
-    from crm.users import actor_for
+    from crm.accounts.users import actor_for
 
     who = actor_for(username, session=session, source=source)
     assert who is not None, f"no active user {username}"
@@ -168,7 +168,7 @@ def make_actor(session: Session, username: str, source: str = "page") -> Actor:
 @pytest.fixture(autouse=True)
 def _english_between_tests() -> Iterator[None]:
     """A test that switched the language (of the test's own thread) does not leak it into the next."""
-    from crm.i18n import set_language
+    from crm.core.i18n import set_language
 
     yield
     set_language("en")

@@ -6,11 +6,11 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from crm import audit
-from crm.access import Actor
-from crm.database import session_scope
-from crm.errors import CRMError, PermissionDenied, ValidationError
-from crm.i18n import _, set_language
+from crm.core import audit
+from crm.core.access import Actor
+from crm.core.database import session_scope
+from crm.core.errors import CRMError, PermissionDenied, ValidationError
+from crm.core.i18n import _, set_language
 from ui.language import STATE as LANGUAGE
 
 T = TypeVar("T")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm.i18n import _
-from crm.interactions import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, log_interaction
+from crm.core.i18n import _
+from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, log_interaction
 from ui.context import call
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm.access import Actor
-from crm.database import session_scope
-from crm.errors import CRMError
-from crm.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, get_language, is_rtl, normalize_language, set_language
-from crm.users import save_my_language
+from crm.core.access import Actor
+from crm.core.database import session_scope
+from crm.core.errors import CRMError
+from crm.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, get_language, is_rtl, normalize_language, set_language
+from crm.accounts.users import save_my_language
 
 STATE = "crm_language"  # the language of this browser session (survives sign-in and logout)
 FONT = "app/static/fonts/noto-nastaliq-urdu-arabic-{weight}-normal.woff2"

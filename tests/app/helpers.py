@@ -5,8 +5,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from crm.i18n import set_language
-from crm.seed import DEMO_ACCOUNTS
+from crm.core.i18n import set_language
+from tools.seed import DEMO_ACCOUNTS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

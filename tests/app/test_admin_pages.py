@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.security import MAX_FAILED
+from crm.accounts.security import MAX_FAILED
 from tests.app.helpers import APP, signed_in, texts
 
 

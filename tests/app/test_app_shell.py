@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.navigation import PAGES
-from crm.seed import DEMO_ACCOUNTS
+from ui.navigation import PAGES
+from tools.seed import DEMO_ACCOUNTS
 from tests.app.helpers import APP, signed_in, texts
 from tests.unit.test_access import EXPECTED
 
@@ -94,7 +94,7 @@ def test_home_shows_open_follow_ups_and_counts_for_staff(app_env) -> None:
 
 
 def test_outside_demo_mode_a_missing_cookie_key_stops_the_portal(app_env, monkeypatch) -> None:
-    from crm import config
+    from crm.core import config
 
     monkeypatch.delenv("CRM_DEMO")
     monkeypatch.setenv("CRM_SECRETS_FILE", "/nonexistent/secrets.toml")
@@ -122,8 +122,8 @@ def test_sign_in_screen_offers_the_four_languages(app_env) -> None:
 
 
 def test_language_picked_in_the_sidebar_is_saved_on_the_account(app_env) -> None:
-    from crm.database import session_scope
-    from crm.users import actor_for
+    from crm.core.database import session_scope
+    from crm.accounts.users import actor_for
 
     at = signed_in("sales")
     assert not at.exception

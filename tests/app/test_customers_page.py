@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from crm.i18n import use_language
+from crm.core.i18n import use_language
 from tests.app.helpers import signed_in, texts
 
 PAGE = "pages/customers.py"
@@ -91,7 +91,7 @@ def test_list_and_profile_render_in_every_language(app_env, tmp_path, language: 
     who = signed_in("sales").session_state["actor"]
     wrapper = tmp_path / "page_in_language.py"
     wrapper.write_text(
-        "import runpy\nimport streamlit as st\nfrom crm.i18n import set_language\n"
+        "import runpy\nimport streamlit as st\nfrom crm.core.i18n import set_language\n"
         "set_language(st.session_state['crm_language'])\n"
         f"runpy.run_path({str(ROOT / PAGE)!r}, run_name='__main__')\n", encoding="utf-8")
     at = AppTest.from_file(str(wrapper), default_timeout=30)

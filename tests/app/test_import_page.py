@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm.i18n import _, use_language
+from crm.core.i18n import _, use_language
 from tests.app.helpers import signed_in, texts
 
 

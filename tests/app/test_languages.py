@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.i18n import TRANSLATED, _, set_language, use_language
-from crm.navigation import PAGES
+from crm.core.i18n import TRANSLATED, _, set_language, use_language
+from ui.navigation import PAGES
 from tests.app.helpers import signed_in
 
 

@@ -12,7 +12,7 @@ def test_officer_edits_line_and_saves(page, portal) -> None:
     sign_in(page, portal, "budget")
     page.goto(f"{portal}/budget")
     page.get_by_role("heading", name="Budget lines").wait_for()
-    # demo plan: 158,000 planned (hand-summed from crm.budget.seed_demo)
+    # demo plan: 158,000 planned (hand-summed from crm.budget.plans.seed_demo)
     expect(page.get_by_test_id("stMetric").nth(1)).to_contain_text("158,000.00")
     grid = page.locator("[class*='st-key-budget_lines_'] [data-testid='stDataFrame']")
     grid.scroll_into_view_if_needed()

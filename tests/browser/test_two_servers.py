@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from crm.database import session_scope
-from crm.seed import seed_demo
+from crm.core.database import session_scope
+from tools.seed import seed_demo
 from tests.browser.conftest import open_page, sign_in, start_portal, stop_portal
 from tests.conftest import _truncate_all
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from crm.access import CAPABILITIES, DEPARTMENTS, ROLES, Actor, can, capability_matrix, require
-from crm.errors import PermissionDenied
-from crm.seed import DEMO_ACCOUNTS
+from crm.core.access import CAPABILITIES, DEPARTMENTS, ROLES, Actor, can, capability_matrix, require
+from crm.core.errors import PermissionDenied
+from tools.seed import DEMO_ACCOUNTS
 
-# The specification, written out independently of crm/access.py:
+# The specification, written out independently of crm/core/access.py:
 # demo account -> capabilities it must hold. Everything else must be refused.
 EXPECTED: dict[str, set[str]] = {
     "admin": {"customers.read", "customers.read_pii", "customers.write", "interactions.write",

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from crm import budget
-from crm.access import can
-from crm.errors import ConflictError, PermissionDenied, ValidationError
-from crm.seed import DEMO_ACCOUNTS, ensure_demo_accounts
+from crm.budget import plans as budget
+from crm.core.access import can
+from crm.core.errors import ConflictError, PermissionDenied, ValidationError
+from tools.seed import DEMO_ACCOUNTS, ensure_demo_accounts
 from db.engine import get_sessionmaker
 from db.models import BudgetPlan
 from tests.conftest import make_actor, migrate_and_return

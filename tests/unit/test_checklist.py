@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from crm.checklist import (
+from crm.rollout.checklist import (
     TEMPLATE,
     MAINTENANCE,
     due_soon,
@@ -18,9 +18,9 @@ from crm.checklist import (
     start_project,
     update_item,
 )
-from crm.errors import PermissionDenied, ValidationError
-from crm.requirements import add_requirement, export_requirements_csv, list_requirements, update_requirement
-from crm.seed import ensure_demo_accounts
+from crm.core.errors import PermissionDenied, ValidationError
+from crm.rollout.requirements import add_requirement, export_requirements_csv, list_requirements, update_requirement
+from tools.seed import ensure_demo_accounts
 from db.models import AuditEvent, ChecklistItem
 from tests.conftest import make_actor
 
@@ -141,7 +141,7 @@ def test_requirements_validation_edit_and_formula_safe_export(db, project) -> No
 
 @pytest.mark.parametrize("language", ["id", "bg", "ur"])
 def test_errors_are_raised_in_the_users_language_without_breaking_placeholders(db, project, language) -> None:
-    from crm.i18n import use_language
+    from crm.core.i18n import use_language
 
     it, sponsor = project
     with use_language(language):

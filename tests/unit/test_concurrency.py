@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import multiprocessing
 
-from crm.customers import create_customer, get_customer
-from crm.database import session_scope
-from crm.seed import ensure_demo_accounts
+from crm.customers.service import create_customer, get_customer
+from crm.core.database import session_scope
+from tools.seed import ensure_demo_accounts
 from tests.conftest import make_actor
 from tests.concurrency_worker import edit_customer_notes
 
@@ -38,7 +38,7 @@ def test_concurrent_edits_of_one_customer_lose_nothing(db_url) -> None:
 def test_concurrent_saves_of_one_budget_plan_lose_nothing(db_url) -> None:
     from decimal import Decimal
 
-    from crm.budget import create_plan, get_plan, save_lines
+    from crm.budget.plans import create_plan, get_plan, save_lines
     from tests.concurrency_worker import add_to_budget_line
 
     with session_scope(db_url) as s:
@@ -62,7 +62,7 @@ def test_concurrent_saves_of_one_budget_plan_lose_nothing(db_url) -> None:
 def test_summary_table_stays_correct_under_concurrent_writers(db_url) -> None:
     from sqlalchemy import select
 
-    from crm.rollups import rebuild_all
+    from crm.insights.rollups import rebuild_all
     from db.models import BuyerMonthCount, CustomerMonth, Product, SalesMonthly
     from tests.concurrency_worker import write_receipts
 

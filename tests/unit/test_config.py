@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm import config
+from crm.core import config
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 import pytest
 
-from crm.contact_data import clean_customer_fields, normalize_phone
-from crm.errors import ValidationError
+from crm.customers.contact_rules import clean_customer_fields, normalize_phone
+from crm.core.errors import ValidationError
 
 
 def test_every_field_error_is_reported_at_once() -> None:

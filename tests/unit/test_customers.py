@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from crm.customers import (
+from crm.customers.service import (
     Filters,
     archive_customer,
     bulk_update,
@@ -14,10 +14,10 @@ from crm.customers import (
     search_customers,
     update_customer,
 )
-from crm.database import session_scope
-from crm.errors import ConflictError, PermissionDenied, ValidationError
-from crm.saved_views import delete_view, list_views, save_view
-from crm.seed import ensure_demo_accounts
+from crm.core.database import session_scope
+from crm.core.errors import ConflictError, PermissionDenied, ValidationError
+from crm.customers.saved_views import delete_view, list_views, save_view
+from tools.seed import ensure_demo_accounts
 from db.models import AuditEvent, Consent
 from tests.conftest import make_actor
 
@@ -202,7 +202,7 @@ def test_sqlite_search_uses_the_token_index(db_url) -> None:
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
     from sqlalchemy import create_engine
 
-    from crm.customers import search_condition
+    from crm.customers.service import search_condition
     from db.models import Customer
 
     stmt = select(Customer.id).where(search_condition("jose alvarez"))

@@ -8,8 +8,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from crm import i18n_catalogs
-from crm.i18n import (
+from tools import i18n_catalogs
+from crm.core.i18n import (
     LANGUAGES, TRANSLATED, _, catalog_path, date, get_language, is_rtl, money, month, ngettext,
     normalize_language, number, set_language, use_language,
 )
@@ -31,7 +31,7 @@ def test_every_message_in_the_code_is_translated(lang: str) -> None:
     with catalog_path(lang).open("rb") as fh:
         catalog = read_po(fh, locale=lang)
     missing = [m.id for m in template if m.id and catalog.get(m.id, m.context) is None]
-    assert missing == [], f"{len(missing)} messages missing in {lang}; run python -m crm.i18n_catalogs update"
+    assert missing == [], f"{len(missing)} messages missing in {lang}; run python -m tools.i18n_catalogs update"
     assert i18n_catalogs.problems(catalog) == []
 
 

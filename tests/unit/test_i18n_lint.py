@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN_FILES = sorted([ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")])
-SERVICE_FILES = sorted((ROOT / "crm").glob("*.py"))
+SERVICE_FILES = sorted([*(ROOT / "crm").rglob("*.py"), *(ROOT / "tools").glob("*.py")])
 
 # Streamlit calls whose first argument (and these keywords) a user reads.
 SHOWN_BY = {

@@ -11,10 +11,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from crm.customers import search_customers
-from crm.errors import PermissionDenied
-from crm.importing import ImportFileError, auto_mapping, export_customers_csv, read_table, revert_import, run_import
-from crm.seed import ensure_demo_accounts
+from crm.customers.service import search_customers
+from crm.core.errors import PermissionDenied
+from crm.customers.importing import ImportFileError, auto_mapping, export_customers_csv, read_table, revert_import, run_import
+from tools.seed import ensure_demo_accounts
 from db.models import Customer
 from tests.conftest import make_actor
 
@@ -67,7 +67,7 @@ def test_every_row_is_accounted_for(db, manager) -> None:
 
 
 def test_imported_customers_get_the_search_tokens_an_edit_would_give(db, manager) -> None:
-    from crm.text import search_tokens
+    from crm.core.text import search_tokens
     from db.models import CustomerToken
 
     report = run_import(manager, "messy.csv", MESSY, session=db)
@@ -80,7 +80,7 @@ def test_imported_customers_get_the_search_tokens_an_edit_would_give(db, manager
 
 
 def test_duplicates_are_found_across_chunks_of_a_big_file(db, manager, monkeypatch) -> None:
-    import crm.importing as importing
+    import crm.customers.importing as importing
 
     monkeypatch.setattr(importing, "CHUNK", 2)  # each company's customers are read once, in the first chunk
     run_import(manager, "existing.csv", b"Name,Company\nMaria Santos,Acme Ltd\n", session=db)
@@ -161,7 +161,7 @@ def test_export_neutralises_formulas_keeps_phones_readable_and_reimports_unchang
 
 
 def test_third_party_export_only_contains_consenting_customers(db, manager) -> None:
-    from crm.customers import create_customer
+    from crm.customers.service import create_customer
 
     admin = make_actor(db, "admin")
     create_customer(admin, {"name": "Yes Share", "consent_third_party": True}, session=db)
@@ -211,7 +211,7 @@ def test_command_line_import_and_export(tmp_path: Path) -> None:
 def test_excel_export_is_formula_safe(db, manager) -> None:
     from openpyxl import load_workbook
 
-    from crm.importing import export_customers_xlsx
+    from crm.customers.importing import export_customers_xlsx
 
     run_import(manager, "evil.csv", "Name,Company\n=1+1,@corp\n".encode(), session=db)
     data, included, _ = export_customers_xlsx(manager, session=db)

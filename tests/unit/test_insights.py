@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from crm.customers import bulk_update, update_customer
-from crm.errors import PermissionDenied, ValidationError
-from crm.insights import (
+from crm.customers.service import bulk_update, update_customer
+from crm.core.errors import PermissionDenied, ValidationError
+from crm.insights.figures import (
     Filters,
     cohort_retention,
     customer_groups,
@@ -24,11 +24,11 @@ from crm.insights import (
     sales_by_month,
     survey_summary,
 )
-from crm.interactions import log_interaction
-from crm.quality import merge_customers
-from crm.rollups import apply_receipt, rebuild_all
-from crm.seed import ensure_demo_accounts
-from crm.surveys import import_surveys, record_survey
+from crm.interactions.service import log_interaction
+from crm.customers.quality import merge_customers
+from crm.insights.rollups import apply_receipt, rebuild_all
+from tools.seed import ensure_demo_accounts
+from crm.insights.surveys import import_surveys, record_survey
 from db.models import (
     Customer,
     BuyerMonthCount,

@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlalchemy import String, Text, select, text
 
-from crm.customers import create_customer, get_customer, update_customer
-from crm.errors import PermissionDenied, ValidationError
-from crm.interactions import log_interaction
-from crm.privacy import (
+from crm.customers.service import create_customer, get_customer, update_customer
+from crm.core.errors import PermissionDenied, ValidationError
+from crm.interactions.service import log_interaction
+from crm.customers.privacy import (
     consent_history,
     consent_state,
     erase_customer,
@@ -19,7 +19,7 @@ from crm.privacy import (
     stale_prospects,
     subject_access,
 )
-from crm.seed import ensure_demo_accounts
+from tools.seed import ensure_demo_accounts
 from db.models import Base, Customer, Receipt
 from tests.conftest import make_actor
 

@@ -6,11 +6,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from crm.customers import create_customer
-from crm.errors import PermissionDenied
-from crm.interactions import log_interaction
-from crm.quality import completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
-from crm.seed import ensure_demo_accounts
+from crm.customers.service import create_customer
+from crm.core.errors import PermissionDenied
+from crm.interactions.service import log_interaction
+from crm.customers.quality import completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
+from tools.seed import ensure_demo_accounts
 from db.models import AuditEvent, Customer, Interaction, Receipt
 from tests.conftest import make_actor
 

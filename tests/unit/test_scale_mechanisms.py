@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, inspect, select
 
-from crm import paging, seed_scale
-from crm.customers import search_customers
-from crm.database import session_scope
-from crm.seed import ensure_demo_accounts, generate
-from crm.text import search_tokens
-from crm.users import actor_for
-from crm.rollups import rebuild_all
+from crm.core import paging
+from tools import seed_scale
+from crm.customers.service import search_customers
+from crm.core.database import session_scope
+from tools.seed import ensure_demo_accounts, generate
+from crm.core.text import search_tokens
+from crm.accounts.users import actor_for
+from crm.insights.rollups import rebuild_all
 from db.models import (
     AuditEvent,
     Consent,
@@ -105,7 +106,7 @@ def test_the_fast_email_check_agrees_with_email_validator() -> None:
 
     from email_validator import EmailNotValidError, validate_email
 
-    from crm.contact_data import plain_email
+    from crm.customers.contact_rules import plain_email
 
     rng = random.Random(7)
     local_chars = string.ascii_letters + string.digits + ".-_+'!#~@"
@@ -173,7 +174,7 @@ def test_the_fast_international_phone_check_agrees_with_libphonenumber() -> None
 
     import phonenumbers
 
-    from crm.contact_data import international_phone
+    from crm.customers.contact_rules import international_phone
 
     rng = random.Random(11)
     codes = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
@@ -197,7 +198,7 @@ def test_the_fast_national_phone_check_agrees_with_libphonenumber() -> None:
 
     import phonenumbers
 
-    from crm.contact_data import national_phone
+    from crm.customers.contact_rules import national_phone
 
     rng = random.Random(5)
     regions = sorted(phonenumbers.SUPPORTED_REGIONS)
@@ -216,7 +217,7 @@ def test_the_fast_national_phone_check_agrees_with_libphonenumber() -> None:
 def test_national_digits_equal_libphonenumbers_parse_for_every_region() -> None:
     import phonenumbers
 
-    from crm.text import national_digits
+    from crm.core.text import national_digits
 
     checked = 0
     for region in phonenumbers.SUPPORTED_REGIONS:
@@ -233,7 +234,7 @@ def test_national_digits_equal_libphonenumbers_parse_for_every_region() -> None:
 def test_ascii_folding_shortcut_equals_the_full_unicode_folding() -> None:
     import unicodedata
 
-    from crm import text
+    from crm.core import text
 
     for sample in ["  Jose   ALVAREZ ", "ab\tCD\n", "o'neil-smith", "x\x0by", "A.B@EXAMPLE.ORG"]:
         slow = unicodedata.normalize("NFKD", sample.casefold())
@@ -242,7 +243,7 @@ def test_ascii_folding_shortcut_equals_the_full_unicode_folding() -> None:
 
 
 def test_similar_names_index_finds_what_comparing_one_by_one_finds() -> None:
-    from crm.text import SimilarNames, similar_names
+    from crm.core.text import SimilarNames, similar_names
 
     names = ["ivan petrov", "petrov ivan", "ivan petrova", "person 123", "person 1234", "maria ivanova",
              "person 1234 b", "anna 12 smith", "anna smith 12"]
@@ -256,8 +257,8 @@ def test_similar_names_index_finds_what_comparing_one_by_one_finds() -> None:
 
 
 def test_names_sort_by_the_users_alphabet_where_the_database_can(db_url) -> None:
-    from crm.customers import create_customer
-    from crm.i18n import use_language
+    from crm.customers.service import create_customer
+    from crm.core.i18n import use_language
 
     with session_scope(db_url) as s:
         ensure_demo_accounts(session=s)
@@ -276,7 +277,7 @@ def test_names_sort_by_the_users_alphabet_where_the_database_can(db_url) -> None
 
 
 def test_distinct_values_by_index_jumps_equal_select_distinct(db_url) -> None:
-    from crm.audit import distinct_values as audit_values
+    from crm.core.audit import distinct_values as audit_values
     from db.distinct import distinct_values
 
     with session_scope(db_url) as s:
@@ -291,7 +292,7 @@ def test_distinct_values_by_index_jumps_equal_select_distinct(db_url) -> None:
 
 
 def test_interaction_list_counts_up_to_the_limit_and_pages_in_order(db_url, monkeypatch) -> None:
-    from crm.interactions import list_interactions
+    from crm.interactions.service import list_interactions
 
     with session_scope(db_url) as s:
         ensure_demo_accounts(session=s)

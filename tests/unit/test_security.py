@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from crm.errors import PermissionDenied, ValidationError
-from crm.security import (
+from crm.core.errors import PermissionDenied, ValidationError
+from crm.accounts.security import (
     IDLE_MINUTES,
     LOCK_MINUTES,
     MAX_FAILED,
@@ -18,8 +18,8 @@ from crm.security import (
     record_failed_sign_in,
     start_session,
 )
-from crm.seed import ensure_demo_accounts
-from crm.users import login_credentials, reset_password, set_active, update_user, verify_password
+from tools.seed import ensure_demo_accounts
+from crm.accounts.users import login_credentials, reset_password, set_active, update_user, verify_password
 from db.models import AuditEvent, User
 from db.types import utcnow
 from tests.conftest import make_actor

@@ -5,8 +5,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from crm.seed import DEMO_ACCOUNTS, generate, seed_demo
-from crm.users import verify_password
+from tools.seed import DEMO_ACCOUNTS, generate, seed_demo
+from crm.accounts.users import verify_password
 from db.models import Customer, CustomerToken, Interaction, Receipt, ReceiptLine, User
 
 
@@ -68,7 +68,7 @@ def test_scale_seed_adds_customers_with_consistent_lifetime_figures(db) -> None:
 
 
 def test_scale_seed_is_deterministic(db_url) -> None:
-    from crm.database import session_scope
+    from crm.core.database import session_scope
 
     with session_scope(db_url) as s:
         generate(40, session=s, seed=5, interactions_per_customer=0, receipts_per_customer=0)

@@ -1,4 +1,4 @@
-from crm.text import digits, fold, search_tokens
+from crm.core.text import digits, fold, search_tokens
 
 
 def test_fold_ignores_case_accents_and_spacing() -> None:
@@ -22,7 +22,7 @@ def test_search_tokens_cover_name_company_email_and_phone() -> None:
 
 
 def test_similar_names_ignore_order_and_small_typos_but_not_different_numbers() -> None:
-    from crm.text import similar_names
+    from crm.core.text import similar_names
 
     assert similar_names("siti rahayu", "rahayu siti")
     assert similar_names("budi hartono", "budi hartano")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from crm.access import Actor
-from crm.database import session_scope
-from crm.errors import PermissionDenied, ValidationError
-from crm.users import SYSTEM, actor_for, create_user, login_credentials
+from crm.core.access import Actor
+from crm.core.database import session_scope
+from crm.core.errors import PermissionDenied, ValidationError
+from crm.accounts.users import SYSTEM, actor_for, create_user, login_credentials
 from db.models import AuditEvent, User
 
 

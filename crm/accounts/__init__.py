@@ -1,0 +1,1 @@
+"""User accounts and their security: passwords, sign-in, lockout, sessions."""

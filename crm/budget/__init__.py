@@ -1,0 +1,1 @@
+"""Goal-based budget planning: plans, goals and lines, editing, workflow, export and KPIs."""

@@ -1,0 +1,166 @@
+"""Who may do what: departments, roles and the capability table, as data.
+
+``require(actor, capability)`` is the first line of every service function.
+Hiding a page is convenience; this check is the security.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crm.core.errors import PermissionDenied
+from crm.core.i18n import N_, _
+
+# Departments from the requirement documents (code -> display name).
+DEPARTMENTS: dict[str, str] = {
+    "sales": N_("Sales"),
+    "marketing": N_("Marketing"),
+    "customer_service": N_("Customer service"),
+    "technical_support": N_("Technical support"),
+    "training": N_("Training"),
+    "professional_development": N_("Professional development"),
+    "performance_management": N_("Performance management"),
+    "hr_development": N_("HR development"),
+    "compensation": N_("Compensation"),
+    "finance": N_("Finance"),
+    "it": N_("IT / implementation"),
+    "management": N_("Management"),
+}
+
+ROLES: dict[str, str] = {
+    "staff": N_("Staff"),
+    "manager": N_("Manager"),
+    "budget_officer": N_("Budget officer"),
+    "sponsor": N_("Executive sponsor"),
+    "admin": N_("Administrator"),
+}
+
+ANY = "*"
+CUSTOMER_FACING = ("sales", "marketing", "customer_service", "technical_support")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Grants a capability to ``roles`` in ``departments`` (``*`` = any)."""
+
+    roles: tuple[str, ...]
+    departments: tuple[str, ...] = (ANY,)
+
+    def matches(self, role: str, department: str) -> bool:
+        return (ANY in self.roles or role in self.roles) and (
+            ANY in self.departments or department in self.departments
+        )
+
+
+# The capability table. Each capability: a description and the rules that grant it.
+CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
+    "customers.read": (N_("See customers and their history"), (Rule((ANY,)),)),
+    "customers.read_pii": (
+        N_("See e-mail, phone and address"),
+        (Rule(("staff", "manager"), CUSTOMER_FACING), Rule(("manager", "admin"))),
+    ),
+    "customers.write": (
+        N_("Create, edit, archive customers"),
+        (
+            Rule(("staff", "manager"), ("sales", "customer_service", "technical_support")),
+            Rule(("manager",), ("marketing",)),
+            Rule(("admin",)),
+        ),
+    ),
+    "interactions.write": (
+        N_("Log interactions and follow-ups (under one's own department)"),
+        (Rule(("staff", "manager", "admin")),),
+    ),
+    "surveys.write": (
+        N_("Record survey answers"),
+        (
+            Rule(("staff", "manager"), CUSTOMER_FACING),
+            Rule(("manager", "admin")),
+        ),
+    ),
+    "insights.read": (
+        N_("See customer knowledge (Insights)"),
+        (
+            Rule(("manager", "sponsor", "budget_officer", "admin")),
+            Rule(("staff",), ("marketing", "sales")),
+        ),
+    ),
+    "budget.read": (N_("See budget plans"), (Rule(("manager", "sponsor", "budget_officer", "admin")),)),
+    "budget.write": (N_("Edit budget plans"), (Rule(("budget_officer",)),)),
+    "budget.approve": (N_("Approve or return budget plans"), (Rule(("sponsor",)),)),
+    "checklist.read": (N_("See the rollout checklist and requirements"), (Rule((ANY,)),)),
+    "checklist.write": (
+        N_("Edit checklist items, requirements and stakeholders"),
+        (Rule(("staff", "manager", "admin"), ("it",)), Rule(("manager",))),
+    ),
+    "checklist.signoff": (N_("Sign off rollout phases"), (Rule(("sponsor",)),)),
+    "data.import": (N_("Import data from other systems"), (Rule(("manager", "admin")),)),
+    "data.export": (N_("Export customer lists (consent-aware)"), (Rule(("manager", "admin")),)),
+    "data.quality": (N_("Review data quality and merge duplicates"), (Rule(("manager", "admin")),)),
+    "privacy.manage": (N_("Consents, subject access, erasure, retention"), (Rule(("admin",)),)),
+    "users.manage": (N_("Create and manage user accounts"), (Rule(("admin",)),)),
+    "audit.read": (N_("Read the audit log"), (Rule(("admin",)),)),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user on whose behalf a service acts."""
+
+    user_id: int | None
+    username: str
+    full_name: str
+    department: str
+    role: str
+    source: str = "page"  # page, import, cli, system
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    language: str = field(default="en", compare=False, hash=False)  # the user's saved choice
+
+    @property
+    def department_name(self) -> str:
+        return _(DEPARTMENTS.get(self.department, self.department))
+
+    @property
+    def role_name(self) -> str:
+        return _(ROLES.get(self.role, self.role))
+
+
+def can(actor: Actor | None, capability: str) -> bool:
+    if actor is None:
+        return False
+    if capability not in CAPABILITIES:
+        raise KeyError(f"Unknown capability {capability!r}")
+    _description, rules = CAPABILITIES[capability]
+    return any(rule.matches(actor.role, actor.department) for rule in rules)
+
+
+def require(actor: Actor | None, capability: str) -> Actor:
+    """Raise ``PermissionDenied`` unless ``actor`` holds ``capability``; return the actor."""
+    if not can(actor, capability):
+        description = CAPABILITIES.get(capability, (capability, ()))[0]
+        raise PermissionDenied(
+            capability,
+            _("Your role does not allow this: {what} ({capability}).").format(
+                what=_(description), capability=capability),
+        )
+    assert actor is not None
+    return actor
+
+
+def capabilities_of(role: str, department: str) -> list[str]:
+    probe = Actor(None, "", "", department, role)
+    return [cap for cap in CAPABILITIES if can(probe, cap)]
+
+
+def capability_matrix() -> list[dict[str, object]]:
+    """One row per capability, one column per role: who holds it in which departments."""
+    rows: list[dict[str, object]] = []
+    for cap, (description, _rules) in CAPABILITIES.items():
+        row: dict[str, object] = {_("Capability"): cap, _("What"): _(description)}
+        for role, role_name in ROLES.items():
+            depts = [_(name) for code, name in DEPARTMENTS.items() if can(Actor(None, "", "", code, role), cap)]
+            if len(depts) == len(DEPARTMENTS):
+                row[_(role_name)] = _("all departments")
+            else:
+                row[_(role_name)] = ", ".join(depts) if depts else "-"
+        rows.append(row)
+    return rows

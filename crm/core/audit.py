@@ -1,0 +1,172 @@
+"""The audit trail: every write records who, when, what, before and after.
+
+``record`` adds the event to the caller's session, so it commits (or rolls
+back) together with the change it describes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from crm.core.access import Actor
+from db.models import AuditEvent
+from db.types import utcnow
+
+
+def snapshot(obj: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The column values of a model instance, JSON-friendly."""
+    mapper = sa_inspect(obj).mapper
+    out: dict[str, Any] = {}
+    for column in mapper.column_attrs:
+        key = column.key
+        if key in exclude or key.endswith("_key") or key == "phone_digits":
+            continue
+        out[key] = _plain(getattr(obj, key))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that changed, as (before, after)."""
+    keys = [k for k in after if before.get(k) != after.get(k) and k not in {"version", "updated_at"}]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    entity: str | None = None,
+    entity_id: Any = None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    detail: str | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        at=at or utcnow(),
+        user_id=actor.user_id if actor else None,
+        username=actor.username if actor else None,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        source=actor.source if actor else "system",
+        before=before,
+        after=after,
+        detail=detail,
+    )
+    session.add(event)
+    return event
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: dt.datetime
+    username: str | None
+    action: str
+    entity: str | None
+    entity_id: str | None
+    source: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    username: str | None = None
+    action: str | None = None
+    entity: str | None = None
+    source: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+def _filtered(filters: AuditFilters):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    stmt = select(AuditEvent)
+    if filters.username:
+        stmt = stmt.where(AuditEvent.username == filters.username)
+    if filters.action:
+        stmt = stmt.where(AuditEvent.action == filters.action)
+    if filters.entity:
+        stmt = stmt.where(AuditEvent.entity == filters.entity)
+    if filters.source:
+        stmt = stmt.where(AuditEvent.source == filters.source)
+    if filters.date_from:
+        stmt = stmt.where(AuditEvent.at >= dt.datetime.combine(filters.date_from, dt.time(), tzinfo=dt.timezone.utc))
+    if filters.date_to:
+        stmt = stmt.where(AuditEvent.at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(),
+                                                              tzinfo=dt.timezone.utc))
+    return stmt
+
+
+def list_events(actor: Actor, filters: AuditFilters | None = None, *, page: int = 1, page_size: int = 100,
+                session: Session) -> tuple[list[AuditRow], int]:
+    """Newest first, filtered and paginated in SQL; read-only (no service edits or deletes audit rows)."""
+    from sqlalchemy import func, select
+
+    from crm.core.access import require
+
+    require(actor, "audit.read")
+    stmt = _filtered(filters or AuditFilters())
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(page_size)
+                           .offset((max(1, page) - 1) * page_size))
+    return [AuditRow(e.id, e.at, e.username, e.action, e.entity, e.entity_id, e.source, e.before, e.after,
+                     e.detail) for e in rows], total
+
+
+def export_events_csv(actor: Actor, filters: AuditFilters | None = None, *, limit: int = 100_000,
+                      session: Session) -> bytes:
+    import csv
+    import io
+    import json
+
+    from crm.core.access import require
+
+    require(actor, "audit.read")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "at", "user", "action", "entity", "entity_id", "source", "before", "after", "detail"])
+    for e in session.scalars(_filtered(filters or AuditFilters()).order_by(AuditEvent.id.desc()).limit(limit)):
+        cells = [e.id, e.at.isoformat(), e.username or "", e.action, e.entity or "", e.entity_id or "", e.source,
+                 json.dumps(e.before, ensure_ascii=False) if e.before else "",
+                 json.dumps(e.after, ensure_ascii=False) if e.after else "", e.detail or ""]
+        writer.writerow([_safe_cell(c) for c in cells])
+    record(session, actor, "export", "audit_events", None, detail="audit log exported")
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
+def distinct_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:
+    from crm.core.access import require
+    from db.distinct import distinct_values as index_values
+
+    require(actor, "audit.read")
+
+    def values(column: Any) -> list[str]:
+        return [v for v in index_values(session, column) if v]
+
+    return {"username": values(AuditEvent.username), "action": values(AuditEvent.action),
+            "entity": values(AuditEvent.entity), "source": values(AuditEvent.source)}

@@ -1,0 +1,167 @@
+"""The user's language: translated messages (gettext catalogs) and locale formatting (Babel).
+
+Every user-facing string goes through ``_()`` (or ``ngettext``); text defined at import time
+(labels in tables, page titles) is marked with ``N_()`` and translated where it is shown.
+The language is per run of a script (a context variable), set by ``app.py`` from the user's
+choice, so a service called from a page raises its errors in that user's language.
+
+Customer data is never passed through ``_()``: only text written in this code is translated.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "messages"
+DEFAULT_LANGUAGE = "en"
+# Each language named in its own language, as the selector shows it.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "id": "Bahasa Indonesia",
+    "bg": "Български",
+    "ur": "اردو",
+}
+TRANSLATED = ("id", "bg", "ur")  # English is the source language: its catalog is the message ids
+
+_language: contextvars.ContextVar[str] = contextvars.ContextVar("crm_language", default=DEFAULT_LANGUAGE)
+
+
+def normalize_language(code: str | None) -> str:
+    """A supported language code for ``code`` ('bg_BG', 'ur-PK' ...), else English."""
+    base = (code or "").replace("-", "_").split("_")[0].lower()
+    return base if base in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def set_language(code: str | None) -> str:
+    """Use ``code`` for messages and formats in this run (thread/task); returns the code in use."""
+    lang = normalize_language(code)
+    _language.set(lang)
+    return lang
+
+
+def get_language() -> str:
+    return _language.get()
+
+
+@contextlib.contextmanager
+def use_language(code: str) -> Iterator[str]:
+    """Temporarily switch language (tests, CLI, e-mails written for another user)."""
+    token = _language.set(normalize_language(code))
+    try:
+        yield _language.get()
+    finally:
+        _language.reset(token)
+
+
+def is_rtl(code: str | None = None) -> bool:
+    return Locale.parse(code or get_language()).character_order == "right-to-left"
+
+
+def catalog_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalog of ``lang`` (compiled in memory from its .po file, once per process)."""
+    path = catalog_path(lang)
+    if lang == DEFAULT_LANGUAGE or not path.exists():
+        return NullTranslations()
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(fp=buf, domain=DOMAIN)
+
+
+def gettext(message: str) -> str:
+    """``message`` in the current language (the English text when no translation exists)."""
+    if not message:
+        return message
+    return translations(get_language()).gettext(message)
+
+
+_ = gettext
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(get_language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Mark ``message`` for the catalog without translating it now (translate where shown)."""
+    return message
+
+
+# ---------------------------------------------------------------- formatting (Babel)
+
+def _locale() -> str:
+    return get_language()
+
+
+def number(value: float | int | Decimal | None, digits: int = 0) -> str:
+    """A number with the locale's grouping and decimal signs ('—' when there is none)."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=_locale())
+
+
+def money(value: float | int | Decimal | None, currency: str = "USD", digits: int | None = None) -> str:
+    """An amount in ``currency`` the way the locale writes money."""
+    if value is None:
+        return "—"
+    if digits == 0:
+        pattern = Locale.parse(_locale()).currency_formats["standard"].pattern.split(";")[0]
+        return format_currency(round(value), currency, locale=_locale(), format=pattern.replace(".00", ""),
+                               currency_digits=False)
+    return format_currency(value, currency, locale=_locale())
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    """``value`` as a share (0.25 → 25 %)."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return format_percent(value, format=pattern, locale=_locale())
+
+
+def date(value: dt.date | None, style: str = "medium") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return format_date(value, format=style, locale=_locale())
+
+
+def datetime(value: dt.datetime | None, style: str = "medium") -> str:
+    """Date and time (UTC, as stored) in the locale's way."""
+    if value is None:
+        return "—"
+    return format_datetime(value, format=style, tzinfo=dt.timezone.utc, locale=_locale())
+
+
+def month(value: dt.date | str) -> str:
+    """A month ('2026-11' or a date) as the locale names it, e.g. 'Nov 2026'."""
+    if isinstance(value, str):
+        value = dt.date(int(value[:4]), int(value[5:7]), 1)
+    return format_skeleton("yMMM", value, locale=_locale())
+
+
+def language_name(code: str) -> str:
+    return LANGUAGES.get(code, code)

@@ -1,0 +1,1 @@
+"""Customers: the record, its contact rules, profile, saved views, data quality, privacy and importing."""

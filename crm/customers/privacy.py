@@ -1,0 +1,212 @@
+"""Privacy: consents with history, subject access, erasure, retention of old prospects."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, and_, cast, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm.core import audit
+from crm.core.access import Actor, require
+from crm.core.errors import NotFound, ValidationError
+from crm.core.i18n import N_, _
+from db.models import (
+    AuditEvent,
+    Consent,
+    Customer,
+    CustomerToken,
+    ImportRow,
+    Interaction,
+    Receipt,
+    ReceiptLine,
+    Setting,
+    SurveyResponse,
+)
+from db.types import utcnow
+
+PURPOSES = {"marketing": N_("Marketing"), "third_party": N_("Sharing with third parties")}  # shown with _()
+# Column names of the returned rows (shown as headers; the page renames them with _()).
+COLUMNS = (N_("When"), N_("Purpose"), N_("Decision"), N_("Source"), N_("Wording"), N_("Name"), N_("Created"),
+           N_("Last contact"))
+CURRENT_WORDING = "2025-01"
+DEFAULT_RETENTION_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    purpose: str
+    granted: bool
+    recorded_at: dt.datetime | None
+    source: str | None
+    wording_version: str | None
+
+
+def _customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(_("Customer #{number} does not exist.").format(number=customer_id))
+    return customer
+
+
+def consent_state(actor: Actor, customer_id: int, *, session: Session) -> list[ConsentState]:
+    require(actor, "privacy.manage")
+    _customer(session, customer_id)
+    out = []
+    for purpose in PURPOSES:
+        last = session.scalar(select(Consent).where(Consent.customer_id == customer_id, Consent.purpose == purpose)
+                              .order_by(Consent.recorded_at.desc(), Consent.id.desc()).limit(1))
+        out.append(ConsentState(purpose, bool(last and last.granted), last.recorded_at if last else None,
+                                last.source if last else None, last.wording_version if last else None))
+    return out
+
+
+def consent_history(actor: Actor, customer_id: int, *, session: Session) -> list[dict[str, Any]]:
+    require(actor, "privacy.manage")
+    return [{"When": c.recorded_at, "Purpose": _(PURPOSES[c.purpose]) if c.purpose in PURPOSES else c.purpose,
+             "Decision": _("given") if c.granted else _("withdrawn"), "Source": c.source, "Wording": c.wording_version}
+            for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id)
+                                     .order_by(Consent.recorded_at.desc(), Consent.id.desc()))]
+
+
+def record_consent(actor: Actor, customer_id: int, purpose: str, granted: bool, *, source: str,
+                   wording_version: str = CURRENT_WORDING, session: Session) -> bool:
+    """Give or withdraw a consent (one click either way); history is kept."""
+    require(actor, "privacy.manage")
+    errors = {}
+    if purpose not in PURPOSES:
+        errors["purpose"] = _("Purpose must be one of: {purposes}.").format(
+            purposes=", ".join(_(label) for label in PURPOSES.values()))
+    if not (source or "").strip():
+        errors["source"] = _("Say where the decision came from (form, phone call, letter…).")
+    if errors:
+        raise ValidationError(errors)
+    customer = _customer(session, customer_id)
+    session.add(Consent(customer_id=customer_id, purpose=purpose, granted=granted, source=source.strip(),
+                        wording_version=wording_version, recorded_by_id=actor.user_id))
+    setattr(customer, f"consent_{purpose}", granted)
+    session.flush()
+    audit.record(session, actor, "consent_given" if granted else "consent_withdrawn", "customer", customer_id,
+                 after={"purpose": purpose, "granted": granted, "source": source, "wording": wording_version})
+    return True
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    return audit.snapshot(obj)
+
+
+def subject_access(actor: Actor, customer_id: int, *, session: Session) -> bytes:
+    """Everything held about one customer, as a JSON file."""
+    require(actor, "privacy.manage")
+    customer = _customer(session, customer_id)
+    receipts = list(session.scalars(select(Receipt).where(Receipt.customer_id == customer_id)))
+    lines = list(session.scalars(select(ReceiptLine).where(ReceiptLine.receipt_id.in_([r.id for r in receipts]))))
+    data = {
+        "generated_at": utcnow().isoformat(),
+        "customer": _plain(customer),
+        "interactions": [_plain(i) for i in session.scalars(select(Interaction).where(Interaction.customer_id == customer_id))],
+        "receipts": [_plain(r) for r in receipts],
+        "receipt_lines": [_plain(line) for line in lines],
+        "surveys": [_plain(s) for s in session.scalars(select(SurveyResponse).where(SurveyResponse.customer_id == customer_id))],
+        "consents": [_plain(c) for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id))],
+        "audit": [_plain(e) for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.entity == "customer", AuditEvent.entity_id == str(customer_id)))],
+    }
+    audit.record(session, actor, "subject_access", "customer", customer_id, detail="subject access export")
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+def erase_customer(actor: Actor, customer_id: int, confirmation: str, *, session: Session) -> int:
+    """Replace a customer's personal data with an anonymous placeholder (irreversible).
+
+    Receipts, amounts and dates stay, so revenue and other aggregate figures do not change.
+    The person confirms by typing the customer's number.
+    """
+    require(actor, "privacy.manage")
+    customer = _customer(session, customer_id)
+    if (confirmation or "").strip() != str(customer_id):
+        raise ValidationError({"confirmation": _("Type the customer number {number} to confirm the erasure.").format(
+            number=customer_id)})
+    if customer.erased_at is not None:
+        raise ValidationError({"customer": _("This customer was already erased.")})
+    secrets = [v for v in (customer.email, customer.phone, customer.name, customer.address) if v]
+    placeholder = f"Erased customer #{customer_id}"  # i18n: ok - stored data, the same for every reader
+    for key in ("company", "email", "phone", "address", "city", "notes", "language", "company_key", "email_key",
+                "phone_digits"):
+        setattr(customer, key, None)
+    customer.name = placeholder
+    customer.name_key = placeholder.lower()
+    customer.erased_at = utcnow()
+    customer.consent_marketing = False
+    customer.consent_third_party = False
+    session.execute(delete(CustomerToken).where(CustomerToken.customer_id == customer_id))
+    session.execute(update(Interaction).where(Interaction.customer_id == customer_id)
+                    .values(subject="(erased)", notes=None, outcome=None))
+    session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == customer_id).values(comment=None))
+    session.execute(update(Consent).where(Consent.customer_id == customer_id).values(source="(erased)"))
+    session.execute(update(ImportRow).where(ImportRow.customer_id == customer_id).values(before=None))
+    # audit rows keep who did what and when, without the personal data
+    session.execute(update(AuditEvent).where(AuditEvent.entity == "customer",
+                                             AuditEvent.entity_id == str(customer_id))
+                    .values(before=None, after=None))
+    if secrets:
+        mentions = or_(*[cast(AuditEvent.detail, String).contains(s) for s in secrets],
+                       *[cast(AuditEvent.before, String).contains(s) for s in secrets],
+                       *[cast(AuditEvent.after, String).contains(s) for s in secrets])
+        session.execute(update(AuditEvent).where(mentions).values(before=None, after=None, detail="(erased)"))
+    session.flush()
+    audit.record(session, actor, "erase", "customer", customer_id, detail="personal data erased")
+    return customer_id
+
+
+# ----------------------------------------------------------------- retention
+
+
+def retention_months(*, session: Session) -> int:
+    value = session.get(Setting, "retention_months")
+    return int(value.value) if value and value.value else DEFAULT_RETENTION_MONTHS
+
+
+def retention_months_for_page(actor: Actor, *, session: Session) -> int:
+    require(actor, "privacy.manage")
+    return retention_months(session=session)
+
+
+def set_retention_months(actor: Actor, months: int, *, session: Session) -> None:
+    require(actor, "privacy.manage")
+    if not 1 <= int(months) <= 120:
+        raise ValidationError({"months": _("The retention period must be between 1 and 120 months.")})
+    before = retention_months(session=session)
+    session.merge(Setting(key="retention_months", value=int(months)))
+    audit.record(session, actor, "update", "setting", "retention_months", before={"value": before},
+                 after={"value": int(months)})
+
+
+def stale_prospects(actor: Actor, *, today: dt.date | None = None, limit: int = 500,
+                    session: Session) -> list[dict[str, Any]]:
+    """Prospects without any contact for longer than the retention period."""
+    require(actor, "privacy.manage")
+    months = retention_months(session=session)
+    cutoff = dt.datetime.combine((today or dt.date.today()) - dt.timedelta(days=30 * months), dt.time(),
+                                 tzinfo=dt.timezone.utc)
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.created_at, Customer.last_contact_at)
+        .where(Customer.status == "prospect", Customer.erased_at.is_(None),
+               or_(Customer.last_contact_at < cutoff,
+                   and_(Customer.last_contact_at.is_(None), Customer.created_at < cutoff)))
+        .order_by(func.coalesce(Customer.last_contact_at, Customer.created_at)).limit(limit)
+    ).all()
+    return [{"id": i, "Name": n, "Created": c, "Last contact": lc} for i, n, c, lc in rows]
+
+
+def purge_prospects(actor: Actor, customer_ids: list[int], *, session: Session) -> int:
+    """Erase the personal data of the listed stale prospects (only those still stale)."""
+    require(actor, "privacy.manage")
+    stale = {r["id"] for r in stale_prospects(actor, limit=100_000, session=session)}
+    todo = [cid for cid in customer_ids if cid in stale]
+    for cid in todo:
+        erase_customer(actor, cid, str(cid), session=session)
+    audit.record(session, actor, "purge", "customers", None, detail=f"{len(todo)} stale prospects erased")
+    return len(todo)

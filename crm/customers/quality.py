@@ -1,0 +1,178 @@
+"""Data quality: completeness, invalid contact data, duplicate clusters and merging, neglected customers."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm.core import audit
+from crm.core.access import Actor, require
+from crm.customers.contact_rules import normalize_email, refresh_search_keys
+from crm.core.errors import NotFound, ValidationError
+from crm.core.text import similar_names
+from crm.core.i18n import N_, _
+from crm.insights.rollups import refresh_customers
+from db.models import Consent, Customer, Interaction, Receipt, SurveyResponse, User
+from db.types import utcnow
+
+COMPLETENESS_FIELDS = ("company", "email", "phone", "country", "city", "segment", "acquisition_source", "owner_id")
+FUZZY_THRESHOLD = 90
+# The completeness table's "Field" values (as returned) and the label shown for each.
+FIELD_LABELS = {"company": N_("company"), "email": N_("email"), "phone": N_("phone"), "country": N_("country"),
+                "city": N_("city"), "segment": N_("segment"), "acquisition source": N_("acquisition source"),
+                "owner": N_("owner")}
+# Cluster reasons (codes the page translates with _()).
+SAME_EMAIL = N_("same e-mail")
+SAME_PHONE = N_("same phone")
+SIMILAR_NAME = N_("very similar name at the same company")
+# Column names of the returned rows (shown as headers; the page renames them with _()).
+COLUMNS = (N_("Field"), N_("Filled"), N_("Missing"), N_("Complete %"), N_("Name"), N_("E-mail"), N_("Phone"),
+           N_("Problem"), N_("Company"), N_("Created"), N_("Status"), N_("Last contact"), N_("Owner"))
+
+
+@dataclass
+class Cluster:
+    reason: str
+    customers: list[dict[str, Any]]
+
+
+def _live():  # type: ignore[no-untyped-def]
+    return (Customer.archived_at.is_(None), Customer.erased_at.is_(None))
+
+
+def completeness(actor: Actor, *, session: Session) -> list[dict[str, Any]]:
+    """Share of (active) customers with each field filled, counted in SQL."""
+    require(actor, "data.quality")
+    columns = [func.count(getattr(Customer, f)) for f in COMPLETENESS_FIELDS]
+    total, *filled = session.execute(select(func.count(), *columns).where(*_live())).one()
+    return [{"Field": f.replace("_id", "").replace("_", " "), "Filled": n, "Missing": total - n,
+             "Complete %": round(100 * n / total, 1) if total else 100.0}
+            for f, n in zip(COMPLETENESS_FIELDS, filled)]
+
+
+def invalid_contacts(actor: Actor, *, limit: int = 200, session: Session) -> list[dict[str, Any]]:
+    """E-mails that do not validate and phones not in international format."""
+    require(actor, "data.quality")
+    out = []
+    suspicious = session.execute(
+        select(Customer.id, Customer.name, Customer.email, Customer.phone).where(
+            *_live(),
+            or_(Customer.email.not_like("%_@_%._%"), Customer.email.like("% %"),
+                Customer.phone.not_like("+%"), func.length(Customer.phone) < 8))
+        .limit(limit)
+    ).all()
+    for cid, name, email, phone in suspicious:
+        problems = []
+        if email and normalize_email(email)[1]:
+            problems.append(_("invalid e-mail"))
+        if phone and (not phone.startswith("+") or len(phone) < 8):
+            problems.append(_("phone not in international format"))
+        if problems:
+            out.append({"id": cid, "Name": name, "E-mail": email, "Phone": phone, "Problem": ", ".join(problems)})
+    return out
+
+
+def duplicate_clusters(actor: Actor, *, limit: int = 50, session: Session) -> list[Cluster]:
+    """Groups of customers sharing an e-mail or phone, or with very similar names at one company."""
+    require(actor, "data.quality")
+    clusters: list[Cluster] = []
+    seen: set[frozenset[int]] = set()
+
+    def add(reason: str, ids: list[int]) -> None:
+        key = frozenset(ids)
+        if len(key) < 2 or key in seen:
+            return
+        seen.add(key)
+        rows = session.execute(select(Customer.id, Customer.name, Customer.company, Customer.email, Customer.phone,
+                                      Customer.created_at).where(Customer.id.in_(ids)).order_by(Customer.id)).all()
+        clusters.append(Cluster(reason, [{"id": r[0], "Name": r[1], "Company": r[2], "E-mail": r[3], "Phone": r[4],
+                                          "Created": r[5]} for r in rows]))
+
+    for column, reason in ((Customer.email_key, SAME_EMAIL), (Customer.phone_digits, SAME_PHONE)):
+        keys = session.scalars(select(column).where(column.is_not(None), *_live()).group_by(column)
+                               .having(func.count() > 1).limit(limit))
+        for key in list(keys):
+            add(reason, list(session.scalars(select(Customer.id).where(column == key, *_live()))))
+    companies = session.scalars(select(Customer.company_key).where(Customer.company_key.is_not(None), *_live())
+                                .group_by(Customer.company_key).having(func.count() > 1).limit(limit * 4))
+    for company in list(companies):
+        people = session.execute(select(Customer.id, Customer.name_key)
+                                 .where(Customer.company_key == company, *_live())).all()
+        for i, (a_id, a_name) in enumerate(people):
+            group = [a_id] + [b_id for b_id, b_name in people[i + 1:]
+                              if similar_names(a_name, b_name, FUZZY_THRESHOLD)]
+            if len(group) > 1:
+                add(SIMILAR_NAME, group)
+        if len(clusters) >= limit:
+            break
+    return clusters[:limit]
+
+
+def merge_customers(actor: Actor, keep_id: int, merge_id: int, *, session: Session) -> dict[str, int]:
+    """Move everything of ``merge_id`` onto ``keep_id``; the merged one is archived, not deleted."""
+    require(actor, "data.quality")
+    if keep_id == merge_id:
+        raise ValidationError({"merge": _("Choose two different customers.")})
+    keep, gone = session.get(Customer, keep_id), session.get(Customer, merge_id)
+    if keep is None or gone is None:
+        raise NotFound(_("One of the customers no longer exists."))
+    if gone.merged_into_id is not None:
+        raise ValidationError({"merge": _("That customer was already merged.")})
+    before = audit.snapshot(keep)
+    moved = {}
+    for model, label in ((Interaction, "interactions"), (Receipt, "receipts"), (SurveyResponse, "surveys"),
+                         (Consent, "consents")):
+        result = session.execute(update(model).where(model.customer_id == merge_id).values(customer_id=keep_id))
+        moved[label] = result.rowcount or 0
+    refresh_customers(session, [keep_id, merge_id])  # the kept customer now has the other's purchase months
+    for key in ("company", "email", "phone", "address", "city", "country", "segment", "acquisition_source",
+                "owner_id", "language"):
+        if getattr(keep, key) in (None, "") and getattr(gone, key) not in (None, ""):
+            setattr(keep, key, getattr(gone, key))
+    keep.lifetime_revenue = (keep.lifetime_revenue or Decimal(0)) + (gone.lifetime_revenue or Decimal(0))
+    keep.lifetime_cost = (keep.lifetime_cost or Decimal(0)) + (gone.lifetime_cost or Decimal(0))
+    keep.purchase_count = (keep.purchase_count or 0) + (gone.purchase_count or 0)
+    keep.consent_marketing = keep.consent_marketing or gone.consent_marketing
+    keep.consent_third_party = keep.consent_third_party or gone.consent_third_party
+    for attr in ("last_contact_at", "last_purchase_at"):
+        values = [v for v in (getattr(keep, attr), getattr(gone, attr)) if v]
+        setattr(keep, attr, max(values) if values else None)
+    keep.updated_at = utcnow()
+    keep.updated_by_id = actor.user_id
+    gone.merged_into_id = keep_id
+    gone.archived_at = utcnow()
+    gone.lifetime_revenue = Decimal(0)
+    gone.lifetime_cost = Decimal(0)
+    gone.purchase_count = 0
+    session.flush()
+    session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == keep_id)  # the moved answers
+                    .values(segment=keep.segment, country=keep.country))
+    refresh_search_keys(keep, session=session)
+    b, a = audit.diff(before, audit.snapshot(keep))
+    audit.record(session, actor, "merge", "customer", keep_id, before=b, after={**a, "merged": merge_id, **moved})
+    audit.record(session, actor, "archive", "customer", merge_id, detail=f"merged into #{keep_id}")
+    return moved
+
+
+def neglected(actor: Actor, *, months: int = 6, today: dt.date | None = None, limit: int = 200,
+              session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Customers without an owner, and customers without contact for ``months`` months."""
+    require(actor, "data.quality")
+    cutoff = dt.datetime.combine((today or dt.date.today()) - dt.timedelta(days=30 * months), dt.time(),
+                                 tzinfo=dt.timezone.utc)
+    no_owner = session.execute(select(Customer.id, Customer.name, Customer.status, Customer.created_at)
+                               .where(Customer.owner_id.is_(None), *_live()).order_by(Customer.name_key).limit(limit)).all()
+    quiet = session.execute(
+        select(Customer.id, Customer.name, Customer.status, Customer.last_contact_at, User.full_name)
+        .outerjoin(User, User.id == Customer.owner_id)
+        .where(*_live(), Customer.status != "former",
+               or_(Customer.last_contact_at < cutoff, Customer.last_contact_at.is_(None)))
+        .order_by(Customer.last_contact_at.nulls_first()).limit(limit)).all()
+    return {
+        "no_owner": [{"id": i, "Name": n, "Status": s, "Created": c} for i, n, s, c in no_owner],
+        "no_contact": [{"id": i, "Name": n, "Status": s, "Last contact": lc, "Owner": o} for i, n, s, lc, o in quiet],
+    }

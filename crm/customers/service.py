@@ -1,0 +1,512 @@
+"""Customers: search, list, create, edit (optimistic locking), bulk edit, archive.
+
+Search uses the ``customer_tokens`` table: every folded word of the name and
+company, the e-mail and the phone digits are tokens; each word of the query
+must prefix-match a token of the customer (an index range scan per word).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.core import audit
+from crm.core.access import DEPARTMENTS, Actor, can, require
+from crm.customers.contact_rules import STATUSES, clean_customer_fields, refresh_search_keys, search_keys
+from crm.core import paging
+from crm.core.paging import Page
+from crm.core.errors import ConflictError, NotFound, ValidationError
+from crm.core.i18n import N_, _, get_language, datetime as format_datetime
+from crm.core.text import digits, fold, words
+from db.distinct import distinct_values
+from db.models import Consent, Customer, CustomerToken, Department, User
+from db.types import utcnow
+
+PAGE_SIZES = (25, 50, 100)
+SORTS = {"name": N_("Name"), "last_contact": N_("Last contact"), "lifetime_revenue": N_("Lifetime revenue")}
+CONSENT_PURPOSES = ("marketing", "third_party")
+CONSENT_WORDING = "2025-01"
+BULK_FIELDS = ("owner_id", "segment", "status")
+_PHONE_QUERY = re.compile(r"^[+\d\s().\-/]+$")
+_HIGH = "\uffff"
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    segment: str | None = None
+    owner_id: int | None = None
+    country: str | None = None
+    acquisition_source: str | None = None
+    consent: str | None = None  # marketing | third_party | none
+    include_archived: bool = False
+    sort: str = "name"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Filters":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    id: int
+    name: str
+    company: str | None
+    email: str | None
+    phone: str | None
+    country: str | None
+    status: str
+    segment: str | None
+    owner: str | None
+    last_contact_at: dt.datetime | None
+    lifetime_revenue: Decimal
+    archived: bool
+
+
+CustomerPage = Page  # Page[CustomerRow]: one page of rows and the total
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    id: int
+    name: str
+    company: str | None
+    email: str | None
+    phone: str | None
+    address: str | None
+    city: str | None
+    country: str | None
+    language: str | None
+    status: str
+    segment: str | None
+    acquisition_source: str | None
+    owner_id: int | None
+    owner: str | None
+    notes: str | None
+    consent_marketing: bool
+    consent_third_party: bool
+    lifetime_revenue: Decimal
+    lifetime_cost: Decimal
+    purchase_count: int
+    last_contact_at: dt.datetime | None
+    archived_at: dt.datetime | None
+    erased: bool
+    version: int
+    updated_at: dt.datetime
+    updated_by: str | None
+    pii_visible: bool
+
+    @property
+    def lifetime_margin(self) -> Decimal:
+        return self.lifetime_revenue - self.lifetime_cost
+
+
+@dataclass(frozen=True)
+class Option:
+    id: int
+    label: str
+
+
+@dataclass
+class FilterChoices:
+    segments: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    owners: list[Option] = field(default_factory=list)
+
+
+# --------------------------------------------------------------- masking --
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email:
+        return email
+    local, _at, domain = email.partition("@")
+    host, _dot, tld = domain.rpartition(".")
+    return f"{local[:1]}•••@{host[:1]}•••.{tld}" if host else f"{local[:1]}•••@•••"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    return f"{phone[:3]} •••• {phone[-3:]}" if len(phone) > 6 else "••••"
+
+
+def _pii(actor: Actor) -> bool:
+    return can(actor, "customers.read_pii")
+
+
+# ---------------------------------------------------------------- search --
+
+
+def _token_match(prefix: str) -> Any:
+    return Customer.id.in_(
+        select(CustomerToken.customer_id).where(
+            CustomerToken.token >= prefix, CustomerToken.token < prefix + _HIGH
+        )
+    )
+
+
+def search_condition(query: str) -> Any | None:
+    """The WHERE condition for the search box, or None for an empty query."""
+    query = (query or "").strip()
+    if not query:
+        return None
+    if _PHONE_QUERY.match(query) and len(digits(query)) >= 4:
+        d = digits(query)
+        candidates = {d}
+        if d.startswith("00"):
+            candidates.add(d[2:])
+        if d.startswith("0"):
+            candidates.add(d.lstrip("0"))  # national number typed with its trunk 0
+        return or_(*[_token_match(c) for c in candidates if c])
+    if "@" in query:
+        return _token_match(fold(query))
+    terms = words(query)
+    if not terms:
+        return None
+    return and_(*[_token_match(term) for term in terms])
+
+
+def _filtered(query: str, filters: Filters) -> Select[Any]:
+    stmt = select(Customer.id)
+    condition = search_condition(query)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if not filters.include_archived:
+        stmt = stmt.where(Customer.archived_at.is_(None))
+    if filters.status:
+        stmt = stmt.where(Customer.status == filters.status)
+    if filters.segment:
+        stmt = stmt.where(Customer.segment == filters.segment)
+    if filters.owner_id:
+        stmt = stmt.where(Customer.owner_id == filters.owner_id)
+    if filters.country:
+        stmt = stmt.where(Customer.country == filters.country)
+    if filters.acquisition_source:
+        stmt = stmt.where(Customer.acquisition_source == filters.acquisition_source)
+    if filters.consent == "marketing":
+        stmt = stmt.where(Customer.consent_marketing.is_(True))
+    elif filters.consent == "third_party":
+        stmt = stmt.where(Customer.consent_third_party.is_(True))
+    elif filters.consent == "none":
+        stmt = stmt.where(Customer.consent_marketing.is_(False), Customer.consent_third_party.is_(False))
+    return stmt
+
+
+def _order(stmt: Select[Any], sort: str, dialect: str = "sqlite") -> Select[Any]:
+    if sort == "last_contact":
+        return stmt.order_by(Customer.last_contact_at.desc().nulls_last(), Customer.id)
+    if sort == "lifetime_revenue":
+        return stmt.order_by(Customer.lifetime_revenue.desc(), Customer.id)
+    if dialect == "postgresql":  # the user's language's alphabet (ICU), e.g. Bulgarian or Urdu order
+        return stmt.order_by(Customer.name.collate(f"{get_language()}-x-icu"), Customer.id)
+    # SQLite has no locale collation: folded names (case, accents and letter variants ignored),
+    # each script in its Unicode order
+    return stmt.order_by(Customer.name_key, Customer.id)
+
+
+def search_customers(
+    actor: Actor,
+    query: str = "",
+    filters: Filters | None = None,
+    *,
+    page: int = 1,
+    page_size: int = 25,
+    session: Session,
+) -> CustomerPage:
+    """One page of customers matching the search box and filters, with the total count."""
+    require(actor, "customers.read")
+    filters = filters or Filters()
+    if filters.sort not in SORTS:
+        raise ValidationError({"sort": _("Sort must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in SORTS.values()))})
+    page_size = max(1, min(page_size, 200))
+    page = max(1, page)
+    dialect = session.get_bind().dialect.name
+    window = paging.page_window(session, _order(_filtered(query, filters), filters.sort, dialect), page, page_size)
+    page_ids = window.ids
+    found = {c.id: (c, owner) for c, owner in session.execute(
+        select(Customer, User.full_name).outerjoin(User, User.id == Customer.owner_id)
+        .where(Customer.id.in_(page_ids))).all()}
+    show = _pii(actor)
+    rows = [
+        CustomerRow(
+            id=c.id, name=c.name, company=c.company,
+            email=c.email if show else mask_email(c.email),
+            phone=c.phone if show else mask_phone(c.phone),
+            country=c.country, status=c.status, segment=c.segment, owner=owner,
+            last_contact_at=c.last_contact_at, lifetime_revenue=c.lifetime_revenue or Decimal(0),
+            archived=c.archived_at is not None,
+        )
+        for c, owner in (found[i] for i in page_ids if i in found)
+    ]
+    return CustomerPage(rows=rows, total=window.total, page=page, page_size=page_size, more=window.more)
+
+
+def filter_choices(actor: Actor, *, session: Session) -> FilterChoices:
+    """Values for the filter drop-downs (distinct values read from indexes)."""
+    require(actor, "customers.read")
+
+    def distinct(column: Any) -> list[str]:
+        return [v for v in distinct_values(session, column) if v]
+
+    return FilterChoices(
+        segments=distinct(Customer.segment),
+        countries=distinct(Customer.country),
+        sources=distinct(Customer.acquisition_source),
+        owners=owners(actor, session=session),
+    )
+
+
+def owners(actor: Actor, *, session: Session) -> list[Option]:
+    """People who can own customers: active staff and managers of customer-facing departments."""
+    require(actor, "customers.read")
+    rows = session.execute(
+        select(User.id, User.full_name, Department.code, Department.name)
+        .join(Department)
+        .where(User.active.is_(True), User.role.in_(("staff", "manager")),
+               Department.code.in_(("sales", "marketing", "customer_service", "technical_support")))
+        .order_by(User.full_name)
+    ).all()
+    return [Option(uid, _("{name} ({department})").format(
+                name=name, department=_(DEPARTMENTS[code]) if code in DEPARTMENTS else dept))
+            for uid, name, code, dept in rows]
+
+
+# ----------------------------------------------------------------- read --
+
+
+def _load(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
+    return customer
+
+
+def _detail(actor: Actor, c: Customer, session: Session) -> CustomerDetail:
+    show = _pii(actor)
+    owner = session.get(User, c.owner_id) if c.owner_id else None
+    updated_by = session.get(User, c.updated_by_id) if c.updated_by_id else None
+    return CustomerDetail(
+        id=c.id, name=c.name, company=c.company,
+        email=c.email if show else mask_email(c.email),
+        phone=c.phone if show else mask_phone(c.phone),
+        address=c.address if show else ("•••" if c.address else None),
+        city=c.city, country=c.country, language=c.language, status=c.status, segment=c.segment,
+        acquisition_source=c.acquisition_source, owner_id=c.owner_id,
+        owner=owner.full_name if owner else None, notes=c.notes,
+        consent_marketing=c.consent_marketing, consent_third_party=c.consent_third_party,
+        lifetime_revenue=c.lifetime_revenue or Decimal(0), lifetime_cost=c.lifetime_cost or Decimal(0),
+        purchase_count=c.purchase_count or 0, last_contact_at=c.last_contact_at,
+        archived_at=c.archived_at, erased=c.erased_at is not None, version=c.version,
+        updated_at=c.updated_at, updated_by=updated_by.full_name if updated_by else None,
+        pii_visible=show,
+    )
+
+
+def get_customer(actor: Actor, customer_id: int, *, session: Session) -> CustomerDetail:
+    require(actor, "customers.read")
+    customer = _load(session, customer_id)
+    detail = _detail(actor, customer, session)
+    if detail.pii_visible and (customer.email or customer.phone or customer.address):
+        audit.record(session, actor, "read_pii", "customer", customer.id, detail="contact details shown")
+    return detail
+
+
+# ---------------------------------------------------------------- write --
+
+
+def _set_consents(
+    session: Session, actor: Actor, customer: Customer, wanted: dict[str, bool], source: str
+) -> None:
+    for purpose in CONSENT_PURPOSES:
+        if purpose not in wanted:
+            continue
+        attr = f"consent_{purpose}"
+        if bool(getattr(customer, attr)) == bool(wanted[purpose]):
+            continue
+        setattr(customer, attr, bool(wanted[purpose]))
+        session.add(Consent(customer_id=customer.id, purpose=purpose, granted=bool(wanted[purpose]),
+                            source=source, wording_version=CONSENT_WORDING, recorded_by_id=actor.user_id))
+
+
+def _split_consents(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bool]]:
+    fields = dict(data)
+    consents = {p: bool(fields.pop(f"consent_{p}")) for p in CONSENT_PURPOSES if f"consent_{p}" in fields}
+    return fields, consents
+
+
+def _check_owner(session: Session, owner_id: Any, errors: dict[str, str]) -> None:
+    if owner_id and session.get(User, owner_id) is None:
+        errors["owner_id"] = _("The chosen owner does not exist.")
+
+
+def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> CustomerDetail:
+    """Create a customer from form fields; every field error is reported at once."""
+    require(actor, "customers.write")
+    fields, consents = _split_consents(data)
+    errors: dict[str, str] = {}
+    try:
+        clean = clean_customer_fields(fields)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        clean = {}
+    _check_owner(session, fields.get("owner_id"), errors)
+    if errors:
+        raise ValidationError(errors)
+    now = utcnow()
+    keys = search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
+    customer = Customer(**clean, **keys, created_at=now, updated_at=now, updated_by_id=actor.user_id,
+                        consent_marketing=False, consent_third_party=False)
+    session.add(customer)
+    session.flush()
+    refresh_search_keys(customer, session=session)
+    _set_consents(session, actor, customer, consents, source="form")
+    session.flush()
+    audit.record(session, actor, "create", "customer", customer.id, after=audit.snapshot(customer))
+    return _detail(actor, customer, session)
+
+
+def _conflict(session: Session, customer: Customer) -> ConflictError:
+    who = session.get(User, customer.updated_by_id) if customer.updated_by_id else None
+    if who is None:
+        return ConflictError(
+            _("This customer was changed by someone else while you were editing. "
+              "Nothing was saved: reload to see their changes, then edit again.")
+        )
+    if customer.updated_at is None:
+        return ConflictError(
+            _("This customer was changed by {name} while you were editing. "
+              "Nothing was saved: reload to see their changes, then edit again.").format(name=who.full_name)
+        )
+    return ConflictError(
+        _("This customer was changed by {name} at {when} UTC while you were editing. "
+          "Nothing was saved: reload to see their changes, then edit again.").format(
+            name=who.full_name, when=format_datetime(customer.updated_at, "short"))
+    )
+
+
+def update_customer(
+    actor: Actor, customer_id: int, changes: dict[str, Any], expected_version: int, *, session: Session
+) -> CustomerDetail:
+    """Apply ``changes`` if nobody saved this customer since ``expected_version`` was loaded."""
+    require(actor, "customers.write")
+    customer = _load(session, customer_id)
+    if customer.version != expected_version:
+        raise _conflict(session, customer)
+    if customer.erased_at is not None:
+        raise ValidationError({"customer": _("This customer's data was erased; it cannot be edited.")})
+    fields, consents = _split_consents(changes)
+    errors: dict[str, str] = {}
+    # keep country with phone so national numbers parse
+    if "phone" in fields and "country" not in fields:
+        fields["country"] = customer.country
+    try:
+        clean = clean_customer_fields(fields, partial=True)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        clean = {}
+    _check_owner(session, fields.get("owner_id"), errors)
+    if errors:
+        raise ValidationError(errors)
+    before = audit.snapshot(customer)
+    for key, value in clean.items():
+        setattr(customer, key, value)
+    _set_consents(session, actor, customer, consents, source="form")
+    customer.updated_at = utcnow()
+    customer.updated_by_id = actor.user_id
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise ConflictError(_("This customer was changed by someone else just now. Reload and try again."))
+    if {"name", "company", "email", "phone"} & set(clean):
+        refresh_search_keys(customer, session=session)
+    b, a = audit.diff(before, audit.snapshot(customer))
+    if a:
+        audit.record(session, actor, "update", "customer", customer.id, before=b, after=a)
+    return _detail(actor, customer, session)
+
+
+def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], *, session: Session) -> int:
+    """Change owner, segment or status of several customers at once; each change audited."""
+    require(actor, "customers.write")
+    errors: dict[str, str] = {}
+    unknown = set(changes) - set(BULK_FIELDS)
+    if unknown:
+        errors["fields"] = _("Only owner, segment and status can be changed in bulk (not {fields}).").format(
+            fields=", ".join(sorted(unknown)))
+    if not customer_ids:
+        errors["customers"] = _("Select at least one customer.")
+    if "status" in changes and changes["status"] not in STATUSES:
+        errors["status"] = _("Status '{status}' is not allowed; use prospect, customer or former.").format(
+            status=changes["status"])
+    _check_owner(session, changes.get("owner_id"), errors)
+    if "segment" in changes:
+        changes = {**changes, "segment": (" ".join(str(changes["segment"] or "").split()) or None)}
+    if errors:
+        raise ValidationError(errors)
+    customers = list(session.scalars(select(Customer).where(Customer.id.in_(customer_ids))))
+    missing = set(customer_ids) - {c.id for c in customers}
+    if missing:
+        raise NotFound(_("Customers not found: {ids}.").format(ids=", ".join(map(str, sorted(missing)))))
+    now = utcnow()
+    changed = 0
+    for customer in customers:
+        before = audit.snapshot(customer)
+        for key, value in changes.items():
+            setattr(customer, key, value)
+        b, a = audit.diff(before, audit.snapshot(customer))
+        if a:
+            customer.updated_at = now
+            customer.updated_by_id = actor.user_id
+            audit.record(session, actor, "bulk_update", "customer", customer.id, before=b, after=a)
+            changed += 1
+    session.flush()
+    return changed
+
+
+def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
+    require(actor, "customers.write")
+    customer = _load(session, customer_id)
+    if customer.archived_at is not None:
+        return
+    customer.archived_at = utcnow()
+    customer.updated_at = customer.archived_at
+    customer.updated_by_id = actor.user_id
+    session.flush()
+    audit.record(session, actor, "archive", "customer", customer.id,
+                 before={"archived_at": None}, after={"archived_at": customer.archived_at.isoformat()})
+
+
+def restore_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
+    require(actor, "customers.write")
+    customer = _load(session, customer_id)
+    if customer.archived_at is None:
+        return
+    before = customer.archived_at.isoformat()
+    customer.archived_at = None
+    customer.updated_at = utcnow()
+    customer.updated_by_id = actor.user_id
+    session.flush()
+    audit.record(session, actor, "restore", "customer", customer.id,
+                 before={"archived_at": before}, after={"archived_at": None})
+
+
+def touch_last_contact(session: Session, customer_id: int, at: dt.datetime) -> None:
+    """Move ``last_contact_at`` forward without bumping the version (edits stay valid)."""
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id,
+               or_(Customer.last_contact_at.is_(None), Customer.last_contact_at < at))
+        .values(last_contact_at=at)
+        .execution_options(synchronize_session=False)
+    )

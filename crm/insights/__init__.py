@@ -1,0 +1,1 @@
+"""Customer knowledge: figures for the Insights page, the summary tables behind them, surveys."""

@@ -1,0 +1,348 @@
+"""Interactions: log what happened, browse, follow-ups, and the feedback board.
+
+What one department logs, every department sees: interactions are read with
+``customers.read`` and written with ``interactions.write`` under the
+author's own department.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm.core import audit
+from crm.core.access import DEPARTMENTS, Actor, require
+from crm.customers.service import touch_last_contact
+from crm.core.paging import Page, page_window
+from crm.core.errors import NotFound, PermissionDenied, ValidationError
+from crm.core.i18n import N_, _, ngettext, number
+from crm.insights.rollups import apply_interaction
+from crm.accounts.users import department_id
+from db.models import Customer, Department, Interaction, InteractionTag, User
+from db.types import utcnow
+
+# Stored codes -> labels (marked for the catalogs; translate where shown: ``_(CHANNELS[code])``).
+CHANNELS = {"call": N_("Call"), "email": N_("E-mail"), "meeting": N_("Meeting"), "chat": N_("Chat"),
+            "visit": N_("Visit"), "support_ticket": N_("Support ticket")}
+DIRECTIONS = {"inbound": N_("Inbound"), "outbound": N_("Outbound")}
+FEEDBACK_KINDS = {"feature_request": N_("Feature request"), "complaint": N_("Complaint"), "praise": N_("Praise")}
+MAX_TAGS = 10
+
+
+@dataclass(frozen=True)
+class InteractionRow:
+    id: int
+    customer_id: int
+    customer: str
+    occurred_at: dt.datetime
+    department: str
+    user: str | None
+    channel: str
+    direction: str
+    subject: str
+    notes: str | None
+    outcome: str | None
+    follow_up_on: dt.date | None
+    follow_up_done: bool
+    feedback_kind: str | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InteractionFilters:
+    department: str | None = None
+    channel: str | None = None
+    feedback_kind: str | None = None
+    user_id: int | None = None
+    customer_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+InteractionPage = Page  # Page[InteractionRow]: one page of rows and the total
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    interaction_id: int
+    customer_id: int
+    customer: str
+    subject: str
+    due_on: dt.date
+    overdue: bool
+    due_today: bool
+
+
+@dataclass
+class FeedbackItem:
+    kind: str
+    tag: str
+    mentions: int
+    customers: int
+    departments: list[str] = field(default_factory=list)
+
+
+def _clean_tags(tags: Any) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    out: list[str] = []
+    for tag in tags or []:
+        t = " ".join(str(tag).split()).lower()[:60]
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def log_interaction(
+    actor: Actor,
+    customer_id: int,
+    *,
+    channel: str,
+    subject: str,
+    direction: str = "inbound",
+    notes: str | None = None,
+    outcome: str | None = None,
+    follow_up_on: dt.date | None = None,
+    feedback_kind: str | None = None,
+    tags: Any = None,
+    occurred_at: dt.datetime | None = None,
+    session: Session,
+) -> InteractionRow:
+    """Record a contact with a customer under the actor's own department."""
+    require(actor, "interactions.write")
+    errors: dict[str, str] = {}
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        errors["customer"] = _("Choose an existing customer.")
+    if channel not in CHANNELS:
+        errors["channel"] = _("Channel must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in CHANNELS.values()))
+    if direction not in DIRECTIONS:
+        errors["direction"] = _("Direction must be inbound or outbound.")
+    subject = " ".join((subject or "").split())
+    if not subject:
+        errors["subject"] = _("Subject is required.")
+    elif len(subject) > 300:
+        errors["subject"] = _("Subject is longer than {n} characters.").format(n=number(300))
+    if feedback_kind is not None and feedback_kind not in FEEDBACK_KINDS:
+        errors["feedback_kind"] = _("Feedback kind must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in FEEDBACK_KINDS.values()))
+    clean_tags = _clean_tags(tags)
+    if clean_tags and not feedback_kind:
+        errors["tags"] = _("Tags describe feedback: choose a feedback kind too.")
+    if len(clean_tags) > MAX_TAGS:
+        errors["tags"] = ngettext("At most {n} tag.", "At most {n} tags.", MAX_TAGS).format(n=number(MAX_TAGS))
+    now = utcnow()
+    occurred_at = occurred_at or now
+    if occurred_at > now + dt.timedelta(minutes=5):
+        errors["occurred_at"] = _("An interaction cannot happen in the future.")
+    if follow_up_on is not None and follow_up_on < occurred_at.date():
+        errors["follow_up_on"] = _("The follow-up date cannot be before the interaction.")
+    if errors:
+        raise ValidationError(errors)
+    interaction = Interaction(
+        customer_id=customer_id, user_id=actor.user_id,
+        department_id=department_id(actor.department, session=session),
+        channel=channel, direction=direction, occurred_at=occurred_at, subject=subject,
+        notes=(notes or "").strip() or None, outcome=(outcome or "").strip() or None,
+        follow_up_on=follow_up_on, follow_up_user_id=actor.user_id if follow_up_on else None,
+        feedback_kind=feedback_kind, created_at=now,
+        tags=[InteractionTag(tag=t) for t in clean_tags],
+    )
+    session.add(interaction)
+    session.flush()
+    apply_interaction(session, interaction)
+    touch_last_contact(session, customer_id, occurred_at)
+    audit.record(session, actor, "create", "interaction", interaction.id,
+                 after={"customer_id": customer_id, "channel": channel, "subject": subject,
+                        "department": actor.department, "feedback_kind": feedback_kind,
+                        "tags": clean_tags, "follow_up_on": follow_up_on.isoformat() if follow_up_on else None})
+    return _row(session, interaction)
+
+
+def schedule_follow_up(actor: Actor, customer_id: int, *, due_on: dt.date, subject: str,
+                       channel: str = "call", session: Session) -> InteractionRow:
+    """Plan a follow-up: an outbound entry on the timeline with a due date for the actor."""
+    if due_on is None:
+        raise ValidationError({"due_on": _("Choose the date of the follow-up.")})
+    if due_on < dt.date.today():
+        raise ValidationError({"due_on": _("A follow-up cannot be due in the past.")})
+    # The default subject and outcome are stored in the language of the person planning it (as if typed).
+    return log_interaction(actor, customer_id, channel=channel, direction="outbound",
+                           subject=subject or _("Follow-up"), follow_up_on=due_on,
+                           outcome=_("Follow-up planned"), session=session)
+
+
+def _row(session: Session, i: Interaction) -> InteractionRow:
+    customer = session.get(Customer, i.customer_id)
+    dept = session.get(Department, i.department_id)
+    user = session.get(User, i.user_id) if i.user_id else None
+    return InteractionRow(
+        id=i.id, customer_id=i.customer_id, customer=customer.name if customer else "?",
+        occurred_at=i.occurred_at, department=dept.name if dept else "?",
+        user=user.full_name if user else None, channel=i.channel, direction=i.direction,
+        subject=i.subject, notes=i.notes, outcome=i.outcome, follow_up_on=i.follow_up_on,
+        follow_up_done=i.follow_up_done_at is not None, feedback_kind=i.feedback_kind,
+        tags=tuple(sorted(t.tag for t in i.tags)),
+    )
+
+
+def _tags_for(session: Session, ids: list[int]) -> dict[int, tuple[str, ...]]:
+    out: dict[int, list[str]] = {}
+    if ids:
+        for iid, tag in session.execute(
+            select(InteractionTag.interaction_id, InteractionTag.tag)
+            .where(InteractionTag.interaction_id.in_(ids)).order_by(InteractionTag.tag)
+        ):
+            out.setdefault(iid, []).append(tag)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _listing(filters: InteractionFilters, session: Session) -> Any:
+    stmt = select(Interaction.id)
+    if filters.department:
+        stmt = stmt.where(Interaction.department_id == department_id(filters.department, session=session))
+    if filters.channel:
+        stmt = stmt.where(Interaction.channel == filters.channel)
+    if filters.feedback_kind:
+        stmt = stmt.where(Interaction.feedback_kind == filters.feedback_kind)
+    if filters.user_id:
+        stmt = stmt.where(Interaction.user_id == filters.user_id)
+    if filters.customer_id:
+        stmt = stmt.where(Interaction.customer_id == filters.customer_id)
+    if filters.date_from:
+        stmt = stmt.where(Interaction.occurred_at >= dt.datetime.combine(
+            filters.date_from, dt.time(), tzinfo=dt.timezone.utc))
+    if filters.date_to:
+        stmt = stmt.where(Interaction.occurred_at < dt.datetime.combine(
+            filters.date_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc))
+    return stmt
+
+
+def list_interactions(actor: Actor, filters: InteractionFilters | None = None, *, page: int = 1,
+                      page_size: int = 50, session: Session) -> InteractionPage:
+    """Newest first, filtered and paginated in SQL."""
+    require(actor, "customers.read")
+    filters = filters or InteractionFilters()
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise ValidationError({"dates": _("The start date is after the end date.")})
+    page_size = max(1, min(page_size, 200))
+    ordered = _listing(filters, session).order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    window = page_window(session, ordered, page, page_size)
+    stmt = (
+        select(Interaction, Customer.name, Department.name, User.full_name)
+        .join(Customer, Customer.id == Interaction.customer_id)
+        .join(Department, Department.id == Interaction.department_id)
+        .outerjoin(User, User.id == Interaction.user_id)
+        .where(Interaction.id.in_(window.ids))
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    )
+    results = session.execute(stmt).all()
+    tags = _tags_for(session, [r[0].id for r in results])
+    rows = [
+        InteractionRow(
+            id=i.id, customer_id=i.customer_id, customer=cname, occurred_at=i.occurred_at,
+            department=dname, user=uname, channel=i.channel, direction=i.direction, subject=i.subject,
+            notes=i.notes, outcome=i.outcome, follow_up_on=i.follow_up_on,
+            follow_up_done=i.follow_up_done_at is not None, feedback_kind=i.feedback_kind,
+            tags=tags.get(i.id, ()),
+        )
+        for i, cname, dname, uname in results
+    ]
+    return InteractionPage(rows=rows, total=window.total, page=max(1, page), page_size=page_size, more=window.more)
+
+
+def my_follow_ups(actor: Actor, *, today: dt.date | None = None, session: Session) -> list[FollowUpRow]:
+    """Open follow-ups assigned to me, overdue first."""
+    require(actor, "customers.read")
+    today = today or dt.date.today()
+    rows = session.execute(
+        select(Interaction.id, Interaction.customer_id, Customer.name, Interaction.subject,
+               Interaction.follow_up_on)
+        .join(Customer, Customer.id == Interaction.customer_id)
+        .where(Interaction.follow_up_user_id == actor.user_id,
+               Interaction.follow_up_done_at.is_(None), Interaction.follow_up_on.is_not(None))
+        .order_by(Interaction.follow_up_on, Interaction.id)
+        .limit(500)
+    ).all()
+    return [FollowUpRow(i, c, n, s, d, d < today, d == today) for i, c, n, s, d in rows]
+
+
+def complete_follow_up(actor: Actor, interaction_id: int, *, session: Session) -> None:
+    """Mark a follow-up done (the person it is assigned to, or a manager)."""
+    require(actor, "interactions.write")
+    interaction = session.get(Interaction, interaction_id)
+    if interaction is None or interaction.follow_up_on is None:
+        raise NotFound(_("That follow-up no longer exists."))
+    if interaction.follow_up_user_id != actor.user_id and actor.role not in ("manager", "admin"):
+        raise PermissionDenied("interactions.write",  # i18n: ok (capability code)
+                               _("This follow-up is assigned to someone else."))
+    if interaction.follow_up_done_at is not None:
+        return
+    interaction.follow_up_done_at = utcnow()
+    session.flush()
+    audit.record(session, actor, "complete_follow_up", "interaction", interaction.id,
+                 before={"follow_up_done_at": None},
+                 after={"follow_up_done_at": interaction.follow_up_done_at.isoformat()})
+
+
+def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | None = None,
+                   limit: int = 50, session: Session) -> list[FeedbackItem]:
+    """Feature requests, complaints and praise across customers and departments, most mentioned first."""
+    require(actor, "customers.read")
+    if kind is not None and kind not in FEEDBACK_KINDS:
+        raise ValidationError({"kind": _("Feedback kind must be one of: {choices}.").format(
+            choices=", ".join(_(label) for label in FEEDBACK_KINDS.values()))})
+    stmt = (
+        select(Interaction.feedback_kind, InteractionTag.tag, func.count(Interaction.id),
+               func.count(func.distinct(Interaction.customer_id)))
+        .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
+        .where(Interaction.feedback_kind.is_not(None))
+        .group_by(Interaction.feedback_kind, InteractionTag.tag)
+        .order_by(func.count(Interaction.id).desc(), InteractionTag.tag)
+        .limit(limit)
+    )
+    if kind:
+        stmt = stmt.where(Interaction.feedback_kind == kind)
+    if since:
+        stmt = stmt.where(Interaction.occurred_at >= dt.datetime.combine(since, dt.time(), tzinfo=dt.timezone.utc))
+    items = [FeedbackItem(k, t, n, c) for k, t, n, c in session.execute(stmt).all()]
+    if items:
+        dept_rows = session.execute(
+            select(Interaction.feedback_kind, InteractionTag.tag, Department.name)
+            .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
+            .join(Department, Department.id == Interaction.department_id)
+            .where(Interaction.feedback_kind.is_not(None))
+            .group_by(Interaction.feedback_kind, InteractionTag.tag, Department.name)
+        ).all()
+        by_key: dict[tuple[str, str], list[str]] = {}
+        for k, t, d in dept_rows:
+            by_key.setdefault((k, t), []).append(d)
+        for item in items:
+            item.departments = sorted(by_key.get((item.kind, item.tag), []))
+    return items
+
+
+def feedback_customers(actor: Actor, kind: str, tag: str, *, session: Session) -> list[dict[str, Any]]:
+    """The customers behind one feedback item, with how often and when they raised it."""
+    require(actor, "customers.read")
+    rows = session.execute(
+        select(Customer.id, Customer.name, Customer.company, func.count(Interaction.id),
+               func.max(Interaction.occurred_at))
+        .join(Interaction, Interaction.customer_id == Customer.id)
+        .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
+        .where(Interaction.feedback_kind == kind, InteractionTag.tag == tag)
+        .group_by(Customer.id, Customer.name, Customer.company)
+        .order_by(func.count(Interaction.id).desc(), Customer.name)
+        .limit(200)
+    ).all()
+    # English keys (marked for the catalogs): the page renames them for display with ``_``.
+    return [{"id": i, N_("Customer"): n, N_("Company"): c, N_("Mentions"): m, N_("Last raised"): last}
+            for i, n, c, m, last in rows]
+
+
+def department_choices() -> dict[str, str]:
+    return dict(DEPARTMENTS)

@@ -1,0 +1,1 @@
+"""The CRM rollout: the implementation and maintenance checklist, requirements and stakeholders."""

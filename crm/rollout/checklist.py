@@ -1,0 +1,410 @@
+"""The CRM rollout checklist: template, item rules, progress, sign-off, recurring maintenance.
+
+Readiness score (shown on the page): the share of pre-implementation items that
+are closed (done or not applicable), minus 5 points per blocked item and 2 per
+overdue item anywhere in the project, bounded to 0..100.
+
+Recurrence: completing a recurring maintenance item records who and when, and
+adds the next occurrence (same title, due ``recurrence_months`` after the
+completion date, expiry moved on for certifications); the completed one stays
+as history.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm.core import audit
+from crm.core.access import Actor, require
+from crm.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from crm.core.i18n import N_, _, ngettext, number
+from db.models import BudgetPlan, ChecklistItem, PhaseSignoff, User
+from db.types import utcnow
+
+# Codes are stored; the labels are marked here and translated where shown: _(PHASES[code]).
+PHASES = {"pre_implementation": N_("Pre-implementation"), "rollout": N_("Rollout"),
+          "maintenance": N_("Maintenance")}
+CATEGORIES = {"technical": N_("Technical"), "human": N_("Human"), "data": N_("Data"), "vendor": N_("Vendor"),
+              "maintenance": N_("Maintenance")}
+STATUSES = {"todo": N_("To do"), "in_progress": N_("In progress"), "blocked": N_("Blocked"), "done": N_("Done"),
+            "not_applicable": N_("Not applicable")}
+CLOSED = ("done", "not_applicable")
+EDITABLE = ("title", "description", "category", "owner_id", "start_on", "due_on", "status", "blocked_reason",
+            "notes", "evidence", "expires_on", "recurrence_months")
+
+# (key, phase, category, title, days from project start to due). The titles are stored as data in English;
+# the page shows them with _(title), so a template title appears translated and a title typed by a user as is.
+TEMPLATE: list[tuple[str, str, str, str, int]] = [
+    ("data_evaluation", "pre_implementation", "data", N_("Evaluate the data available and its quality"), 14),
+    ("systems_evaluation", "pre_implementation", "technical",
+     N_("Evaluate existing systems' technology and integration effort"), 21),
+    ("migration_plan", "pre_implementation", "data",
+     N_("Plan data cleaning and migration from departmental sources"), 28),
+    ("executive_sponsor", "pre_implementation", "human", N_("Name the executive sponsor"), 7),
+    ("stakeholders", "pre_implementation", "human", N_("List stakeholders and their expectations"), 14),
+    ("training_plan", "pre_implementation", "human", N_("Plan training and motivation for staff"), 35),
+    ("vendor_requirements", "pre_implementation", "vendor", N_("Vendor and technology requirements agreed"), 30),
+    ("timeline", "pre_implementation", "technical", N_("Timeline agreed"), 21),
+    ("budget_approved", "pre_implementation", "vendor", N_("Budget approved (see the Budget page)"), 42),
+    ("pilot", "rollout", "technical", N_("Pilot with one department"), 70),
+    ("migration_run", "rollout", "data", N_("Migrate and clean the departmental data"), 84),
+    ("train_staff", "rollout", "human", N_("Train every department's staff"), 98),
+    ("go_live", "rollout", "technical", N_("Go live for all departments"), 112),
+]
+# (key, title, category, months between occurrences, is a certification with expiry)
+MAINTENANCE: list[tuple[str, str, str, int, bool]] = [
+    ("upgrade", N_("Apply platform and library upgrades"), "technical", 3, False),
+    ("certification", N_("Renew the security certification"), "vendor", 12, True),
+    ("backup_review", N_("Review backups and test a restore"), "maintenance", 1, False),
+    ("access_review", N_("Review user access and roles"), "maintenance", 3, False),
+]
+
+
+@dataclass(frozen=True)
+class ItemView:
+    id: int
+    phase: str
+    category: str
+    title: str
+    description: str | None
+    owner_id: int | None
+    owner: str | None
+    start_on: dt.date | None
+    due_on: dt.date | None
+    status: str
+    blocked_reason: str | None
+    notes: str | None
+    evidence: str | None
+    completed_by: str | None
+    completed_at: dt.datetime | None
+    recurrence_months: int | None
+    expires_on: dt.date | None
+    overdue: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    phase: str
+    total: int
+    closed: int
+    blocked: int
+    overdue: int
+    percent: int
+    signed_off: bool
+    signed_by: str | None
+    signed_at: dt.datetime | None
+
+
+def _labels(labels: dict[str, str]) -> str:
+    """The translated labels of a code table, for 'must be one of' messages."""
+    return ", ".join(_(label) for label in labels.values())
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or dt.date.today()
+
+
+def _view(session: Session, item: ChecklistItem, today: dt.date) -> ItemView:
+    owner = session.get(User, item.owner_id) if item.owner_id else None
+    done_by = session.get(User, item.completed_by_id) if item.completed_by_id else None
+    return ItemView(
+        id=item.id, phase=item.phase, category=item.category, title=item.title, description=item.description,
+        owner_id=item.owner_id, owner=owner.full_name if owner else None, start_on=item.start_on,
+        due_on=item.due_on, status=item.status, blocked_reason=item.blocked_reason, notes=item.notes,
+        evidence=item.evidence, completed_by=done_by.full_name if done_by else None,
+        completed_at=item.completed_at, recurrence_months=item.recurrence_months, expires_on=item.expires_on,
+        overdue=bool(item.due_on and item.due_on < today and item.status not in CLOSED), version=item.version,
+    )
+
+
+def start_project(actor: Actor, *, start: dt.date | None = None, session: Session) -> int:
+    """Create the built-in pre-implementation, rollout and maintenance items (once)."""
+    require(actor, "checklist.write")
+    start = _today(start)
+    existing = set(session.scalars(select(ChecklistItem.template_key).where(ChecklistItem.template_key.is_not(None))))
+    created = 0
+    for order, (key, phase, category, title, days) in enumerate(TEMPLATE):
+        if key in existing:
+            continue
+        session.add(ChecklistItem(phase=phase, category=category, title=title, template_key=key,
+                                  start_on=start + dt.timedelta(days=max(0, days - 14)),
+                                  due_on=start + dt.timedelta(days=days), status="todo", sort_order=order))
+        created += 1
+    for order, (key, title, category, months, cert) in enumerate(MAINTENANCE, start=len(TEMPLATE)):
+        if key in existing:
+            continue
+        due = start + dt.timedelta(days=120 + 30 * months)
+        session.add(ChecklistItem(phase="maintenance", category=category, title=title, template_key=key,
+                                  start_on=due - dt.timedelta(days=14), due_on=due, status="todo",
+                                  recurrence_months=months, expires_on=due if cert else None, sort_order=order))
+        created += 1
+    session.flush()
+    if created:
+        audit.record(session, actor, "create", "checklist", None, detail=f"project started: {created} items")
+    return created
+
+
+def list_items(actor: Actor, *, phase: str | None = None, today: dt.date | None = None,
+               session: Session) -> list[ItemView]:
+    require(actor, "checklist.read")
+    stmt = select(ChecklistItem).order_by(ChecklistItem.phase, ChecklistItem.sort_order, ChecklistItem.id)
+    if phase:
+        stmt = stmt.where(ChecklistItem.phase == phase)
+    return [_view(session, i, _today(today)) for i in session.scalars(stmt)]
+
+
+def _validate(changes: dict[str, Any], item: ChecklistItem) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        errors["fields"] = _("Unknown fields: {fields}.").format(fields=", ".join(sorted(unknown)))
+    status = changes.get("status", item.status)
+    if status not in STATUSES:
+        errors["status"] = _("Status must be one of: {values}.").format(values=_labels(STATUSES))
+    if "category" in changes and changes["category"] not in CATEGORIES:
+        errors["category"] = _("Category must be one of: {values}.").format(values=_labels(CATEGORIES))
+    if "title" in changes and not (changes["title"] or "").strip():
+        errors["title"] = _("Title is required.")
+    reason = changes.get("blocked_reason", item.blocked_reason)
+    if status == "blocked" and not (reason or "").strip():
+        errors["blocked_reason"] = _("Say what blocks the item.")
+    notes = changes.get("notes", item.notes)
+    if status == "not_applicable" and not (notes or "").strip():
+        errors["notes"] = _("Explain in the notes why the item does not apply.")
+    start, due = changes.get("start_on", item.start_on), changes.get("due_on", item.due_on)
+    if start and due and start > due:
+        errors["due_on"] = _("The due date is before the start date.")
+    months = changes.get("recurrence_months", item.recurrence_months)
+    if months is not None and (not isinstance(months, int) or months < 1 or months > 60):
+        errors["recurrence_months"] = _("Recurrence must be between 1 and 60 months.")
+    return errors
+
+
+def update_item(actor: Actor, item_id: int, changes: dict[str, Any], expected_version: int, *,
+                session: Session) -> ItemView:
+    """Change an item; status rules are enforced and completing a recurring item schedules the next."""
+    require(actor, "checklist.write")
+    item = session.get(ChecklistItem, item_id)
+    if item is None:
+        raise NotFound(_("That checklist item no longer exists."))
+    if item.version != expected_version:
+        raise ConflictError(_("Someone changed this item while you were editing it. Reload and try again."))
+    errors = _validate(changes, item)
+    if errors:
+        raise ValidationError(errors)
+    before = audit.snapshot(item)
+    was_closed = item.status in CLOSED
+    for key, value in changes.items():
+        setattr(item, key, value.strip() if isinstance(value, str) else value)
+    if item.status != "blocked":
+        item.blocked_reason = None
+    if item.status in CLOSED and not was_closed:
+        item.completed_by_id = actor.user_id
+        item.completed_at = utcnow()
+    elif item.status not in CLOSED:
+        item.completed_by_id = None
+        item.completed_at = None
+    session.flush()
+    b, a = audit.diff(before, audit.snapshot(item))
+    audit.record(session, actor, "update", "checklist_item", item.id, before=b, after=a)
+    if item.status == "done" and not was_closed and item.recurrence_months:
+        _schedule_next(session, actor, item)
+    return _view(session, item, dt.date.today())
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    last_day = [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31,
+                30, 31, 30, 31][month - 1]
+    return dt.date(year, month, min(day.day, last_day))
+
+
+def _schedule_next(session: Session, actor: Actor, item: ChecklistItem) -> None:
+    done_on = (item.completed_at or utcnow()).date()
+    due = _add_months(done_on, item.recurrence_months or 1)
+    nxt = ChecklistItem(
+        phase=item.phase, category=item.category, title=item.title, description=item.description,
+        owner_id=item.owner_id, start_on=due - dt.timedelta(days=14), due_on=due, status="todo",
+        recurrence_months=item.recurrence_months,
+        expires_on=_add_months(item.expires_on, item.recurrence_months or 1) if item.expires_on else None,
+        template_key=None, sort_order=item.sort_order,
+    )
+    session.add(nxt)
+    session.flush()
+    audit.record(session, actor, "create", "checklist_item", nxt.id,
+                 after={"title": nxt.title, "due_on": due.isoformat()}, detail=f"next occurrence of #{item.id}")
+
+
+def add_item(actor: Actor, data: dict[str, Any], *, session: Session) -> ItemView:
+    require(actor, "checklist.write")
+    errors: dict[str, str] = {}
+    if data.get("phase") not in PHASES:
+        errors["phase"] = _("Phase must be one of: {values}.").format(values=_labels(PHASES))
+    probe = ChecklistItem(status="todo", category="technical")
+    errors.update(_validate({k: v for k, v in data.items() if k != "phase"}, probe))
+    if not (data.get("title") or "").strip():
+        errors["title"] = _("Title is required.")
+    if errors:
+        raise ValidationError(errors)
+    item = ChecklistItem(phase=data["phase"], **{k: v for k, v in data.items() if k in EDITABLE})
+    item.status = item.status or "todo"
+    item.sort_order = (session.scalar(select(func.max(ChecklistItem.sort_order))) or 0) + 1
+    session.add(item)
+    session.flush()
+    audit.record(session, actor, "create", "checklist_item", item.id, after=audit.snapshot(item))
+    return _view(session, item, dt.date.today())
+
+
+# ------------------------------------------------------------- progress --
+
+
+def _active_signoffs(session: Session) -> dict[str, PhaseSignoff]:
+    return {s.phase: s for s in session.scalars(select(PhaseSignoff).where(PhaseSignoff.revoked_at.is_(None)))}
+
+
+def phase_progress(actor: Actor, *, today: dt.date | None = None, session: Session) -> list[PhaseProgress]:
+    require(actor, "checklist.read")
+    today = _today(today)
+    signoffs = _active_signoffs(session)
+    out = []
+    for phase in PHASES:
+        items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)))
+        total = len(items)
+        closed = sum(i.status in CLOSED for i in items)
+        blocked = sum(i.status == "blocked" for i in items)
+        overdue = sum(bool(i.due_on and i.due_on < today and i.status not in CLOSED) for i in items)
+        s = signoffs.get(phase)
+        signer = session.get(User, s.signed_by_id) if s else None
+        out.append(PhaseProgress(phase, total, closed, blocked, overdue,
+                                 round(100 * closed / total) if total else 0, s is not None,
+                                 signer.full_name if signer else None, s.signed_at if s else None))
+    return out
+
+
+def readiness_score(actor: Actor, *, today: dt.date | None = None, session: Session) -> int:
+    """Closed share of pre-implementation items, -5 per blocked and -2 per overdue item, in 0..100."""
+    progress = phase_progress(actor, today=today, session=session)
+    pre = next(p for p in progress if p.phase == "pre_implementation")
+    if not pre.total:
+        return 0
+    blocked = sum(p.blocked for p in progress)
+    overdue = sum(p.overdue for p in progress)
+    return max(0, min(100, round(100 * pre.closed / pre.total) - 5 * blocked - 2 * overdue))
+
+
+def due_soon(actor: Actor, days: int, *, today: dt.date | None = None, session: Session) -> list[ItemView]:
+    """Open items (and certifications expiring) within the next ``days`` days."""
+    require(actor, "checklist.read")
+    today = _today(today)
+    horizon = today + dt.timedelta(days=days)
+    stmt = select(ChecklistItem).where(
+        ChecklistItem.status.not_in(CLOSED),
+        ((ChecklistItem.due_on <= horizon) | (ChecklistItem.expires_on <= horizon)),
+    ).order_by(ChecklistItem.due_on)
+    return [_view(session, i, today) for i in session.scalars(stmt)]
+
+
+# ------------------------------------------------------------- sign-off --
+
+
+def sign_off(actor: Actor, phase: str, comment: str | None = None, *, session: Session) -> dt.datetime:
+    """A sponsor signs off a phase once every item in it is done or not applicable."""
+    require(actor, "checklist.signoff")
+    if phase not in PHASES:
+        raise ValidationError({"phase": _("Phase must be one of: {values}.").format(values=_labels(PHASES))})
+    if phase in _active_signoffs(session):
+        raise ConflictError(_("{phase} is already signed off.").format(phase=_(PHASES[phase])))
+    items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)))
+    if not items:
+        raise ValidationError({"phase": _("{phase} has no items to sign off.").format(phase=_(PHASES[phase]))})
+    still_open = [i for i in items if i.status not in CLOSED]
+    if still_open:
+        titles = "; ".join(f"{_(i.title)} ({_(STATUSES[i.status]).lower()})"
+                           for i in still_open[:8])
+        n = len(still_open)
+        if n > 8:
+            message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles} and {more} more.",
+                               "{phase} cannot be signed off: {n} items are still open: {titles} and {more} more.",
+                               n).format(phase=_(PHASES[phase]), n=number(n), titles=titles, more=number(n - 8))
+        else:
+            message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles}.",
+                               "{phase} cannot be signed off: {n} items are still open: {titles}.",
+                               n).format(phase=_(PHASES[phase]), n=number(n), titles=titles)
+        raise ValidationError({"phase": message})
+    signoff = PhaseSignoff(phase=phase, signed_by_id=actor.user_id, signed_at=utcnow(),
+                           comment=(comment or "").strip() or None)
+    session.add(signoff)
+    session.flush()
+    audit.record(session, actor, "sign_off", "phase", phase,
+                 after={"signed_by": actor.full_name, "signed_at": signoff.signed_at.isoformat(),
+                        "comment": signoff.comment})
+    return signoff.signed_at
+
+
+def revoke_sign_off(actor: Actor, phase: str, reason: str, *, session: Session) -> dt.datetime:
+    """Only a sponsor undoes a sign-off, and must say why."""
+    require(actor, "checklist.signoff")
+    if actor.role != "sponsor":
+        raise PermissionDenied("checklist.signoff", _("Only a sponsor can undo a sign-off."))  # i18n: ok (capability code)
+    signoff = _active_signoffs(session).get(phase)
+    if signoff is None:
+        raise NotFound(_("{phase} is not signed off.").format(phase=_(PHASES.get(phase, phase))))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for undoing the sign-off.")})
+    signoff.revoked_by_id = actor.user_id
+    signoff.revoked_at = utcnow()
+    signoff.revoke_reason = reason.strip()
+    session.flush()
+    audit.record(session, actor, "revoke_sign_off", "phase", phase,
+                 before={"signed_at": signoff.signed_at.isoformat()},
+                 after={"revoked_by": actor.full_name, "reason": signoff.revoke_reason})
+    return signoff.revoked_at
+
+
+def budget_approved(actor: Actor, *, year: int | None = None, session: Session) -> bool:
+    """Whether an approved budget plan exists for the fiscal year (links the template item to the Budget page)."""
+    require(actor, "checklist.read")
+    year = year or dt.date.today().year
+    return bool(session.scalar(select(func.count()).select_from(BudgetPlan).where(
+        BudgetPlan.fiscal_year == year, BudgetPlan.status == "approved", BudgetPlan.superseded.is_(False))))
+
+
+def seed_demo(*, session: Session, today: dt.date) -> None:
+    """A project started four months ago: pre-implementation nearly done, rollout under way."""
+    from crm.accounts.users import SYSTEM
+
+    if session.scalar(select(func.count()).select_from(ChecklistItem)):
+        return
+    start = today - dt.timedelta(days=120)
+    start_project(SYSTEM, start=start, session=session)
+    users = {u.username: u.id for u in session.scalars(select(User))}
+    plan: dict[str, tuple[str, str | None]] = {
+        "data_evaluation": ("done", None), "systems_evaluation": ("done", None), "executive_sponsor": ("done", None),
+        "stakeholders": ("done", None), "vendor_requirements": ("done", None), "timeline": ("done", None),
+        "migration_plan": ("blocked", "Finance has not yet exported the customer ledger"),
+        "training_plan": ("in_progress", None), "budget_approved": ("todo", None),
+        "pilot": ("in_progress", None),
+    }
+    owners = {"data": "it", "technical": "it", "human": "salesmgr", "vendor": "admin", "maintenance": "it"}
+    for item in session.scalars(select(ChecklistItem)):
+        item.owner_id = users.get(owners.get(item.category, "it"))
+        status, reason = plan.get(item.template_key or "", ("todo", None))
+        item.status = status
+        item.blocked_reason = reason
+        if status == "done":
+            item.completed_by_id = users.get("it")
+            item.completed_at = dt.datetime.combine(item.due_on or today, dt.time(16), tzinfo=dt.timezone.utc)
+            item.evidence = "Minutes of the steering meeting"
+        if item.template_key == "certification":
+            item.due_on = today + dt.timedelta(days=20)
+            item.expires_on = today + dt.timedelta(days=25)
+        if item.template_key == "backup_review":
+            item.due_on = today + dt.timedelta(days=5)
+    session.flush()

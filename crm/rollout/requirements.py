@@ -1,0 +1,270 @@
+"""Requirements register and stakeholders of the CRM project."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.core import audit
+from crm.core.access import DEPARTMENTS, Actor, require
+from crm.core.errors import ConflictError, NotFound, ValidationError
+from crm.core.i18n import N_, _
+from crm.accounts.users import department_id
+from db.models import BudgetLine, ChecklistItem, Department, Requirement, Stakeholder, User
+
+# Codes are stored; the labels are marked here and translated where shown: _(KINDS[code]).
+KINDS = {"functional": N_("Functional"), "technology": N_("Technology"), "vendor": N_("Vendor"),
+         "operational": N_("Operational")}
+# MoSCoW priorities
+PRIORITIES = {"must": N_("Must"), "should": N_("Should"), "could": N_("Could"), "wont": N_("Won't")}
+REQ_STATUSES = {"proposed": N_("Proposed"), "agreed": N_("Agreed"), "in_progress": N_("In progress"),
+                "met": N_("Met"), "dropped": N_("Dropped")}
+INFLUENCE = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")}
+REQ_FIELDS = ("kind", "title", "description", "priority", "status", "owner_id", "company_goal",
+              "estimated_cost", "checklist_item_id", "budget_line_id")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Keep spreadsheets from running a text cell as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class RequirementView:
+    id: int
+    kind: str
+    title: str
+    description: str | None
+    priority: str
+    status: str
+    owner_id: int | None
+    owner: str | None
+    company_goal: str | None
+    estimated_cost: Decimal | None
+    checklist_item_id: int | None
+    checklist_item: str | None
+    budget_line_id: int | None
+    budget_line: str | None
+    version: int
+
+
+def _clean(data: dict[str, Any], session: Session, current: Requirement | None = None) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    unknown = set(data) - set(REQ_FIELDS)
+    if unknown:
+        errors["fields"] = _("Unknown fields: {fields}.").format(fields=", ".join(sorted(unknown)))
+    for key in ("title", "description", "company_goal"):
+        if key in data:
+            out[key] = " ".join(str(data[key] or "").split()) if key == "title" else (str(data[key] or "").strip() or None)
+    if (current is None or "title" in data) and not out.get("title"):
+        errors["title"] = _("Title is required.")
+    for key, allowed, message in (("kind", KINDS, N_("Kind must be one of: {values}.")),
+                                  ("priority", PRIORITIES, N_("Priority must be one of: {values}.")),
+                                  ("status", REQ_STATUSES, N_("Status must be one of: {values}."))):
+        if key in data or current is None:
+            value = data.get(key) or {"kind": None, "priority": "should", "status": "proposed"}[key]
+            if value not in allowed:
+                errors[key] = _(message).format(values=", ".join(_(v) for v in allowed.values()))
+            out[key] = value
+    if "estimated_cost" in data:
+        raw = data["estimated_cost"]
+        if raw in (None, ""):
+            out["estimated_cost"] = None
+        else:
+            try:
+                cost = Decimal(str(raw))
+                if cost < 0:
+                    raise InvalidOperation
+                out["estimated_cost"] = cost
+            except (InvalidOperation, ValueError):
+                errors["estimated_cost"] = _("Estimated cost must be a non-negative amount.")
+    for key, model, missing in (("owner_id", User, N_("The linked owner does not exist.")),
+                                ("checklist_item_id", ChecklistItem, N_("The linked checklist item does not exist.")),
+                                ("budget_line_id", BudgetLine, N_("The linked budget line does not exist."))):
+        if key in data:
+            value = data[key] or None
+            if value is not None and session.get(model, value) is None:
+                errors[key] = _(missing)
+            out[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _view(session: Session, r: Requirement) -> RequirementView:
+    owner = session.get(User, r.owner_id) if r.owner_id else None
+    item = session.get(ChecklistItem, r.checklist_item_id) if r.checklist_item_id else None
+    line = session.get(BudgetLine, r.budget_line_id) if r.budget_line_id else None
+    return RequirementView(r.id, r.kind, r.title, r.description, r.priority, r.status, r.owner_id,
+                           owner.full_name if owner else None, r.company_goal, r.estimated_cost,
+                           r.checklist_item_id, item.title if item else None, r.budget_line_id,
+                           line.description if line else None, r.version)
+
+
+def add_requirement(actor: Actor, data: dict[str, Any], *, session: Session) -> RequirementView:
+    require(actor, "checklist.write")
+    req = Requirement(**_clean(data, session))
+    session.add(req)
+    session.flush()
+    audit.record(session, actor, "create", "requirement", req.id, after=audit.snapshot(req))
+    return _view(session, req)
+
+
+def update_requirement(actor: Actor, req_id: int, changes: dict[str, Any], expected_version: int, *,
+                       session: Session) -> RequirementView:
+    require(actor, "checklist.write")
+    req = session.get(Requirement, req_id)
+    if req is None:
+        raise NotFound(_("That requirement no longer exists."))
+    if req.version != expected_version:
+        raise ConflictError(_("Someone changed this requirement while you were editing it. Reload and try again."))
+    clean = _clean(changes, session, current=req)
+    before = audit.snapshot(req)
+    for key, value in clean.items():
+        setattr(req, key, value)
+    session.flush()
+    b, a = audit.diff(before, audit.snapshot(req))
+    if a:
+        audit.record(session, actor, "update", "requirement", req.id, before=b, after=a)
+    return _view(session, req)
+
+
+def list_requirements(actor: Actor, *, kind: str | None = None, priority: str | None = None,
+                      status: str | None = None, session: Session) -> list[RequirementView]:
+    require(actor, "checklist.read")
+    stmt = select(Requirement).order_by(Requirement.kind, Requirement.priority, Requirement.id)
+    if kind:
+        stmt = stmt.where(Requirement.kind == kind)
+    if priority:
+        stmt = stmt.where(Requirement.priority == priority)
+    if status:
+        stmt = stmt.where(Requirement.status == status)
+    return [_view(session, r) for r in session.scalars(stmt)]
+
+
+def export_requirements_csv(actor: Actor, *, session: Session, **filters: Any) -> bytes:
+    rows = list_requirements(actor, session=session, **filters)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    headers = ["id", "kind", "title", "description", "priority", "status", "owner", "company_goal",
+               "estimated_cost", "checklist_item", "budget_line"]
+    writer.writerow(headers)
+    for r in rows:
+        d = asdict(r)
+        writer.writerow([neutralise("" if d[h] is None else str(d[h])) for h in headers])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# ---------------------------------------------------------- stakeholders --
+
+
+@dataclass(frozen=True)
+class StakeholderView:
+    id: int
+    name: str
+    department: str | None
+    title: str | None
+    expectations: str | None
+    needs: str | None
+    influence: str
+    consulted: bool
+    consulted_on: Any
+
+
+def add_stakeholder(actor: Actor, data: dict[str, Any], *, session: Session) -> StakeholderView:
+    require(actor, "checklist.write")
+    errors: dict[str, str] = {}
+    name = " ".join(str(data.get("name") or "").split())
+    if not name:
+        errors["name"] = _("Name is required.")
+    influence = data.get("influence") or "medium"
+    if influence not in INFLUENCE:
+        errors["influence"] = _("Influence must be low, medium or high.")
+    dept = data.get("department")
+    if dept and dept not in DEPARTMENTS:
+        errors["department"] = _("Choose a known department.")
+    if data.get("consulted") and not data.get("consulted_on"):
+        errors["consulted_on"] = _("Give the date the stakeholder was consulted.")
+    if errors:
+        raise ValidationError(errors)
+    s = Stakeholder(name=name, department_id=department_id(dept, session=session) if dept else None,
+                    title=data.get("title") or None, expectations=data.get("expectations") or None,
+                    needs=data.get("needs") or None, influence=influence,
+                    consulted=bool(data.get("consulted")), consulted_on=data.get("consulted_on"))
+    session.add(s)
+    session.flush()
+    audit.record(session, actor, "create", "stakeholder", s.id, after=audit.snapshot(s))
+    return list_stakeholders(actor, session=session, only_id=s.id)[0]
+
+
+def list_stakeholders(actor: Actor, *, session: Session, only_id: int | None = None) -> list[StakeholderView]:
+    require(actor, "checklist.read")
+    stmt = select(Stakeholder, Department.name).outerjoin(Department, Department.id == Stakeholder.department_id)
+    if only_id:
+        stmt = stmt.where(Stakeholder.id == only_id)
+    return [StakeholderView(s.id, s.name, d, s.title, s.expectations, s.needs, s.influence, s.consulted,
+                            s.consulted_on)
+            for s, d in session.execute(stmt.order_by(Stakeholder.influence, Stakeholder.name))]
+
+
+def seed_demo(*, session: Session, today: Any) -> None:
+    from crm.accounts.users import SYSTEM
+
+    if session.scalar(select(Requirement.id).limit(1)) is not None:
+        return
+    users = {u.username: u.id for u in session.scalars(select(User))}
+    items = {i.template_key: i.id for i in session.scalars(select(ChecklistItem)) if i.template_key}
+    demo = [
+        ("functional", "Find a customer by name, company, e-mail or phone in under a second", "must", "met",
+         "sales", "Answer customers while they are on the phone", 0, None),
+        ("functional", "Shared contact history across all departments", "must", "met", "service",
+         "What support hears reaches sales and marketing", 0, None),
+        ("functional", "Feedback board of feature requests and complaints", "should", "in_progress", "marketing",
+         "Build what customers ask for", 0, None),
+        ("functional", "Goal-based budget planning with sponsor approval", "must", "in_progress", "budget",
+         "Spend only where it serves a goal", 0, "budget_approved"),
+        ("technology", "Runs on PostgreSQL with several app servers", "must", "agreed", "it",
+         "Grow without changing tools", 8000, "systems_evaluation"),
+        ("technology", "Import from departmental spreadsheets and databases", "must", "in_progress", "it",
+         "One clean customer list", 12000, "migration_plan"),
+        ("technology", "Single sign-on with the company directory", "could", "proposed", "it",
+         "Fewer passwords", 6000, None),
+        ("vendor", "Hosting provider with EU data centre and backups", "must", "agreed", "admin",
+         "Keep customer data safe", 9000, "vendor_requirements"),
+        ("vendor", "Support contract with 4-hour response", "should", "proposed", "admin",
+         "Keep the portal running", 4000, None),
+        ("operational", "Consent recorded before sharing with third parties", "must", "met", "admin",
+         "Keep customers' trust", 0, None),
+        ("operational", "Quarterly access review", "must", "agreed", "it", "Stop illegal access", 0, None),
+        ("operational", "Mobile offline app", "wont", "dropped", "sales", "Not needed this year", 40000, None),
+    ]
+    for kind, title, prio, status, owner, goal, cost, item in demo:
+        session.add(Requirement(kind=kind, title=title, priority=prio, status=status, owner_id=users.get(owner),
+                                company_goal=goal, estimated_cost=Decimal(cost) if cost else None,
+                                checklist_item_id=items.get(item) if item else None))
+    for name, dept, title, expect, needs, infl, consulted in [
+        ("Susan Park", "management", "Executive sponsor", "Rollout on time and within budget",
+         "Monthly progress view", "high", True),
+        ("Georgi Dimitrov", "sales", "Sales manager", "Faster quotes and fewer lost leads",
+         "Pipeline by owner", "high", True),
+        ("Ayesha Khan", "customer_service", "Service lead", "See every customer's history in one place",
+         "Follow-up reminders", "medium", True),
+        ("Budi Santoso", "technical_support", "Support engineer", "Support tickets reach product",
+         "Feedback board", "medium", False),
+        ("Bilal Ahmed", "finance", "Budget officer", "Budget tied to goals", "Plan vs actual", "medium", True),
+        ("Hana Putri", "hr_development", "HR development", "Training plan for all staff",
+         "Training calendar", "low", False),
+    ]:
+        add_stakeholder(SYSTEM, {"name": name, "department": dept, "title": title, "expectations": expect,
+                                 "needs": needs, "influence": infl, "consulted": consulted,
+                                 "consulted_on": today if consulted else None}, session=session)
+    session.flush()

@@ -1,0 +1,1 @@
+"""Tooling beside the service layer: the command line, demo and scale seeding, catalog tools."""

@@ -1,0 +1,37 @@
+"""Which screens exist and which capability opens each (the app registers only those)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crm.core.access import Actor, can
+from crm.core.i18n import N_
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    title: str  # English (marked for the catalog); shown translated
+    path: str  # file under pages/
+    capability: str | None  # None: every signed-in user
+    icon: str
+    section: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec(N_("Home"), "pages/home.py", None, ":material/home:", N_("Work")),
+    PageSpec(N_("Customers"), "pages/customers.py", "customers.read", ":material/groups:", N_("Work")),
+    PageSpec(N_("Interactions"), "pages/interactions.py", "customers.read", ":material/forum:", N_("Work")),
+    PageSpec(N_("Insights"), "pages/insights.py", "insights.read", ":material/insights:", N_("Knowledge")),
+    PageSpec(N_("Budget"), "pages/budget.py", "budget.read", ":material/account_balance:", N_("Planning")),
+    PageSpec(N_("Checklist"), "pages/checklist.py", "checklist.read", ":material/checklist:", N_("Planning")),
+    PageSpec(N_("Requirements"), "pages/requirements.py", "checklist.read", ":material/list_alt:", N_("Planning")),
+    PageSpec(N_("Import"), "pages/import.py", "data.import", ":material/upload_file:", N_("Data")),
+    PageSpec(N_("Data quality"), "pages/data_quality.py", "data.quality", ":material/rule:", N_("Data")),
+    PageSpec(N_("Privacy"), "pages/privacy.py", "privacy.manage", ":material/shield_person:", N_("Admin")),
+    PageSpec(N_("Users"), "pages/users.py", "users.manage", ":material/manage_accounts:", N_("Admin")),
+    PageSpec(N_("Audit log"), "pages/audit_log.py", "audit.read", ":material/history:", N_("Admin")),
+)
+
+
+def pages_for(actor: Actor) -> list[PageSpec]:
+    """The screens this actor may open, in menu order."""
+    return [p for p in PAGES if p.capability is None or can(actor, p.capability)]
