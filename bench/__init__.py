@@ -1,0 +1,1 @@
+"""The benchmark: `python -m crm bench --customers N` (see bench/README.md)."""

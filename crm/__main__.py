@@ -1,3 +1,4 @@
+"""`python -m crm COMMAND`: the command line lives in tools/cli.py (tooling beside the service layer)."""
 import sys
 
 from tools.cli import main
