@@ -1,15 +1,13 @@
 """Insights: trends, customer groups, why customers choose us, sales statistics, lifetime value."""
-import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from crm.insights import figures as insights
-from crm.core.access import DEPARTMENTS, Actor, can, require
-from crm.core.config import database_url
-from crm.core.database import session_scope
-from crm.core.errors import CRMError
+from crm.core.access import DEPARTMENTS, can
 from crm.core.i18n import N_, _, month, ngettext, number, percent
 from crm.interactions.service import CHANNELS
 from crm.insights.surveys import SURVEY_COLUMNS, find_customers, import_surveys, record_survey
@@ -17,21 +15,21 @@ from ui.context import actor, call
 
 who = actor()
 ANY = "(all)"
-# The figures are the same for everybody allowed to see them: computed as a neutral reader and cached per filter
-# for a minute. The signed-in user's own right is checked first, on every run. The cached figures are data only
+# Every figure is read as the signed-in user: the service checks their right on every call, then takes the figure
+# from the cache it shares with every reader for a minute (see crm.insights.figures). The figures are data only
 # (English column names and codes, the same in every language); labels are translated below, where shown.
-READER = Actor(None, "insights", "Insights", "management", "sponsor", source="page")
 GROUP_BY = {"segment": N_("Segment"), "country": N_("Country"), "acquisition_source": N_("Acquisition source")}
 DEPARTMENT_CODES = {name: code for code, name in DEPARTMENTS.items()}
 TREND_SERIES = {"New": N_("New customers"), "Active": N_("Active customers"), "Lost": N_("Lost customers")}
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def figures(name: str, date_from: dt.date, date_to: dt.date, segment, country, department, database: str = "",
-            **extra):
-    f = insights.Filters(date_from, date_to, segment, country, department)
-    with session_scope(database or None) as session:
-        return getattr(insights, name)(READER, f, session=session, **extra)
+def read(figure: Callable[..., Any], **options: Any) -> Any:
+    """``figure`` for the chosen filters, as the signed-in user (the page stops with the service's message
+    if it refuses)."""
+    value = call(figure, filters, cache=insights.SHARED_FIGURES, **options)
+    if value is None:
+        st.stop()
+    return value
 
 
 def any_label(value: str, labels: dict[str, str] | None = None) -> str:
@@ -86,15 +84,11 @@ def download(frame: pd.DataFrame, name: str) -> None:
 
 
 st.title(_("Insights"))
-try:
-    require(who, "insights.read")
-except CRMError as exc:
-    st.error(exc.message)
+choices = call(insights.filter_values)
+if choices is None:  # refused: the service said why
     st.stop()
-
-choices = call(insights.filter_values) or {"segment": [], "country": []}
 c1, c2, c3, c4 = st.columns(4)
-default = insights.Filters.last_months(12)
+default = insights.InsightFilters.last_months(12)
 period = c1.date_input(_("Period"), value=(default.date_from, default.date_to))
 segment = c2.selectbox(_("Segment"), [ANY, *choices["segment"]], format_func=any_label)
 country = c3.selectbox(_("Country"), [ANY, *choices["country"]], format_func=any_label)
@@ -102,14 +96,14 @@ department = c4.selectbox(_("Department"), [ANY, *DEPARTMENTS], format_func=lamb
 if not isinstance(period, tuple) or len(period) != 2:
     st.info(_("Choose the end of the period."))
     st.stop()
-key = dict(date_from=period[0], date_to=period[1], segment=None if segment == ANY else segment,
-           country=None if country == ANY else country, department=None if department == ANY else department,
-           database=database_url())
+filters = insights.InsightFilters(period[0], period[1], segment=None if segment == ANY else segment,
+                                  country=None if country == ANY else country,
+                                  department=None if department == ANY else department)
 
-trends = figures("customer_trends", **key)
-sales = figures("sales_by_month", **key)
-rate, repeaters, buyers = figures("repeat_purchase_rate", **key)
-nps, answers = figures("nps", **key)
+trends = read(insights.customer_trends)
+sales = read(insights.sales_by_month)
+rate, repeaters, buyers = read(insights.repeat_purchase_rate)
+nps, answers = read(insights.nps)
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(_("New customers"), number(int(trends["New"].sum())))
 k2.metric(_("Revenue"), number(sales["Revenue"].sum()))
@@ -133,7 +127,7 @@ def show_trends() -> None:
         color=alt.Color("Customers:N", title=_("Customers"), sort=[_(s) for s in TREND_SERIES.values()]),
         tooltip=[*tips("Month", "Customers"), alt.Tooltip("Count:Q", title=_("Count"))]), width="stretch")
     download(series, "customer-trends")
-    inter = figures("interaction_trends", **key)
+    inter = read(insights.interaction_trends)
     if not inter.empty:
         inter = labelled(inter, "Department", "Channel", months=("Month",))
         st.markdown(_("**Interactions per month by department and channel**"))
@@ -146,14 +140,14 @@ def show_trends() -> None:
 
 def show_groups() -> None:
     by = st.radio(_("Group by"), list(GROUP_BY), horizontal=True, format_func=lambda g: _(GROUP_BY[g]))
-    groups = labelled(figures("customer_groups", by=by, **key), "Group")
+    groups = labelled(read(insights.buyers_by_group, by=by), "Group")
     st.altair_chart(alt.Chart(groups).mark_bar().encode(
         x=alt.X("Group:N", sort="-y", title=_(GROUP_BY[by])), y=alt.Y("Revenue:Q", title=_("Revenue")),
         tooltip=[alt.Tooltip("Group", title=_(GROUP_BY[by])), *tips("Customers", "Revenue", "Margin")]),
         width="stretch")
     download(groups, f"groups-{by}")
     st.markdown(_("**Purchase behaviour (recency × frequency)**"))
-    rfm = labelled(figures("rfm_groups", **key), "Recency", "Frequency")
+    rfm = labelled(read(insights.rfm_groups), "Recency", "Frequency")
     st.altair_chart(alt.Chart(rfm).mark_rect().encode(
         x=alt.X("Frequency:N", title=_("Frequency"), sort=[_(v) for v in reversed(insights.FREQUENCY)]),
         y=alt.Y("Recency:N", title=_("Recency"), sort=[_(v) for v in insights.RECENCY]),
@@ -161,7 +155,7 @@ def show_groups() -> None:
         tooltip=tips("Recency", "Frequency", "Customers", "Revenue", "Margin")), width="stretch")
     download(rfm, "rfm")
     st.markdown(_("**Cohort retention** — of customers acquired in a month, the share who bought again later"))
-    cohorts = figures("cohort_retention", **key)
+    cohorts = read(insights.cohort_retention)
     if not cohorts.empty:
         cohorts = labelled(cohorts, months=("Cohort",))
         st.altair_chart(alt.Chart(cohorts).mark_rect().encode(
@@ -172,7 +166,7 @@ def show_groups() -> None:
 
 
 def show_reasons() -> None:
-    survey = figures("survey_summary", **key)
+    survey = read(insights.survey_summary)
     reasons = labelled(survey["reasons"], "Reason", "Question")
     if not reasons.empty:
         st.altair_chart(alt.Chart(reasons).mark_bar().encode(
@@ -209,7 +203,7 @@ def show_sales() -> None:
         color=alt.Color("Category:N", title=_("Category")),
         tooltip=tips("Month", "Category", "Units", "Revenue", "Cost", "Margin")), width="stretch")
     download(sales, "sales-by-month")
-    prods = figures("products", **key)
+    prods = read(insights.products)
     st.markdown(_("**Best sellers and stock on hand**"))
     st.altair_chart(alt.Chart(prods.head(15)).mark_bar().encode(
         y=alt.Y("Product:N", sort="-x", title=_("Product")), x=alt.X("Revenue:Q", title=_("Revenue")),
@@ -219,7 +213,7 @@ def show_sales() -> None:
 
 
 def show_lifetime_value() -> None:
-    lv = figures("lifetime_value", **key)
+    lv = read(insights.lifetime_value)
     summary = lv["summary"].iloc[0]
     m1, m2, m3 = st.columns(3)
     m1.metric(_("Customers who bought"), number(int(summary["Customers"])))

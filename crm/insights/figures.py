@@ -18,8 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
 from crm.core.i18n import N_
+from crm.insights.cache import FigureCache
 from db.distinct import distinct_values
 from db.models import (
     BuyerMonthCount,
@@ -42,7 +44,7 @@ from db.models import (
     SurveyResponse,
 )
 
-# The figures are data only (cached by the page, shared by every language): column names and the few labels
+# The figures are data only (shared by every reader and every language): column names and the few labels
 # in the values are English, marked with ``N_`` for the catalogs; the page translates them where it shows them.
 NONE = N_("(none)")
 QUESTION_FIRST, QUESTION_AGAIN = N_("Chose us first"), N_("Chose us again")
@@ -55,12 +57,15 @@ COLUMNS = (N_("Month"), N_("Department"), N_("Channel"), N_("Interactions"), N_(
            N_("Category"), N_("Units"), N_("Cost"), N_("SKU"), N_("Product"), N_("Stock"), N_("Units sold"),
            N_("Company"), N_("Country"), N_("Purchases"), N_("Customer"), N_("Average revenue"))
 
+T = TypeVar("T")
 STOPWORDS = set("the a an and or but to of in on for with was is it its this that very too we our you i my me be "
                 "have has had not no so at as by from are were would like dan yang di ke и на за не".split())
 
 
 @dataclass(frozen=True)
-class Filters:
+class InsightFilters:
+    """The period and the customer groups a figure is about (frozen: figures are cached under it)."""
+
     date_from: dt.date
     date_to: dt.date
     segment: str | None = None
@@ -68,7 +73,7 @@ class Filters:
     department: str | None = None
 
     @classmethod
-    def last_months(cls, months: int = 12, today: dt.date | None = None) -> "Filters":
+    def last_months(cls, months: int = 12, today: dt.date | None = None) -> "InsightFilters":
         today = today or dt.date.today()
         return cls(date_from=(today.replace(day=1) - dt.timedelta(days=30 * (months - 1))).replace(day=1),
                    date_to=today)
@@ -105,7 +110,7 @@ def month_of(column: Any, session: Session) -> Any:
     return func.strftime(literal_column("'%Y-%m'"), column)
 
 
-def _customer_conditions(f: Filters, model: Any = Customer) -> list[Any]:
+def _customer_conditions(f: InsightFilters, model: Any = Customer) -> list[Any]:
     """The segment and country filters, on customers or on a table that carries the customer's groups
     (``customer_months``, ``survey_responses``)."""
     out = []
@@ -116,7 +121,7 @@ def _customer_conditions(f: Filters, model: Any = Customer) -> list[Any]:
     return out
 
 
-def _month_conditions(f: Filters) -> list[Any]:
+def _month_conditions(f: InsightFilters) -> list[Any]:
     return _customer_conditions(f, CustomerMonth)
 
 
@@ -127,9 +132,7 @@ def _frame(rows: Any, columns: list[str]) -> pd.DataFrame:
 # ------------------------------------------------------------------ trends
 
 
-def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
-    """Per month: new, active and lost customers."""
-    require(actor, "insights.read")
+def _customer_trends(f: InsightFilters, session: Session) -> pd.DataFrame:
     new = _acquired_per_month(f, session)
     active = dict(session.execute(_buyers_per_month(f, session)).all())
     lost = _lost_per_month(f, session)
@@ -138,19 +141,19 @@ def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFra
                          "Active": [active.get(m, 0) for m in months], "Lost": [lost.get(m, 0) for m in months]})
 
 
-def _acquired_per_month(f: Filters, session: Session) -> dict[str, int]:
+def _acquired_per_month(f: InsightFilters, session: Session) -> dict[str, int]:
     """New customers per month: one range count per month on the acquisition-date index (a GROUP BY on the
-    month of each date would sort half a million dates at 1M customers: 228 ms against 19 ms)."""
+    month of each date would sort every acquisition date)."""
     counts = [select(literal(month), func.count()).where(
         Customer.acquired_on >= first, Customer.acquired_on < after, *_customer_conditions(f))
         for month, first, after in _month_ranges(f)]
     return dict(session.execute(union_all(*counts)).all()) if counts else {}
 
 
-def _lost_per_month(f: Filters, session: Session) -> dict[str, int]:
+def _lost_per_month(f: InsightFilters, session: Session) -> dict[str, int]:
     """Former customers per month of their last purchase: range counts on the status index (status, archived_at,
     last_purchase_at), once for customers not archived and once for archived ones, so that each count reads only
-    its month's entries (49 ms for a GROUP BY over the 120,000 former customers at 1M, against 10 ms)."""
+    its month's entries (a GROUP BY would read every former customer)."""
     def at(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
 
@@ -165,7 +168,7 @@ def _lost_per_month(f: Filters, session: Session) -> dict[str, int]:
     return dict(out)
 
 
-def _month_ranges(f: Filters) -> list[tuple[str, dt.date, dt.date]]:
+def _month_ranges(f: InsightFilters) -> list[tuple[str, dt.date, dt.date]]:
     """(month, first day, day after) of each month of the period, cut to the period."""
     out = []
     for month in _months(f):
@@ -175,7 +178,7 @@ def _month_ranges(f: Filters) -> list[tuple[str, dt.date, dt.date]]:
     return out
 
 
-def _buyers_per_month(f: Filters, session: Session) -> Any:
+def _buyers_per_month(f: InsightFilters, session: Session) -> Any:
     """(month, customers who bought in it): from ``customer_months`` when the period is whole months."""
     if f.whole_months and not f.customer_filtered:
         return (select(BuyerMonthCount.month, func.sum(BuyerMonthCount.customers))
@@ -191,7 +194,7 @@ def _buyers_per_month(f: Filters, session: Session) -> Any:
     return q
 
 
-def _months(f: Filters) -> list[str]:
+def _months(f: InsightFilters) -> list[str]:
     out, day = [], f.date_from.replace(day=1)
     while day <= f.date_to:
         out.append(day.strftime("%Y-%m"))
@@ -199,9 +202,7 @@ def _months(f: Filters) -> list[str]:
     return out
 
 
-def interaction_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
-    """Interactions per month by department and channel."""
-    require(actor, "insights.read")
+def _interaction_trends(f: InsightFilters, session: Session) -> pd.DataFrame:
     if f.whole_months and not f.customer_filtered:
         q = (select(InteractionMonthly.month, Department.name, InteractionMonthly.channel,
                     func.sum(InteractionMonthly.interactions))
@@ -230,9 +231,7 @@ def interaction_trends(actor: Actor, f: Filters, *, session: Session) -> pd.Data
 GROUPS = {"segment": Customer.segment, "country": Customer.country, "acquisition_source": Customer.acquisition_source}
 
 
-def customer_groups(actor: Actor, f: Filters, by: str, *, session: Session) -> pd.DataFrame:
-    """Customers buying in the period per group, with revenue and margin."""
-    require(actor, "insights.read")
+def _buyers_by_group(f: InsightFilters, by: str, session: Session) -> pd.DataFrame:
     if f.whole_months:  # the summary rows carry the group; a customer's first row in the period counts them once
         first = f.months[0]
         group = func.coalesce(getattr(CustomerMonth, by), literal_column(f"'{NONE}'"))
@@ -254,10 +253,7 @@ def customer_groups(actor: Actor, f: Filters, by: str, *, session: Session) -> p
     return frame.sort_values("Revenue", ascending=False, ignore_index=True)
 
 
-def rfm_groups(actor: Actor, f: Filters, *, today: dt.date | None = None, session: Session) -> pd.DataFrame:
-    """Purchase behaviour: recency x frequency buckets with counts, revenue and margin (from lifetime figures)."""
-    require(actor, "insights.read")
-    today = today or f.date_to
+def _rfm_groups(f: InsightFilters, today: dt.date, session: Session) -> pd.DataFrame:
     now = dt.datetime.combine(today, dt.time(), tzinfo=dt.timezone.utc)
     recency = case(
         (Customer.last_purchase_at >= now - dt.timedelta(days=90), literal_column(f"'1 {RECENCY[0]}'")),
@@ -277,9 +273,7 @@ def rfm_groups(actor: Actor, f: Filters, *, today: dt.date | None = None, sessio
     return frame
 
 
-def cohort_retention(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
-    """Of customers acquired in month M, how many bought again in each later month (share %)."""
-    require(actor, "insights.read")
+def _cohort_retention(f: InsightFilters, session: Session) -> pd.DataFrame:
     if f.whole_months:  # a summary row is one customer in one month and carries the customer's cohort
         q = (select(CustomerMonth.cohort, CustomerMonth.month, func.count())
              .where(CustomerMonth.month.between(*f.months), CustomerMonth.cohort.between(*f.months),
@@ -306,21 +300,20 @@ def cohort_retention(actor: Actor, f: Filters, *, session: Session) -> pd.DataFr
 # ----------------------------------------------------------------- surveys
 
 
-def _survey_query(f: Filters, *columns: Any) -> Any:
+def _survey_query(f: InsightFilters, *columns: Any) -> Any:
     """Answers of the period (each carries its customer's segment and country: no look-up of customers)."""
     return select(*columns).where(SurveyResponse.answered_at >= f.start, SurveyResponse.answered_at < f.end,
                                   *_customer_conditions(f, SurveyResponse))
 
 
-def nps_expr() -> tuple[Any, Any, Any]:
+def _nps_counts() -> tuple[Any, Any, Any]:
+    """Promoters, detractors and answers, as aggregate columns."""
     promoters = func.sum(case((SurveyResponse.score >= 9, 1), else_=0))
     detractors = func.sum(case((SurveyResponse.score <= 6, 1), else_=0))
     return promoters, detractors, func.count()
 
 
-def survey_summary(actor: Actor, f: Filters, *, session: Session) -> dict[str, Any]:
-    """Reasons chosen first vs again, NPS over time and by segment, and comment themes."""
-    require(actor, "insights.read")
+def _survey_summary(f: InsightFilters, session: Session) -> dict[str, Any]:
     first = session.execute(_survey_query(f, SurveyResponse.reason_first, func.count())
                             .group_by(SurveyResponse.reason_first)).all()
     again = session.execute(_survey_query(f, SurveyResponse.reason_again, func.count())
@@ -329,16 +322,16 @@ def survey_summary(actor: Actor, f: Filters, *, session: Session) -> dict[str, A
         _frame([(r or NONE, n, QUESTION_FIRST) for r, n in first], ["Reason", "Answers", "Question"]),
         _frame([(r or NONE, n, QUESTION_AGAIN) for r, n in again], ["Reason", "Answers", "Question"]),
     ], ignore_index=True)
-    p, d, n = nps_expr()
+    p, d, n = _nps_counts()
     m = month_of(SurveyResponse.answered_at, session)
     by_month = _frame(session.execute(_survey_query(f, m, p, d, n, func.avg(SurveyResponse.score)).group_by(m)).all(),
                       ["Month", "Promoters", "Detractors", "Answers", "Average score"])
-    by_month["NPS"] = _nps(by_month)
+    by_month["NPS"] = _nps_column(by_month)
     segment = func.coalesce(SurveyResponse.segment, literal_column(f"'{NONE}'"))
     seg_q = _survey_query(f, segment, p, d, n).group_by(segment)
     by_segment = _frame(session.execute(seg_q).all(), ["Segment", "Promoters", "Detractors", "Answers"])
-    by_segment["NPS"] = _nps(by_segment)
-    overall, answers = nps(actor, f, session=session)
+    by_segment["NPS"] = _nps_column(by_segment)
+    overall, answers = _nps(f, session)
     comments = session.scalars(_survey_query(f, SurveyResponse.comment)
                                .where(SurveyResponse.comment.is_not(None)).limit(20000))
     words = Counter(w for c in comments for w in re.findall(r"[^\W\d_]{3,}", c.lower()) if w not in STOPWORDS)
@@ -347,16 +340,14 @@ def survey_summary(actor: Actor, f: Filters, *, session: Session) -> dict[str, A
             "answers": answers, "themes": themes}
 
 
-def nps(actor: Actor, f: Filters, *, session: Session) -> tuple[float | None, int]:
-    """(NPS, number of answers) in the period: the headline figure, without the breakdowns."""
-    require(actor, "insights.read")
-    p, d, n = nps_expr()
+def _nps(f: InsightFilters, session: Session) -> tuple[float | None, int]:
+    p, d, n = _nps_counts()
     promoters, detractors, answers = session.execute(_survey_query(f, p, d, n)).one()
     answers = int(answers or 0)
     return (round(100 * ((promoters or 0) - (detractors or 0)) / answers, 1) if answers else None), answers
 
 
-def _nps(frame: pd.DataFrame) -> pd.Series:
+def _nps_column(frame: pd.DataFrame) -> pd.Series:
     if frame.empty:
         return pd.Series(dtype=float)
     return (100 * (frame["Promoters"] - frame["Detractors"]) / frame["Answers"]).astype(float).round(1)
@@ -365,9 +356,7 @@ def _nps(frame: pd.DataFrame) -> pd.Series:
 # ------------------------------------------------------------------- sales
 
 
-def sales_by_month(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
-    """Revenue, cost and margin per month and product category."""
-    require(actor, "insights.read")
+def _sales_by_month(f: InsightFilters, session: Session) -> pd.DataFrame:
     if not f.customer_filtered:
         q = (select(SalesMonthly.month, Product.category, func.sum(SalesMonthly.quantity),
                     func.sum(SalesMonthly.revenue), func.sum(SalesMonthly.cost))
@@ -392,9 +381,7 @@ def sales_by_month(actor: Actor, f: Filters, *, session: Session) -> pd.DataFram
     return frame.sort_values(["Month", "Category"], ignore_index=True)
 
 
-def products(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
-    """Per product: units, revenue, margin in the period, and stock on hand (best sellers first)."""
-    require(actor, "insights.read")
+def _products(f: InsightFilters, session: Session) -> pd.DataFrame:
     if not f.customer_filtered:
         sold = (select(SalesMonthly.product_id.label("pid"), func.sum(SalesMonthly.quantity).label("units"),
                        func.sum(SalesMonthly.revenue).label("revenue"), func.sum(SalesMonthly.cost).label("cost"))
@@ -420,9 +407,7 @@ def products(actor: Actor, f: Filters, *, session: Session) -> pd.DataFrame:
     return frame.sort_values("Revenue", ascending=False, ignore_index=True)
 
 
-def repeat_purchase_rate(actor: Actor, f: Filters, *, session: Session) -> tuple[float | None, int, int]:
-    """(rate %, customers with 2+ receipts, customers with 1+) in the period."""
-    require(actor, "insights.read")
+def _repeat_purchase_rate(f: InsightFilters, session: Session) -> tuple[float | None, int, int]:
     if f.whole_months and not f.customer_filtered:  # see db.models.BuyerMonthCount
         first, last = f.months
         once = and_(BuyerMonthCount.once, or_(BuyerMonthCount.next_month == "", BuyerMonthCount.next_month > last))
@@ -448,9 +433,7 @@ def repeat_purchase_rate(actor: Actor, f: Filters, *, session: Session) -> tuple
     return (round(100 * repeaters / buyers, 1) if buyers else None), repeaters, buyers
 
 
-def lifetime_value(actor: Actor, f: Filters, *, limit: int = 10, session: Session) -> dict[str, pd.DataFrame]:
-    """Top and bottom customers by lifetime revenue, with cost and margin."""
-    require(actor, "insights.read")
+def _lifetime_value(f: InsightFilters, limit: int, session: Session) -> dict[str, pd.DataFrame]:
     base = (select(Customer.name, Customer.company, Customer.segment, Customer.country, Customer.lifetime_revenue,
                    Customer.lifetime_cost, Customer.lifetime_revenue - Customer.lifetime_cost, Customer.purchase_count)
             .where(Customer.purchase_count > 0, Customer.erased_at.is_(None), *_customer_conditions(f)))
@@ -470,11 +453,109 @@ def lifetime_value(actor: Actor, f: Filters, *, limit: int = 10, session: Sessio
     return out
 
 
-def filter_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:
-    require(actor, "insights.read")
+def _filter_values(session: Session) -> dict[str, list[str]]:
     return {
         "segment": [v for v in distinct_values(session, Customer.segment) if v],
         "country": [v for v in distinct_values(session, Customer.country) if v],
     }
 
 
+# ---------------------------------------------------------- the services
+# Each checks the actor's right first, on every call, before looking in ``cache``: a figure is the same for every
+# reader allowed to see it, so a cache (``SHARED_FIGURES`` for the pages) is keyed by the figure, its filters and
+# the database only. Without a cache the figure is computed from the data of ``session``, pending writes included.
+
+SHARED_FIGURES = FigureCache(ttl=60)  # the figures of the Insights page, shared by its readers for a minute
+
+
+def _figure(cache: FigureCache | None, session: Session, compute: Callable[..., T], f: InsightFilters,
+            *options: Any) -> T:
+    """``compute(f, *options, session)``, from ``cache`` when it holds it for this database."""
+    if cache is None:
+        return compute(f, *options, session)
+    key = (compute.__name__, f, options, session.get_bind().url.render_as_string())
+    return cache.get_or_compute(key, lambda: compute(f, *options, session))
+
+
+def customer_trends(actor: Actor, f: InsightFilters, *, session: Session,
+                    cache: FigureCache | None = None) -> pd.DataFrame:
+    """Per month: new, active and lost customers."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _customer_trends, f)
+
+
+def interaction_trends(actor: Actor, f: InsightFilters, *, session: Session,
+                       cache: FigureCache | None = None) -> pd.DataFrame:
+    """Interactions per month by department and channel."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _interaction_trends, f)
+
+
+def buyers_by_group(actor: Actor, f: InsightFilters, by: str, *, session: Session,
+                    cache: FigureCache | None = None) -> pd.DataFrame:
+    """Customers buying in the period per group (``by``: segment, country or acquisition_source), with revenue
+    and margin."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _buyers_by_group, f, by)
+
+
+def rfm_groups(actor: Actor, f: InsightFilters, *, today: dt.date | None = None, session: Session,
+               cache: FigureCache | None = None) -> pd.DataFrame:
+    """Purchase behaviour: recency x frequency buckets with counts, revenue and margin (from lifetime figures)."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _rfm_groups, f, today or f.date_to)
+
+
+def cohort_retention(actor: Actor, f: InsightFilters, *, session: Session,
+                     cache: FigureCache | None = None) -> pd.DataFrame:
+    """Of customers acquired in month M, how many bought again in each later month (share %)."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _cohort_retention, f)
+
+
+def survey_summary(actor: Actor, f: InsightFilters, *, session: Session,
+                   cache: FigureCache | None = None) -> dict[str, Any]:
+    """Reasons chosen first vs again, NPS over time and by segment, and comment themes."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _survey_summary, f)
+
+
+def nps(actor: Actor, f: InsightFilters, *, session: Session,
+        cache: FigureCache | None = None) -> tuple[float | None, int]:
+    """(NPS, number of answers) in the period: the headline figure, without the breakdowns."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _nps, f)
+
+
+def sales_by_month(actor: Actor, f: InsightFilters, *, session: Session,
+                   cache: FigureCache | None = None) -> pd.DataFrame:
+    """Revenue, cost and margin per month and product category."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _sales_by_month, f)
+
+
+def products(actor: Actor, f: InsightFilters, *, session: Session,
+             cache: FigureCache | None = None) -> pd.DataFrame:
+    """Per product: units, revenue, margin in the period, and stock on hand (best sellers first)."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _products, f)
+
+
+def repeat_purchase_rate(actor: Actor, f: InsightFilters, *, session: Session,
+                         cache: FigureCache | None = None) -> tuple[float | None, int, int]:
+    """(rate %, customers with 2+ receipts, customers with 1+) in the period."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _repeat_purchase_rate, f)
+
+
+def lifetime_value(actor: Actor, f: InsightFilters, *, limit: int = 10, session: Session,
+                   cache: FigureCache | None = None) -> dict[str, pd.DataFrame]:
+    """Top and bottom customers by lifetime revenue, with cost and margin."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _lifetime_value, f, limit)
+
+
+def filter_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:
+    """The segments and countries to filter by (read on every call: a new one shows at once)."""
+    require(actor, "insights.read")
+    return _filter_values(session)

@@ -60,7 +60,7 @@ def _check(values: dict[str, Any], session: Session, known: set[int] | None = No
     return out, problems
 
 
-def customer_groups(session: Session, customer_ids: Iterable[int]) -> dict[int, dict[str, str | None]]:
+def _segment_and_country(session: Session, customer_ids: Iterable[int]) -> dict[int, dict[str, str | None]]:
     """Each customer's segment and country, as copied onto their survey answers."""
     ids = list(customer_ids)
     return {cid: {"segment": segment, "country": country} for cid, segment, country in session.execute(
@@ -75,8 +75,8 @@ def record_survey(actor: Actor, customer_id: int, *, score: Any, reason_first: s
                                "reason_again": reason_again, "comment": comment, "answered_on": answered_on}, session)
     if problems:
         raise ValidationError({str(i): p for i, p in enumerate(problems)})
-    answer = SurveyResponse(**values, **customer_groups(session, [values["customer_id"]])[values["customer_id"]],
-                            source="form", recorded_by_id=actor.user_id)
+    groups = _segment_and_country(session, [values["customer_id"]])[values["customer_id"]]
+    answer = SurveyResponse(**values, **groups, source="form", recorded_by_id=actor.user_id)
     session.add(answer)
     session.flush()
     audit.record(session, actor, "create", "survey_response", answer.id,
@@ -99,7 +99,7 @@ def import_surveys(actor: Actor, filename: str, data: bytes, *, session: Session
             ids.add(int(r[index["customer_id"]]))
         except (ValueError, IndexError):
             pass
-    groups = customer_groups(session, ids) if ids else {}
+    groups = _segment_and_country(session, ids) if ids else {}
     known = set(groups)
     errors: dict[str, str] = {}
     clean: list[dict[str, Any]] = []

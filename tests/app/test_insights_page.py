@@ -1,10 +1,16 @@
 """Insights page per role."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-
+from crm.core.access import require
+from crm.insights import figures
 from tests.app.helpers import signed_in
+
+PAGE = Path(__file__).resolve().parents[2] / "pages" / "insights.py"
 
 
 @pytest.mark.parametrize("username", ["marketing", "salesmgr", "sponsor", "budget"])
@@ -60,3 +66,23 @@ def test_insights_render_in_other_languages(app_env, language: str) -> None:
     open_tab(at, at.tabs[1].label)
     at.radio[0].set_value("country").run()
     assert not at.exception, at.exception
+
+
+def test_every_figure_is_read_as_the_signed_in_user(app_env, monkeypatch) -> None:
+    """The services check the sponsor's own right on every run, cached figures included; the page never
+    makes up a user of its own."""
+    readers: list[tuple[str, str]] = []
+
+    def recording(actor: Any, capability: str) -> Any:
+        readers.append((actor.username, capability))
+        return require(actor, capability)
+
+    monkeypatch.setattr(figures, "require", recording)
+    at = signed_in("sponsor", "pages/insights.py")
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric][:5] == ["New customers", "Revenue", "Margin", "Repeat-purchase rate", "NPS"]
+    first_run = len(readers)
+    at.run()  # the figures now come from the shared cache: still checked, as the same user
+    assert first_run >= 5 and len(readers) == 2 * first_run
+    assert set(readers) == {("sponsor", "insights.read")}
+    assert "Actor(" not in PAGE.read_text(encoding="utf-8")

@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import random
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from crm.customers.service import bulk_update, update_customer
+from crm.core.access import require
 from crm.core.errors import PermissionDenied, ValidationError
+from crm.insights import figures
+from crm.insights.cache import FigureCache
 from crm.insights.figures import (
-    Filters,
+    InsightFilters,
+    buyers_by_group,
     cohort_retention,
-    customer_groups,
     customer_trends,
     interaction_trends,
     lifetime_value,
@@ -43,7 +49,7 @@ from db.models import (
 from tests.conftest import make_actor
 
 UTC = dt.timezone.utc
-F = Filters(date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 3, 31))
+F = InsightFilters(date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 3, 31))
 
 
 def at(y: int, m: int, d: int) -> dt.datetime:
@@ -99,9 +105,11 @@ def test_customer_trends_new_active_lost(db, shop) -> None:
     assert t.loc["2026-02"].tolist() == [1, 2, 0]  # new Cai, active Ana+Cai
     assert t.loc["2026-03"].tolist() == [0, 1, 0]
     # a period that cuts months: only what falls inside it (Ana joined Jan 5, Cai Feb 3, Ana bought Feb 10)
-    part = customer_trends(who, Filters(dt.date(2026, 1, 10), dt.date(2026, 2, 2)), session=db).set_index("Month")
+    part = customer_trends(who, InsightFilters(dt.date(2026, 1, 10), dt.date(2026, 2, 2)), session=db)
+    part = part.set_index("Month")
     assert part.loc["2026-01"].tolist() == [1, 1, 1] and part.loc["2026-02"].tolist() == [0, 0, 0]
-    one = customer_trends(who, Filters(dt.date(2026, 2, 1), dt.date(2026, 2, 28), segment="Enterprise"), session=db)
+    one = customer_trends(who, InsightFilters(dt.date(2026, 2, 1), dt.date(2026, 2, 28), segment="Enterprise"),
+                          session=db)
     assert one.set_index("Month").loc["2026-02"].tolist() == [1, 1, 0]  # Cai alone
 
 
@@ -112,7 +120,7 @@ def test_lost_customers_count_archived_former_customers_too(db, shop) -> None:
     db.flush()
     t = customer_trends(who, F, session=db).set_index("Month")
     assert t["Lost"].tolist() == [1, 1, 0]  # Bob in January, Cai in February
-    late = customer_trends(who, Filters(dt.date(2026, 2, 4), dt.date(2026, 3, 31)), session=db)
+    late = customer_trends(who, InsightFilters(dt.date(2026, 2, 4), dt.date(2026, 3, 31)), session=db)
     assert late["Lost"].sum() == 0  # Cai's last purchase (Feb 3) is before the period
 
 
@@ -120,11 +128,11 @@ def test_a_customers_new_segment_moves_their_purchases_and_answers(db, shop) -> 
     who, ids = shop
     cai = db.get(Customer, ids["cai"])
     update_customer(make_actor(db, "sales"), cai.id, {"segment": "Public"}, cai.version, session=db)
-    groups = customer_groups(who, F, "segment", session=db).set_index("Group")
+    groups = buyers_by_group(who, F, "segment", session=db).set_index("Group")
     assert groups.loc["Public", "Customers"] == 1 and "Enterprise" not in groups.index
     by_segment = survey_summary(who, F, session=db)["by_segment"].set_index("Segment")
     assert by_segment.loc["Public", "Answers"] == 1 and "Enterprise" not in by_segment.index
-    assert survey_summary(who, Filters(F.date_from, F.date_to, segment="Public"), session=db)["answers"] == 1
+    assert survey_summary(who, InsightFilters(F.date_from, F.date_to, segment="Public"), session=db)["answers"] == 1
 
 
 def test_sales_by_category_and_month_from_the_summary_table(db, shop) -> None:
@@ -138,11 +146,11 @@ def test_sales_by_category_and_month_from_the_summary_table(db, shop) -> None:
 
 def test_filters_change_the_figures(db, shop) -> None:
     who, _ = shop
-    smb = Filters(F.date_from, F.date_to, segment="SMB")
+    smb = InsightFilters(F.date_from, F.date_to, segment="SMB")
     s = sales_by_month(who, smb, session=db)
     assert s["Revenue"].sum() == 240.0  # Cai (Enterprise) left out
     assert repeat_purchase_rate(who, smb, session=db) == (50.0, 1, 2)
-    jan = Filters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+    jan = InsightFilters(dt.date(2026, 1, 1), dt.date(2026, 1, 31))
     assert products(who, jan, session=db).set_index("Product").loc["Widget", "Units sold"] == 3
 
 
@@ -156,10 +164,10 @@ def test_best_sellers_stock_and_repeat_rate(db, shop) -> None:
 
 def test_groups_by_segment_and_country(db, shop) -> None:
     who, _ = shop
-    seg = customer_groups(who, F, "segment", session=db).set_index("Group")
+    seg = buyers_by_group(who, F, "segment", session=db).set_index("Group")
     assert seg.loc["SMB"].tolist() == [2, 240.0, 136.0]
     assert seg.loc["Enterprise"].tolist() == [1, 50.0, 20.0]
-    country = customer_groups(who, F, "country", session=db).set_index("Group")
+    country = buyers_by_group(who, F, "country", session=db).set_index("Group")
     assert country.loc["ID", "Revenue"] == 180.0
 
 
@@ -168,7 +176,7 @@ def test_nps_reasons_and_comment_themes(db, shop) -> None:
     s = survey_summary(who, F, session=db)
     assert s["answers"] == 4 and s["nps"] == 25.0  # promoters 10 and 9 (50%) minus detractor 3 (25%)
     assert nps(who, F, session=db) == (25.0, 4)  # the headline figure alone
-    assert nps(who, Filters(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), session=db) == (None, 0)
+    assert nps(who, InsightFilters(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), session=db) == (None, 0)
     reasons = s["reasons"]
     first = reasons[reasons["Question"] == "Chose us first"].set_index("Reason")["Answers"]
     assert first["Price"] == 3 and first["Quality"] == 1
@@ -200,10 +208,82 @@ def test_lifetime_value_top_and_bottom(db, shop) -> None:
     assert lv["summary"].iloc[0]["Revenue"] == 290.0
 
 
-def test_roles_without_insights_are_refused(db, shop) -> None:
+def _figure_services() -> dict[str, Callable[..., Any]]:
+    """Every public service of the figures module: a public function whose first parameter is the actor."""
+    found = {name: fn for name, fn in vars(figures).items()
+             if inspect.isfunction(fn) and fn.__module__ == figures.__name__ and not name.startswith("_")
+             and next(iter(inspect.signature(fn).parameters)) == "actor"}
+    assert {"customer_trends", "buyers_by_group", "survey_summary", "nps", "lifetime_value",
+            "filter_values"} <= set(found)
+    return found
+
+
+def _read(service: Callable[..., Any], who: Any, db: Any, **kwargs: Any) -> Any:
+    """``service`` for the period ``F`` (customer groups by segment), as ``who``."""
+    params = inspect.signature(service).parameters
+    args = [F] if "f" in params else []
+    if "by" in params:
+        args.append("segment")
+    return service(who, *args, session=db, **kwargs)
+
+
+def test_every_figure_refuses_roles_without_insights(db, shop) -> None:
     for username in ("service", "support", "training", "it", "hr", "comp"):
+        who = make_actor(db, username)
+        for name, service in _figure_services().items():
+            with pytest.raises(PermissionDenied):
+                _read(service, who, db)
+                pytest.fail(f"{name} answered {username}")
+
+
+def test_a_figure_cached_for_a_reader_is_still_refused_to_roles_without_insights(db, shop) -> None:
+    reader, _ = shop
+    cache = FigureCache()
+    cached = {name: service for name, service in _figure_services().items()
+              if "cache" in inspect.signature(service).parameters}
+    for service in cached.values():
+        _read(service, reader, db, cache=cache)
+    assert len(cache) == len(cached) >= 11  # every figure of the page is now in the cache
+    training = make_actor(db, "training")
+    for name, service in cached.items():
         with pytest.raises(PermissionDenied):
-            sales_by_month(make_actor(db, username), F, session=db)
+            _read(service, training, db, cache=cache)
+            pytest.fail(f"{name} answered from the cache")
+
+
+def test_each_figure_checks_the_right_once(db, shop, monkeypatch) -> None:
+    """One check per call: a figure built from another (the survey summary holds the NPS) does not check again."""
+    reader, _ = shop
+    checks: list[str] = []
+
+    def counting(actor: Any, capability: str) -> Any:
+        checks.append(capability)
+        return require(actor, capability)
+
+    monkeypatch.setattr(figures, "require", counting)
+    for name, service in _figure_services().items():
+        checks.clear()
+        _read(service, reader, db)
+        assert checks == ["insights.read"], name
+
+
+def test_cached_figures_are_shared_by_readers_per_filters_for_a_minute(db, shop) -> None:
+    marketing, ids = shop
+    sponsor = make_actor(db, "sponsor")
+    now = [0.0]
+    cache = FigureCache(ttl=60, clock=lambda: now[0])
+    assert nps(marketing, F, session=db, cache=cache) == (25.0, 4)
+    db.add(SurveyResponse(customer_id=ids["bob"], score=0, answered_at=at(2026, 3, 5), segment="SMB", country="BG"))
+    db.flush()
+    assert nps(sponsor, F, session=db, cache=cache) == (25.0, 4)  # another reader, same filters: the shared figure
+    assert nps(sponsor, F, session=db) == (0.0, 5)  # without the cache: the new answer counts
+    smb = InsightFilters(F.date_from, F.date_to, segment="SMB")
+    assert nps(sponsor, smb, session=db, cache=cache) == (-25.0, 4)  # other filters: another figure
+    now[0] = 61
+    assert nps(marketing, F, session=db, cache=cache) == (0.0, 5)  # a minute later: computed again
+    trends = customer_trends(marketing, F, session=db, cache=cache)
+    trends["New"] = 0  # a reader changing their copy changes nobody else's figure
+    assert customer_trends(sponsor, F, session=db, cache=cache)["New"].sum() == 3
 
 
 def _summaries(db) -> dict[str, list[tuple]]:
@@ -256,8 +336,9 @@ def test_incremental_summaries_equal_a_full_rebuild_after_random_writes(db, shop
     assert _summaries(db) == incremental
 
 
-@pytest.mark.parametrize("filters", [F, Filters(dt.date(2026, 1, 1), dt.date(2026, 12, 31), segment="SMB"),
-                                     Filters(dt.date(2026, 2, 1), dt.date(2026, 11, 30), department="technical_support")])
+@pytest.mark.parametrize("filters", [F, InsightFilters(dt.date(2026, 1, 1), dt.date(2026, 12, 31), segment="SMB"),
+                                     InsightFilters(dt.date(2026, 2, 1), dt.date(2026, 11, 30),
+                                                    department="technical_support")])
 def test_figures_from_summaries_equal_figures_from_the_rows(db, shop, monkeypatch, filters) -> None:
     """Whole-month periods are answered from the summaries; the same figures counted from receipts and
     interactions must be identical."""
@@ -268,21 +349,21 @@ def test_figures_from_summaries_equal_figures_from_the_rows(db, shop, monkeypatc
     def figures() -> list:
         return [customer_trends(who, filters, session=db), interaction_trends(who, filters, session=db),
                 cohort_retention(who, filters, session=db), repeat_purchase_rate(who, filters, session=db),
-                *(customer_groups(who, filters, by, session=db) for by in ("segment", "country", "acquisition_source"))]
+                *(buyers_by_group(who, filters, by, session=db) for by in ("segment", "country", "acquisition_source"))]
 
     from_summaries = figures()
-    monkeypatch.setattr(Filters, "whole_months", property(lambda self: False))
+    monkeypatch.setattr(InsightFilters, "whole_months", property(lambda self: False))
     from_rows = figures()
     assert repr(from_summaries) == repr(from_rows)
     assert from_summaries[3][2] > 0 and not from_summaries[1].empty  # buyers and interactions were counted
 
 
 def test_whole_months_means_first_day_to_last_day_or_today() -> None:
-    assert Filters(dt.date(2026, 1, 1), dt.date(2026, 2, 28)).whole_months
-    assert Filters(dt.date(2024, 2, 1), dt.date(2024, 2, 29)).whole_months
-    assert Filters.last_months(12).whole_months  # the page's default: up to today
-    assert not Filters(dt.date(2026, 1, 2), dt.date(2026, 2, 28)).whole_months
-    assert not Filters(dt.date(2026, 1, 1), dt.date(2026, 2, 27)).whole_months
+    assert InsightFilters(dt.date(2026, 1, 1), dt.date(2026, 2, 28)).whole_months
+    assert InsightFilters(dt.date(2024, 2, 1), dt.date(2024, 2, 29)).whole_months
+    assert InsightFilters.last_months(12).whole_months  # the page's default: up to today
+    assert not InsightFilters(dt.date(2026, 1, 2), dt.date(2026, 2, 28)).whole_months
+    assert not InsightFilters(dt.date(2026, 1, 1), dt.date(2026, 2, 27)).whole_months
 
 
 def test_survey_form_and_csv_import(db, shop) -> None:
