@@ -239,11 +239,8 @@ def revisions(actor: Actor, plan_id: int, *, session: Session) -> list[PlanSumma
     return [by_id[p.id] for p in chain]
 
 
-def compare_plans(actor: Actor, plan_a: int, plan_b: int, *, session: Session) -> pd.DataFrame:
-    """Planned totals of two plans per category (and per line description), with the difference."""
-    require(actor, "budget.read")
-    a = plan_view(session, load_plan(session, plan_a), measure=False)
-    b = plan_view(session, load_plan(session, plan_b), measure=False)
+def comparison(a: PlanView, b: PlanView) -> pd.DataFrame:
+    """Planned totals of two plans already read, per category (and per line description), with the difference."""
     rows: list[dict[str, Any]] = []
     ta, tb = category_totals(a), category_totals(b)
     for c in CATEGORIES:
@@ -261,17 +258,21 @@ def compare_plans(actor: Actor, plan_a: int, plan_b: int, *, session: Session) -
     return pd.DataFrame(rows)
 
 
+def compare_plans(actor: Actor, plan_a: int, plan_b: int, *, session: Session) -> pd.DataFrame:
+    """Planned totals of two plans per category (and per line description), with the difference."""
+    require(actor, "budget.read")
+    return comparison(plan_view(session, load_plan(session, plan_a), measure=False),
+                      plan_view(session, load_plan(session, plan_b), measure=False))
+
+
 def last_year_actuals(actor: Actor, fiscal_year: int, *, session: Session) -> dict[str, Decimal] | None:
     """Actual spend per category of the approved, current plan of ``fiscal_year`` (None if none)."""
     require(actor, "budget.read")
     return _last_year_actuals(session, fiscal_year)
 
 
-def vs_last_year(actor: Actor, plan_id: int, *, session: Session) -> pd.DataFrame:
-    """This plan per category next to last fiscal year's actual spending."""
-    require(actor, "budget.read")
-    view = plan_view(session, load_plan(session, plan_id), measure=False)
-    last = _last_year_actuals(session, view.fiscal_year - 1)
+def versus_last_year(view: PlanView, last: dict[str, Decimal] | None) -> pd.DataFrame:
+    """A plan already read, per category, next to last year's actual spending (``last_year_actuals``)."""
     planned = category_totals(view)
     rows = []
     for c in CATEGORIES:
@@ -282,10 +283,15 @@ def vs_last_year(actor: Actor, plan_id: int, *, session: Session) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def variance(actor: Actor, plan_id: int, *, session: Session) -> pd.DataFrame:
-    """Plan vs actual per line and quarter; variance = plan - actual (negative = over-spend)."""
+def vs_last_year(actor: Actor, plan_id: int, *, session: Session) -> pd.DataFrame:
+    """This plan per category next to last fiscal year's actual spending."""
     require(actor, "budget.read")
     view = plan_view(session, load_plan(session, plan_id), measure=False)
+    return versus_last_year(view, _last_year_actuals(session, view.fiscal_year - 1))
+
+
+def line_variance(view: PlanView) -> pd.DataFrame:
+    """Plan vs actual of a plan already read, per line and quarter; variance = plan - actual."""
     rows = []
     for line in view.lines:
         for q in QUARTERS:
@@ -296,6 +302,12 @@ def variance(actor: Actor, plan_id: int, *, session: Session) -> pd.DataFrame:
                          "variance": planned - actual, "over_spend": actual > planned})
     return pd.DataFrame(rows, columns=["line_id", "category", "description", "goal", "quarter", "plan",
                                        "actual", "variance", "over_spend"])
+
+
+def variance(actor: Actor, plan_id: int, *, session: Session) -> pd.DataFrame:
+    """Plan vs actual per line and quarter; variance = plan - actual (negative = over-spend)."""
+    require(actor, "budget.read")
+    return line_variance(plan_view(session, load_plan(session, plan_id), measure=False))
 
 
 # ---------------------------------------------------------------- creating
