@@ -5,13 +5,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crm.budget import plans as budget
+from crm.budget import editing, export, plans, workflow
+from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABELS, KPI_LABELS, KPIS, QUARTER_LABELS,
+                              QUARTERS, STATUS_LABELS, code_label)
 from crm.core.access import can
-from crm.budget.plans import AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABELS, QUARTER_LABELS, STATUS_LABELS, code_label
-from crm.core.i18n import N_, _, date, money, ngettext, number, percent
+from crm.core.database import session_scope
+from crm.core.i18n import N_, _, date, get_language, money, ngettext, number, percent, use_language
 from ui.context import actor, call
 
-AMOUNTS = list(budget.QUARTERS + budget.ACTUALS)
+AMOUNTS = list(QUARTERS + ACTUALS)
 LEVEL_LABELS = {"category": N_("Category"), "line": N_("Line"), "total": N_("Total")}
 
 
@@ -42,8 +44,9 @@ if flash:
     st.success(flash)
 
 
-def done(message: str, plan_id: int | None = None) -> None:
-    st.session_state["budget_flash"] = message
+def done(message: str | None, plan_id: int | None = None) -> None:
+    if message:
+        st.session_state["budget_flash"] = message
     if plan_id is not None:
         st.session_state["budget_plan_id"] = plan_id
     st.rerun()
@@ -74,27 +77,51 @@ def day(v) -> str:
     return "—" if is_missing(v) else date(v)
 
 
-plans = call(budget.list_plans) or []
+def line_changes(edits: dict, lines: list[dict]) -> dict:
+    """The table editor's edits (row positions) as the save service takes them (line and goal ids)."""
+    def values(row: dict) -> dict:
+        return {k: (None if is_missing(v) else v) for k, v in row.items() if k != "_index"}
+
+    return {
+        "changed": {lines[int(pos)]["id"]: values(row) for pos, row in edits.get("edited_rows", {}).items()},
+        "added": [values(row) for row in edits.get("added_rows", [])],
+        "deleted": [lines[int(pos)]["id"] for pos in edits.get("deleted_rows", [])],
+    }
+
+
+def on_click_export(build, plan_id: int):
+    """The file of an export, made only when its download button is clicked (on Streamlit's own thread,
+    so the signed-in user and language are taken along)."""
+    who_now, language = who, get_language()
+
+    def make() -> bytes:
+        with use_language(language), session_scope() as session:
+            return build(who_now, plan_id, session=session)
+
+    return make
+
+
+summaries = call(plans.list_plans) or []
 
 if may_write:
-    with st.expander(_("New plan"), expanded=not plans):
+    with st.expander(_("New plan"), expanded=not summaries):
         with st.form("budget_new_plan"):
             year = st.number_input(_("Fiscal year"), min_value=2000, max_value=2100, value=dt.date.today().year)
             name = st.text_input(_("Name"), value=_("CRM budget {year}").format(year=dt.date.today().year))
             scenario = st.text_input(_("Scenario"), value="Base")  # a stored name: "Base" is the main scenario
             ceiling = st.text_input(_("Ceiling (optional)"))
             if st.form_submit_button(_("Create plan")):
-                new_id = call(budget.create_plan, fiscal_year=int(year), name=name, scenario=scenario,
+                new_id = call(plans.create_plan, fiscal_year=int(year), name=name, scenario=scenario,
                               ceiling=ceiling or None)
                 if new_id:
                     done(_("Plan created."), new_id)
 
-if not plans:
+if not summaries:
     st.info(_("There are no budget plans yet."))
     st.stop()
 
 
-def label(p: budget.PlanSummary) -> str:
+def label(p: plans.PlanSummary) -> str:
     if p.superseded:
         text = _("FY {year} · {scenario} · revision {revision} · {status} (superseded)")
     else:
@@ -102,14 +129,14 @@ def label(p: budget.PlanSummary) -> str:
     return text.format(year=p.fiscal_year, scenario=p.scenario, revision=p.revision, status=status_name(p.status))
 
 
-by_id = {p.id: p for p in plans}
-current_ids = [p.id for p in plans if not p.superseded] + [p.id for p in plans if p.superseded]
+by_id = {p.id: p for p in summaries}
+current_ids = [p.id for p in summaries if not p.superseded] + [p.id for p in summaries if p.superseded]
 wanted = st.session_state.get("budget_plan_id")
 index = current_ids.index(wanted) if wanted in current_ids else 0
 plan_id = st.selectbox(_("Plan"), current_ids, index=index, format_func=lambda i: label(by_id[i]))
 st.session_state["budget_plan_id"] = plan_id
 
-view = call(budget.get_plan, plan_id)
+view = call(plans.get_plan, plan_id)  # the one read of the plan this run: everything below uses it
 if view is None:
     st.stop()
 
@@ -150,16 +177,16 @@ if view.ceiling is not None and view.planned_total > view.ceiling:
 if may_write and not view.superseded:
     buttons = st.columns(3)
     if view.editable and buttons[0].button(_("Submit for approval")):
-        if call(budget.submit_plan, plan_id, view.version):
+        if call(workflow.submit_plan, plan_id, view.version):
             done(_("Plan submitted for approval."))
     if view.status in ("approved", "returned") and buttons[1].button(_("New revision")):
-        new_id = call(budget.new_revision, plan_id)
+        new_id = call(workflow.new_revision, plan_id)
         if new_id:
             done(_("A new draft revision was created; the previous one is kept."), new_id)
     with buttons[2].popover(_("Copy as scenario")):
         scenario_name = st.text_input(_("Scenario name"), key="budget_copy_scenario")
         if st.button(_("Copy plan")):
-            new_id = call(budget.copy_plan, plan_id, scenario=scenario_name)
+            new_id = call(workflow.copy_plan, plan_id, scenario=scenario_name)
             if new_id:
                 done(_("Scenario '{name}' created.").format(name=scenario_name), new_id)
 
@@ -168,10 +195,10 @@ if may_approve and view.status == "submitted" and not view.superseded:
     comment = st.text_area(_("Comment (required to return the plan)"), key="budget_decision_comment")
     left, right = st.columns(2)
     if left.button(_("Approve plan"), type="primary"):
-        if call(budget.approve_plan, plan_id, view.version, comment):
-            done(_("Plan approved and locked."))
+        if call(workflow.approve_plan, plan_id, view.version, comment):
+            done(None)  # the page's "Approved by ... and locked." banner says it: one green banner, not two
     if right.button(_("Return plan")):
-        if call(budget.return_plan, plan_id, view.version, comment):
+        if call(workflow.return_plan, plan_id, view.version, comment):
             done(_("Plan returned to the budget officer."))
 
 # ------------------------------------------------------------------ goals
@@ -209,7 +236,7 @@ if may_write and view.editable:
             column_config={
                 "id": None,
                 "title": st.column_config.TextColumn(_("Goal"), required=True),
-                "kpi": st.column_config.SelectboxColumn(_("KPI"), options=list(budget.KPIS), required=True,
+                "kpi": st.column_config.SelectboxColumn(_("KPI"), options=list(KPIS), required=True,
                                                         format_func=lambda k: code_label(KPI_LABELS, k)),
                 "baseline": st.column_config.NumberColumn(_("Baseline (empty = measure now)")),
                 "target": st.column_config.NumberColumn(_("Target"), required=True),
@@ -219,22 +246,24 @@ if may_write and view.editable:
         )
         if st.button(_("Save goals")):
             rows = edited_goals.astype(object).where(edited_goals.notna(), None).to_dict("records")
-            if call(budget.save_goals, plan_id, view.version, rows) is not None:
+            if call(editing.save_goals, plan_id, view.version, rows) is not None:
                 done(_("Goals saved."))
 
 # ------------------------------------------------------------------ lines
 st.subheader(_("Budget lines"))
-goal_titles = [g.title for g in view.goals]
-lines_df = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS])
+goal_titles = {g.id: g.title for g in view.goals}
+lines_df = pd.DataFrame(view.lines, columns=["category", "description", "goal_id", *AMOUNTS])
+lines_df["goal_id"] = lines_df["goal_id"].astype("Int64")
 for c in AMOUNTS:
     lines_df[c] = pd.to_numeric(lines_df[c]).astype(float)
 amount_config = {c: st.column_config.NumberColumn(_(AMOUNT_LABELS[c]), min_value=0.0, format="%.2f")
                  for c in AMOUNTS}
 line_config = {
-    "category": st.column_config.SelectboxColumn(_("Category"), options=list(budget.CATEGORIES), required=True,
+    "category": st.column_config.SelectboxColumn(_("Category"), options=list(CATEGORIES), required=True,
                                                  format_func=category_name),
     "description": st.column_config.TextColumn(_("Description"), required=True, max_chars=300),
-    "goal": st.column_config.SelectboxColumn(_("Goal"), options=goal_titles),
+    "goal_id": st.column_config.SelectboxColumn(_("Goal"), options=list(goal_titles),
+                                                format_func=lambda i: goal_titles.get(i, "")),
     **amount_config,
 }
 
@@ -246,26 +275,28 @@ if may_write and view.editable:
                  "if anything is wrong nothing is saved."))
     if st.button(_("Save"), type="primary"):
         edits = st.session_state.get(key, {})
-        result = call(budget.save_lines, plan_id, view.version,
-                      edited_rows=edits.get("edited_rows", {}), added_rows=edits.get("added_rows", []),
-                      deleted_rows=edits.get("deleted_rows", []))
-        if result is not None:
-            done(_("Budget lines saved."))
+        saved = call(editing.save_lines, plan_id, view.version, **line_changes(edits, view.lines))
+        if saved is not None and saved.changed:
+            done(ngettext("{n} line changed.", "{n} lines changed.", saved.changed).format(n=number(saved.changed)))
+        elif saved is not None:
+            st.info(_("Nothing changed."))
 elif may_write and view.status == "approved" and not view.superseded:
     st.caption(_("The plan is locked; only actual spend can be recorded."))
     key = f"budget_actuals_{plan_id}_{view.version}"
     st.data_editor(lines_df, key=key, hide_index=True, width="stretch",
-                   disabled=["category", "description", "goal", *budget.QUARTERS],
+                   disabled=["category", "description", "goal_id", *QUARTERS],
                    column_config=line_config)
     if st.button(_("Save actuals")):
         edits = st.session_state.get(key, {}).get("edited_rows", {})
         actuals = {view.lines[int(pos)]["id"]: values for pos, values in edits.items()}
-        if call(budget.record_actuals, plan_id, view.version, actuals) is not None:
+        if call(editing.record_actuals, plan_id, view.version, actuals) is not None:
             done(_("Actual spend saved."))
 else:
     line_cols = {"category": _("Category"), "description": _("Description"), "goal": _("Goal"),
                  **{c: _(AMOUNT_LABELS[c]) for c in AMOUNTS}}
-    read_only = lines_df.assign(category=lines_df["category"].map(category_name)).rename(columns=line_cols)
+    read_only = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS]).assign(
+        category=lines_df["category"].map(category_name), **{c: lines_df[c] for c in AMOUNTS})
+    read_only = read_only.rename(columns=line_cols)
     st.dataframe(read_only.style.format({line_cols[c]: show_amount for c in AMOUNTS}),
                  hide_index=True, width="stretch")
 
@@ -281,31 +312,31 @@ tab_hist, tab_var, tab_charts, tab_rev, tab_export = st.tabs(
     [_("Vs last year"), _("Plan vs actual"), _("Charts"), _("Revisions and scenarios"), _("Export")])
 
 with tab_hist:
-    hist = call(budget.vs_last_year, plan_id)
-    if hist is not None:
-        if hist["last_year_actual"].isna().all():
-            st.info(_("There is no approved plan for fiscal year {year} to compare with.").format(
-                year=view.fiscal_year - 1))
-        hist_cols = {"category": _("Category"), "plan": _("This plan"),
-                     "last": _("Actual FY {year}").format(year=view.fiscal_year - 1),
-                     "change": _("Change"), "change_pct": _("Change %")}
-        shown = pd.DataFrame({
-            "category": hist["category"].map(category_name),
-            "plan": hist["plan"].astype(float),
-            "last": pd.to_numeric(hist["last_year_actual"]).astype(float),
-            "change": pd.to_numeric(hist["change"]).astype(float),
-            "change_pct": pd.to_numeric(hist["change_pct"]).round(1),
-        }).rename(columns=hist_cols)
-        st.dataframe(shown.style.format({
-            hist_cols["plan"]: show_amount, hist_cols["last"]: show_amount, hist_cols["change"]: show_amount,
-            hist_cols["change_pct"]: share,
-        }), hide_index=True, width="stretch")
-        st.caption(_("The historical approach repeats last year's spending; differences show where this "
-                     "plan follows its goals instead."))
+    last_year = call(plans.last_year_actuals, view.fiscal_year - 1)
+    hist = plans.versus_last_year(view, last_year)
+    if hist["last_year_actual"].isna().all():
+        st.info(_("There is no approved plan for fiscal year {year} to compare with.").format(
+            year=view.fiscal_year - 1))
+    hist_cols = {"category": _("Category"), "plan": _("This plan"),
+                 "last": _("Actual FY {year}").format(year=view.fiscal_year - 1),
+                 "change": _("Change"), "change_pct": _("Change %")}
+    shown = pd.DataFrame({
+        "category": hist["category"].map(category_name),
+        "plan": hist["plan"].astype(float),
+        "last": pd.to_numeric(hist["last_year_actual"]).astype(float),
+        "change": pd.to_numeric(hist["change"]).astype(float),
+        "change_pct": pd.to_numeric(hist["change_pct"]).round(1),
+    }).rename(columns=hist_cols)
+    st.dataframe(shown.style.format({
+        hist_cols["plan"]: show_amount, hist_cols["last"]: show_amount, hist_cols["change"]: show_amount,
+        hist_cols["change_pct"]: share,
+    }), hide_index=True, width="stretch")
+    st.caption(_("The historical approach repeats last year's spending; differences show where this "
+                 "plan follows its goals instead."))
 
 with tab_var:
-    var = call(budget.variance, plan_id)
-    if var is not None and not var.empty:
+    var = plans.line_variance(view)
+    if not var.empty:
         var_cols = {"category": _("Category"), "line": _("Line"), "goal": _("Goal"), "quarter": _("Quarter"),
                     "plan": _("Plan"), "actual": _("Actual"), "variance": _("Variance"),
                     "over_spend": _("Over-spend")}
@@ -349,7 +380,7 @@ with tab_charts:
             tooltip=[alt.Tooltip("goal_name:N", title=_("Goal")),
                      alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]), width="stretch")
         quarters = []
-        for q in budget.QUARTERS:
+        for q in QUARTERS:
             quarters.append({"quarter": quarter_name(q), "kind": _("Plan"),
                              "amount": float(frame[q].astype(float).sum())})
             quarters.append({"quarter": quarter_name(q), "kind": _("Actual"),
@@ -379,7 +410,7 @@ with tab_charts:
         st.info(_("Add budget lines to see charts."))
 
 with tab_rev:
-    history = call(budget.revisions, plan_id) or []
+    history = call(plans.revisions, plan_id) or []
     rev_cols = {"revision": _("Revision"), "status": _("Status"), "superseded": _("Superseded"),
                 "planned": _("Planned")}
     revisions_table = pd.DataFrame([{"revision": r.revision, "status": status_name(r.status),
@@ -387,10 +418,11 @@ with tab_rev:
                                    columns=list(rev_cols)).rename(columns=rev_cols)
     st.dataframe(revisions_table.style.format({rev_cols["planned"]: show_amount}),
                  hide_index=True, width="stretch")
-    others = [p.id for p in plans if p.id != plan_id]
+    others = [p.id for p in summaries if p.id != plan_id]
     if others:
         other = st.selectbox(_("Compare with"), others, format_func=lambda i: label(by_id[i]))
-        cmp = call(budget.compare_plans, plan_id, other)
+        other_view = call(plans.get_plan, other, measure=False)  # the other plan, read once
+        cmp = None if other_view is None else plans.comparison(view, other_view)
         if cmp is not None:
             cmp_cols = {"level": _("Level"), "category": _("Category"), "line": _("Line"), "a": _("This plan"),
                         "b": _("Other plan"), "difference": _("Difference")}
@@ -405,10 +437,7 @@ with tab_rev:
 
 with tab_export:
     stem = f"budget_{view.fiscal_year}_{view.scenario}_rev{view.revision}".replace(" ", "_")
-    csv_bytes = call(budget.export_csv, plan_id)
-    if csv_bytes is not None:
-        st.download_button(_("Download CSV"), csv_bytes, file_name=f"{stem}.csv", mime="text/csv")
-    xlsx_bytes = call(budget.export_xlsx, plan_id)
-    if xlsx_bytes is not None:
-        st.download_button(_("Download Excel"), xlsx_bytes, file_name=f"{stem}.xlsx",
-                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.download_button(_("Download CSV"), on_click_export(export.export_csv, plan_id), file_name=f"{stem}.csv",
+                       mime="text/csv", on_click="ignore")
+    st.download_button(_("Download Excel"), on_click_export(export.export_xlsx, plan_id), file_name=f"{stem}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore")

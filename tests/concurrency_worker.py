@@ -42,7 +42,8 @@ def add_to_budget_line(url: str, plan_id: int, worker: int, rounds: int) -> dict
     """Read the plan, add 1 to the first line's Q1, save with the version read."""
     from decimal import Decimal
 
-    from crm.budget.plans import get_plan, save_lines
+    from crm.budget.editing import save_lines
+    from crm.budget.plans import get_plan
     from crm.core.database import session_scope
     from crm.core.errors import ConflictError
     from crm.accounts.users import actor_for
@@ -55,13 +56,12 @@ def add_to_budget_line(url: str, plan_id: int, worker: int, rounds: int) -> dict
             with session_scope(url) as s:
                 who = actor_for("budget", session=s)
                 plan = get_plan(who, plan_id, session=s)
-            rows = [{k: line[k] for k in ("id", "category", "description", "goal_id", "q1", "q2", "q3", "q4")}
-                    for line in plan.lines]
-            rows[0]["q1"] = Decimal(rows[0]["q1"]) + 1
+            first = plan.lines[0]
             time.sleep(rng.random() * 0.01)
             with session_scope(url) as s:
                 who = actor_for("budget", session=s)
-                save_lines(who, plan_id, plan.version, rows, session=s)
+                save_lines(who, plan_id, plan.version, changed={first["id"]: {"q1": Decimal(first["q1"]) + 1}},
+                           session=s)
             accepted += 1
         except ConflictError:
             conflicts += 1

@@ -8,17 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import random
+from decimal import Decimal
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from crm.budget.codes import ACTUALS, QUARTERS
+from crm.budget.kpis import measure_kpi, measure_window
 from crm.core import audit
 from crm.core.access import Actor
 from tools.demo_data import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult
 from crm.insights.rollups import rebuild_interactions
 from tools.seed_scale import generate
 from crm.accounts.users import SYSTEM, create_user, ensure_departments, hash_password
-from db.models import Customer, Interaction, User
+from db.models import BudgetGoal, BudgetLine, BudgetPlan, Customer, Interaction, User
+from db.types import utcnow
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "SeedResult", "ensure_demo_accounts", "generate", "is_empty",
            "seed_demo", "system_actor"]
@@ -66,9 +70,7 @@ def seed_demo(*, session: Session, today: dt.date | None = None) -> SeedResult:
 
     checklist.seed_demo(session=session, today=today or dt.date.today())
     requirements.seed_demo(session=session, today=today or dt.date.today())
-    from crm.budget import plans as budget
-
-    budget.seed_demo(session=session, today=today or dt.date.today())
+    _demo_budget(session=session, today=today or dt.date.today())
     audit.record(session, SYSTEM, "seed", "database", None,
                  detail=f"demo data: {data.customers} customers, {data.interactions} interactions")
     return data
@@ -95,6 +97,74 @@ def _demo_follow_ups(*, session: Session, today: dt.date) -> None:
             ))
     session.flush()
     rebuild_interactions(session)
+
+
+def _demo_budget(*, session: Session, today: dt.date) -> None:
+    """Last year's approved budget plan with actuals; this year's draft with goals and lines."""
+    if session.scalar(select(func.count()).select_from(BudgetPlan)):
+        return
+    year = today.year
+    officer = session.scalar(select(User.id).where(User.username == "budget"))
+    sponsor = session.scalar(select(User.id).where(User.username == "sponsor"))
+    last = BudgetPlan(fiscal_year=year - 1, scenario="Base", name=f"CRM budget {year - 1}", status="approved",
+                      ceiling=Decimal("250000"), revision=1, created_by_id=officer, decided_by_id=sponsor,
+                      decided_at=utcnow(), submitted_at=utcnow(), decision_comment="Approved as proposed.")
+    session.add(last)
+    session.flush()
+    last_lines = [
+        ("marketing", "Trade fair stands", (15000, 5000, 15000, 5000), (16200, 4800, 17100, 5300)),
+        ("marketing", "Online campaigns", (8000, 8000, 8000, 8000), (7600, 8400, 9100, 8800)),
+        ("products", "Sample kits", (6000, 4000, 4000, 6000), (5800, 4100, 3900, 6300)),
+        ("customer_service", "Call centre overtime", (5000, 5000, 5000, 7000), (5400, 5200, 4800, 7600)),
+        ("maintenance", "CRM licences and hosting", (9000, 9000, 9000, 9000), (9000, 9000, 9000, 9000)),
+        ("training", "Sales training days", (4000, 2000, 0, 4000), (3900, 2100, 0, 3600)),
+    ]
+    for cat, desc, plan_q, act_q in last_lines:
+        last.lines.append(BudgetLine(category=cat, description=desc,
+                                     **{q: Decimal(v) for q, v in zip(QUARTERS, plan_q)},
+                                     **{a: Decimal(v) for a, v in zip(ACTUALS, act_q)}))
+    plan = BudgetPlan(fiscal_year=year, scenario="Base", name=f"CRM budget {year}", status="draft",
+                      ceiling=Decimal("260000"), revision=1, created_by_id=officer)
+    session.add(plan)
+    session.flush()
+    deadline = dt.date(year, 12, 31)
+    goals = [
+        ("Win 120 new customers", "new_customers", "customers", Decimal("120")),
+        ("Raise retention to 70 %", "retention_rate", "%", Decimal("70")),
+        ("Lift NPS to 40", "nps", "points", Decimal("40")),
+        ("Cut support response to 24 h", "support_response", "hours", Decimal("24")),
+    ]
+    window = measure_window(today - dt.timedelta(days=60))
+    made = []
+    for title, kpi, unit, target in goals:
+        baseline = measure_kpi(kpi, *window, session=session)
+        if kpi == "new_customers" and baseline:  # a growth goal: a quarter more than the last 12 months
+            target = (Decimal(baseline) * Decimal("1.25")).quantize(Decimal("1"))
+            title = f"Win {target} new customers in a year"
+        g = BudgetGoal(title=title, kpi=kpi, unit=unit, target=target, deadline=deadline,
+                       baseline=baseline, baseline_measured_at=utcnow())
+        plan.goals.append(g)
+        made.append(g)
+    session.flush()
+    new_c, retention, nps, support = (g.id for g in made)
+    quarter_now = (today.month - 1) // 3  # quarters already under way get a few actuals
+    this_lines = [
+        ("marketing", "Referral programme", new_c, (6000, 6000, 6000, 6000), (7400, 0, 0, 0)),
+        ("marketing", "Trade fair stands", new_c, (12000, 3000, 12000, 3000), (11800, 0, 0, 0)),
+        ("customer_service", "Loyalty calls to lapsed customers", retention, (4000, 4000, 4000, 4000), (3900, 0, 0, 0)),
+        ("products", "Survey follow-up fixes", nps, (5000, 5000, 3000, 3000), (5600, 0, 0, 0)),
+        ("customer_service", "Second-level support shift", support, (7000, 7000, 7000, 7000), (6800, 0, 0, 0)),
+        ("training", "Support tooling training", support, (3000, 0, 3000, 0), (2800, 0, 0, 0)),
+        ("maintenance", "CRM licences and hosting", None, (9500, 9500, 9500, 9500), (9500, 0, 0, 0)),
+    ]
+    for cat, desc, goal_id, plan_q, act_q in this_lines:
+        acts = [v if i <= quarter_now else 0 for i, v in enumerate(act_q)]
+        if quarter_now >= 1:
+            acts[1] = int(plan_q[1] * (1.15 if cat == "marketing" else 0.95))
+        plan.lines.append(BudgetLine(category=cat, description=desc, goal_id=goal_id,
+                                     **{q: Decimal(v) for q, v in zip(QUARTERS, plan_q)},
+                                     **{a: Decimal(v) for a, v in zip(ACTUALS, acts)}))
+    session.flush()
 
 
 def is_empty(*, session: Session) -> bool:

@@ -1,4 +1,4 @@
-"""KPI measurement from CRM data for budget goals (the lead may unify with crm/kpis.py).
+"""KPI measurement from CRM data for budget goals.
 
 ``measure_kpi(kpi, start, end, *, session)`` returns the KPI over [start, end]
 (dates inclusive) or ``None`` when it cannot be measured (unknown KPI, no data).
@@ -14,6 +14,11 @@ from sqlalchemy.orm import Session
 from db.models import Customer, Interaction, Receipt, SurveyResponse
 
 MEASURABLE = ("new_customers", "retention_rate", "nps", "repeat_revenue", "support_response")
+
+
+def measure_window(end: dt.date) -> tuple[dt.date, dt.date]:
+    """The year ending on ``end`` (both days included): the window a goal's KPI is measured over."""
+    return end - dt.timedelta(days=364), end
 
 
 def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -12,7 +12,7 @@ def test_officer_edits_line_and_saves(page, portal) -> None:
     sign_in(page, portal, "budget")
     page.goto(f"{portal}/budget")
     page.get_by_role("heading", name="Budget lines").wait_for()
-    # demo plan: 158,000 planned (hand-summed from crm.budget.plans.seed_demo)
+    # demo plan: 158,000 planned (hand-summed from tools.seed._demo_budget)
     expect(page.get_by_test_id("stMetric").nth(1)).to_contain_text("158,000.00")
     grid = page.locator("[class*='st-key-budget_lines_'] [data-testid='stDataFrame']")
     grid.scroll_into_view_if_needed()
@@ -32,7 +32,7 @@ def test_officer_edits_line_and_saves(page, portal) -> None:
     expect(editor).to_have_count(0)
     page.wait_for_timeout(1000)
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.get_by_text("Budget lines saved.")).to_be_visible(timeout=15000)
+    expect(page.get_by_text("1 line changed.")).to_be_visible(timeout=15000)
     # 158,000 - 6,000 + 9,999
     expect(page.get_by_test_id("stMetric").nth(1)).to_contain_text("161,999.00")
     page.screenshot(path=str(Path(__file__).resolve().parents[2] / "data" / "budget-officer.png"), full_page=True)

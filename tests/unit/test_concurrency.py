@@ -38,7 +38,8 @@ def test_concurrent_edits_of_one_customer_lose_nothing(db_url) -> None:
 def test_concurrent_saves_of_one_budget_plan_lose_nothing(db_url) -> None:
     from decimal import Decimal
 
-    from crm.budget.plans import create_plan, get_plan, save_lines
+    from crm.budget.editing import save_lines
+    from crm.budget.plans import create_plan, get_plan
     from tests.concurrency_worker import add_to_budget_line
 
     with session_scope(db_url) as s:
@@ -46,7 +47,7 @@ def test_concurrent_saves_of_one_budget_plan_lose_nothing(db_url) -> None:
         officer = make_actor(s, "budget")
         plan_id = create_plan(officer, fiscal_year=2027, name="Shared plan", session=s)
         version = get_plan(officer, plan_id, session=s).version
-        save_lines(officer, plan_id, version, [{"category": "marketing", "description": "Campaigns", "q1": "100",
+        save_lines(officer, plan_id, version, added=[{"category": "marketing", "description": "Campaigns", "q1": "100",
                                                 "q2": "0", "q3": "0", "q4": "0"}], session=s)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(WORKERS) as pool:
