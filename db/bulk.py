@@ -3,7 +3,7 @@
 Rows are tuples already in the database's representation (see ``sqlite_value``/``pg_value``):
 on SQLite one ``executemany`` of a prepared INSERT; on PostgreSQL a binary-free text ``COPY``.
 Both skip the ORM and SQLAlchemy's per-row type processing, which is most of the cost of a Core
-``insert()`` of dicts (measured: about 10x).
+``insert()`` of dicts.
 """
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a bulk load allocates its many small objects (rows, keys).
 
     A load creates hundreds of thousands of tuples and dicts that all stay alive until the end, so
-    each automatic collection walks all of them again for nothing (measured: 15% of an import).
+    each automatic collection walks all of them again for nothing.
     Reference counting still frees everything as usual; collection resumes when the last load ends.
     """
     global _GC_PAUSES

@@ -140,7 +140,7 @@ def customer_trends(actor: Actor, f: Filters, *, session: Session) -> pd.DataFra
 
 def _acquired_per_month(f: Filters, session: Session) -> dict[str, int]:
     """New customers per month: one range count per month on the acquisition-date index (a GROUP BY on the
-    month of each date would sort half a million dates at 1M customers: 228 ms against 19 ms)."""
+    month of each date would sort every acquisition date in the period)."""
     counts = [select(literal(month), func.count()).where(
         Customer.acquired_on >= first, Customer.acquired_on < after, *_customer_conditions(f))
         for month, first, after in _month_ranges(f)]
@@ -150,7 +150,7 @@ def _acquired_per_month(f: Filters, session: Session) -> dict[str, int]:
 def _lost_per_month(f: Filters, session: Session) -> dict[str, int]:
     """Former customers per month of their last purchase: range counts on the status index (status, archived_at,
     last_purchase_at), once for customers not archived and once for archived ones, so that each count reads only
-    its month's entries (49 ms for a GROUP BY over the 120,000 former customers at 1M, against 10 ms)."""
+    its month's entries (a GROUP BY would read every former customer)."""
     def at(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
 
