@@ -385,37 +385,42 @@ class _NewCustomer:
 
 
 _CUSTOMER_COLUMNS = tuple(c.name for c in Customer.__table__.columns)
-_CUSTOMER_DEFAULTS = {c.name: c.default.arg for c in Customer.__table__.columns  # type: ignore[attr-defined]
-                      if c.default is not None and not callable(c.default.arg)}  # type: ignore[attr-defined]
 _AUDIT_COLUMNS = ("at", "user_id", "username", "action", "entity", "entity_id", "source", "before", "after",
                   "detail")
 _HIDDEN_FROM_AUDIT = {"name_key", "company_key", "email_key", "phone_digits"}  # derived, as in ``audit.snapshot``
+
+
+def _audit_value(value: Any) -> Any:
+    """A column value as ``audit.snapshot`` writes it."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+_NEW_ROW = dict.fromkeys(_CUSTOMER_COLUMNS) | {  # the models' fixed defaults (status, figures, version...)
+    c.name: c.default.arg for c in Customer.__table__.columns  # type: ignore[attr-defined]
+    if c.default is not None and not callable(c.default.arg)}  # type: ignore[attr-defined]
+_NEW_AFTER = {k: _audit_value(v) for k, v in _NEW_ROW.items() if k not in _HIDDEN_FROM_AUDIT}
 
 
 def _customer_rows(actor: Actor, customer_id: int, clean: dict[str, Any], *, now: dt.datetime,
                    consents: dict[str, bool] | None = None, import_batch_id: int | None = None,
                    source: str | None = None, detail: str | None = None,
                    keys: dict[str, Any] | None = None) -> _NewCustomer:
-    """The row, search tokens and "create" audit row of a new customer from validated fields
-    (``clean_customer_fields``); the one way a customer comes into being, typed or imported."""
+    """The row, search tokens and "create" audit row of a new customer from the fields
+    ``clean_customer_fields`` returned; the one way a customer comes into being, typed or imported."""
     keys = keys or search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
-    row = dict.fromkeys(_CUSTOMER_COLUMNS) | _CUSTOMER_DEFAULTS | clean | keys | {
-        "id": customer_id, "created_at": now, "updated_at": now, "updated_by_id": actor.user_id,
-        "import_batch_id": import_batch_id,
-        **{f"consent_{p}": bool((consents or {}).get(p)) for p in CONSENT_PURPOSES}}
-    after = {k: _audit_value(v) for k, v in row.items() if k not in _HIDDEN_FROM_AUDIT}
+    fixed = {"id": customer_id, "updated_by_id": actor.user_id, "import_batch_id": import_batch_id,
+             **{f"consent_{p}": bool((consents or {}).get(p)) for p in CONSENT_PURPOSES}}
+    row = {**_NEW_ROW, **clean, **keys, **fixed, "created_at": now, "updated_at": now}
+    stamp = now.isoformat()
+    after = {**_NEW_AFTER, **clean, **fixed, "created_at": stamp, "updated_at": stamp}  # clean: text and ids only
     event = {"at": now, "user_id": actor.user_id, "username": actor.username, "action": "create",
              "entity": "customer", "entity_id": str(customer_id), "source": source or actor.source, "before": None,
              "after": after, "detail": detail}
     return _NewCustomer(row, search_tokens_of_keys(keys, row["phone"]), event)
-
-
-def _audit_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    return value
 
 
 def _write_customers(session: Session, new: list[_NewCustomer]) -> None:
