@@ -11,7 +11,6 @@ import contextlib
 import functools
 import datetime as dt
 import gc
-import operator
 import threading
 from decimal import Decimal
 from collections.abc import Iterable, Iterator, Sequence
@@ -177,21 +176,3 @@ def sqlite_rollback_journal(url: str, enabled: bool = True) -> Iterator[None]:
             raw.driver_connection.execute("PRAGMA journal_mode=WAL")
         finally:
             raw.close()
-
-
-def with_defaults(table: Table, rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and tuples for ``insert_rows`` from dicts, with the models' Python-side defaults filled in
-    (the driver's bulk path does not apply them, as SQLAlchemy's ``insert()`` would)."""
-    given = {key for r in rows for key in r}
-    defaults: dict[str, Any] = {}
-    for col in table.columns:
-        if col.name in given or col.default is None or col.primary_key:
-            continue
-        arg = col.default.arg  # type: ignore[attr-defined]
-        defaults[col.name] = arg(None) if callable(arg) else arg
-    columns = sorted(given | set(defaults))
-    base = dict.fromkeys(given) | defaults  # a key some rows lack is None in them
-    if len(columns) == 1:
-        return columns, [({**base, **r}[columns[0]],) for r in rows]
-    row_tuple = operator.itemgetter(*columns)
-    return columns, [row_tuple({**base, **r}) for r in rows]

@@ -42,7 +42,7 @@ def plain_email(value: str) -> str | None:
 
     Most addresses in an import are plain (dot-atom local part, letters-digits-hyphens domain,
     alphabetic top-level domain); for those email-validator's answer is the address with the
-    domain in lower case, which needs no full validation. Anything else (quoted or
+    domain in lower case, and no full validation is needed. Anything else (quoted or
     internationalised parts, special-use domains, overlong parts) goes to the library. A test
     compares both on thousands of addresses.
     """
