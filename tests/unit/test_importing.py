@@ -184,6 +184,20 @@ def test_reverting_an_import_audits_each_customer_it_removes(db, manager) -> Non
     assert {(who, detail) for _cid, who, detail in removed} == {("salesmgr", f"import batch {first.batch_id} reverted")}
 
 
+def test_reverting_an_import_archives_and_audits_customers_someone_already_worked_with(db, manager) -> None:
+    from crm.interactions.service import log_interaction
+    from db.models import AuditEvent
+
+    first = run_import(manager, "messy.csv", MESSY, session=db)
+    worked_with = next(r.customer_id for r in first.rows if r.outcome == "imported")
+    log_interaction(make_actor(db, "sales"), worked_with, channel="call", subject="Called", session=db)
+    assert revert_import(manager, first.batch_id, session=db) == {"removed": 3, "archived": 1, "restored": 0}
+    assert db.get(Customer, worked_with).archived_at is not None
+    archived = db.execute(select(AuditEvent.entity_id, AuditEvent.after).where(
+        AuditEvent.action == "archive", AuditEvent.entity == "customer")).all()
+    assert [(int(cid), set(after)) for cid, after in archived] == [(worked_with, {"archived_at"})]
+
+
 def test_excel_files_import_too(db, manager) -> None:
     wb = Workbook()
     ws = wb.active
