@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from crm.core import audit
@@ -23,7 +23,7 @@ from crm.customers.service import _customer_rows, _write_audit_rows, _write_cust
 from crm.core.errors import CRMError, NotFound, ValidationError
 from crm.core.i18n import N_, _
 from crm.core.text import SimilarNames, fold
-from db.models import Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
+from db.models import AuditEvent, Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
 from db.bulk import fast_sqlite_writes, gc_paused, insert_rows, reserve_ids
 from db.types import utcnow
 
@@ -391,6 +391,10 @@ def revert_import(actor: Actor, batch_id: int, *, session: Session) -> dict[str,
             session.execute(delete(Consent).where(Consent.customer_id.in_(ids)))
             session.execute(delete(ImportRow).where(ImportRow.customer_id.in_(ids), ImportRow.batch_id == batch_id))
             session.execute(delete(Customer).where(Customer.id.in_(ids)))
+            # their audit rows keep who did what and when, without the personal data (as after an erasure)
+            session.execute(update(AuditEvent).where(AuditEvent.entity == "customer",
+                                                     AuditEvent.entity_id.in_([str(i) for i in ids]))
+                            .values(before=None, after=None))
         now = utcnow()
         for cid in kept:  # someone already worked with them: archive instead of deleting history
             customer = session.get(Customer, cid)

@@ -182,6 +182,9 @@ def test_reverting_an_import_audits_each_customer_it_removes(db, manager) -> Non
                          .where(AuditEvent.action == "delete", AuditEvent.entity == "customer")).all()
     assert sorted(int(cid) for cid, _who, _detail in removed) == imported
     assert {(who, detail) for _cid, who, detail in removed} == {("salesmgr", f"import batch {first.batch_id} reverted")}
+    created = db.execute(select(AuditEvent.entity_id, AuditEvent.after).where(
+        AuditEvent.action == "create", AuditEvent.entity == "customer")).all()
+    assert len(created) == 4 and all(after is None for _cid, after in created)  # no personal data of the removed
 
 
 def test_reverting_an_import_archives_and_audits_customers_someone_already_worked_with(db, manager) -> None:
