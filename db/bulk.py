@@ -3,7 +3,7 @@
 Rows are tuples already in the database's representation (see ``sqlite_value``/``pg_value``):
 on SQLite one ``executemany`` of a prepared INSERT; on PostgreSQL a binary-free text ``COPY``.
 Both skip the ORM and SQLAlchemy's per-row type processing, which is most of the cost of a Core
-``insert()`` of dicts (measured: about 10x).
+``insert()`` of dicts.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import contextlib
 import functools
 import datetime as dt
 import gc
-import operator
 import threading
 from decimal import Decimal
 from collections.abc import Iterable, Iterator, Sequence
@@ -101,7 +100,7 @@ def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a bulk load allocates its many small objects (rows, keys).
 
     A load creates hundreds of thousands of tuples and dicts that all stay alive until the end, so
-    each automatic collection walks all of them again for nothing (measured: 15% of an import).
+    each automatic collection walks all of them again for nothing.
     Reference counting still frees everything as usual; collection resumes when the last load ends.
     """
     global _GC_PAUSES
@@ -177,21 +176,3 @@ def sqlite_rollback_journal(url: str, enabled: bool = True) -> Iterator[None]:
             raw.driver_connection.execute("PRAGMA journal_mode=WAL")
         finally:
             raw.close()
-
-
-def with_defaults(table: Table, rows: list[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Columns and tuples for ``insert_rows`` from dicts, with the models' Python-side defaults filled in
-    (the driver's bulk path does not apply them, as SQLAlchemy's ``insert()`` would)."""
-    given = {key for r in rows for key in r}
-    defaults: dict[str, Any] = {}
-    for col in table.columns:
-        if col.name in given or col.default is None or col.primary_key:
-            continue
-        arg = col.default.arg  # type: ignore[attr-defined]
-        defaults[col.name] = arg(None) if callable(arg) else arg
-    columns = sorted(given | set(defaults))
-    base = dict.fromkeys(given) | defaults  # a key some rows lack is None in them
-    if len(columns) == 1:
-        return columns, [({**base, **r}[columns[0]],) for r in rows]
-    row_tuple = operator.itemgetter(*columns)
-    return columns, [row_tuple({**base, **r}) for r in rows]

@@ -25,7 +25,9 @@ from tools.demo_data import (
     CHANNELS, FEEDBACK_TAGS, FIXED_CUSTOMERS, LOCALES, PRODUCTS, REASONS_AGAIN, REASONS_FIRST,
     SEGMENTS, SOURCES, SUBJECTS, NamePool, SeedResult,
 )
-from crm.core.text import _WORD, digits, fold, national_digits, search_tokens, words
+from crm.core.text import digits, fold, folded_words, words
+from crm.customers.contact_rules import search_tokens
+from crm.customers.phones import national_digits
 from crm.accounts.users import ensure_departments
 from db.bulk import fast_sqlite_writes, indexes_built_after, insert_rows
 from db.models import (
@@ -394,7 +396,7 @@ class _Chunk:
                     found |= pool["company_tokens"][ci]
                 if email:  # made of folded ASCII words and digits: fold() would change nothing
                     found.add(email)
-                    found.update(_WORD.findall(email.split("@", 1)[0]))
+                    found.update(folded_words(email.split("@", 1)[0]))
                 if phone:
                     found.add(phone[1:])
                     found.add(phone[1 + pool["cc_len"]:])

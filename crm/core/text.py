@@ -9,8 +9,6 @@ import re
 import unicodedata
 from typing import Any
 
-import phonenumbers
-
 # Arabic-script letter variants that users type interchangeably (Urdu keyboards
 # produce the first of each pair, Arabic keyboards the second).
 _ARABIC_VARIANTS = str.maketrans(
@@ -36,7 +34,7 @@ def fold(text: str | None) -> str:
     """Lower case, accents removed, Arabic variants unified, spaces collapsed."""
     if not text:
         return ""
-    if text.isascii():  # nothing to decompose, strip or unify: the common case, ten times faster
+    if text.isascii():  # nothing to decompose, strip or unify: the common case, done without unicodedata
         return _SPACES.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -49,53 +47,17 @@ def words(text: str | None) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def folded_words(folded: str | None) -> list[str]:
+    """The words of text that is already folded (``fold(folded) == folded``), without folding it again."""
+    return _WORD.findall(folded or "")
+
+
 _NOT_DIGIT = re.compile(r"\D+")
 
 
 def digits(text: str | None) -> str:
     """The decimal digits of ``text`` (any script's), in order."""
     return _NOT_DIGIT.sub("", text or "")
-
-
-def national_digits(phone: str | None) -> str | None:
-    """The national significant number of an E.164 phone (no country code, no trunk 0), or None.
-
-    E.164 country codes are prefix-free, so the code is the one of the first 1-3 digits that
-    libphonenumber knows; this avoids a full parse (about 75 µs) per phone on imports and seeds.
-    """
-    if not phone or not phone.startswith("+"):
-        return None
-    return _national_of(digits(phone))
-
-
-def _national_of(d: str) -> str | None:
-    for size in (1, 2, 3):
-        if int(d[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            rest = d[size:].lstrip("0")
-            return rest or None
-    return None
-
-
-def search_tokens(
-    name: str | None, company: str | None, email: str | None, phone: str | None
-) -> set[str]:
-    """Everything the search box should find a customer by, as prefix-searchable tokens."""
-    return search_tokens_of_keys(fold(name), fold(company), fold(email), digits(phone), phone)
-
-
-def search_tokens_of_keys(name_key: str | None, company_key: str | None, email_key: str | None,
-                          phone_digits: str | None, phone: str | None) -> set[str]:
-    """``search_tokens`` from a customer's folded keys (see ``contact_data.search_keys``), without folding again."""
-    tokens: set[str] = set(_WORD.findall(f"{name_key or ''} {company_key or ''}"))
-    if email_key:
-        tokens.add(email_key)
-        tokens.update(words(email_key.split("@", 1)[0]))
-    if phone_digits:
-        tokens.add(phone_digits)
-        national = _national_of(phone_digits) if phone and phone.startswith("+") else None
-        if national:
-            tokens.add(national)  # found when typed without the country code
-    return {t[:120] for t in tokens if t}
 
 
 class SimilarNames:

@@ -1,24 +1,23 @@
-"""Contact data rules shared by forms and imports: validation and normalisation.
+"""Contact data rules shared by forms and imports: validation, normalisation, search keys and tokens.
 
 ``clean_customer_fields`` validates every field at once and returns the
 normalised values, or raises ``ValidationError`` with one message per field.
-Search keys and tokens are refreshed with ``refresh_search_keys``.
+Phones are read by ``crm.customers.phones``. Search keys and tokens are
+refreshed with ``refresh_search_keys``.
 """
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from crm.core.errors import ValidationError
 from crm.core.i18n import N_, _
-from crm.core.text import digits, fold, search_tokens
+from crm.core.text import digits, fold, folded_words, words
+from crm.customers.phones import is_region, national_digits, normalize_phone
 from db.models import Customer, CustomerToken
 
 STATUSES = ("prospect", "customer", "former")
@@ -43,7 +42,7 @@ def plain_email(value: str) -> str | None:
 
     Most addresses in an import are plain (dot-atom local part, letters-digits-hyphens domain,
     alphabetic top-level domain); for those email-validator's answer is the address with the
-    domain in lower case, and checking them here is 30x faster. Anything else (quoted or
+    domain in lower case, and no full validation is needed. Anything else (quoted or
     internationalised parts, special-use domains, overlong parts) goes to the library. A test
     compares both on thousands of addresses.
     """
@@ -73,142 +72,13 @@ def normalize_email(value: str | None) -> tuple[str | None, str | None]:
     return info.normalized, None
 
 
-_INTERNATIONAL_PHONE = re.compile(r"\+[1-9][0-9 ().-]{1,40}")
-
-
-@functools.lru_cache(maxsize=None)
-def _calling_code_rules(code: int) -> tuple[re.Pattern[str] | None, frozenset[int]]:
-    """(national prefix pattern, national number lengths libphonenumber calls possible) for a calling code."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
-        code, phonenumbers.region_code_for_country_code(code))
-    prefix = metadata.national_prefix_for_parsing if metadata else None
-    possible = frozenset(n for n in range(2, 18) if phonenumbers.is_possible_number(
-        phonenumbers.PhoneNumber(country_code=code, national_number=int("1" + "0" * (n - 1)))))
-    return (re.compile(prefix) if prefix else None), possible
-
-
-def international_phone(value: str) -> str | None:
-    """The E.164 form of a plainly written international number ("+62 812-3456 7890"), or None to
-    let libphonenumber decide.
-
-    Imports are mostly such numbers; for them libphonenumber's answer is "+", the calling code and
-    the national number, when the number has a possible length and nothing that could be a national
-    prefix or an Italian leading zero, and working that out here is about 10x faster than a full
-    parse. Anything else (letters, extensions, a national prefix, an unknown code, an impossible
-    length) goes to the library. A test compares both on thousands of numbers.
-    """
-    if _INTERNATIONAL_PHONE.fullmatch(value) is None or not value[-1].isdigit():
-        return None
-    number = digits(value)
-    for size in (1, 2, 3):
-        code = int(number[:size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            break
-    else:
-        return None
-    national = number[size:]
-    if not national or national[0] == "0":
-        return None
-    prefix, possible = _calling_code_rules(code)
-    if len(national) not in possible or (prefix is not None and prefix.match(national)):
-        return None
-    return f"+{number}"
-
-
-_NATIONAL_PHONE = re.compile(r"[0-9(][0-9 ().-]{1,40}")
-
-
-@dataclass(frozen=True)
-class _RegionRules:
-    """What libphonenumber consults to read a nationally written number of one region."""
-
-    calling_code: str
-    international_prefix: re.Pattern[str] | None
-    national_prefix: str
-    national_number: re.Pattern[str]
-    lengths: tuple[int, ...]
-    local_lengths: frozenset[int]
-
-    def keeps_length(self, number: str) -> bool:
-        """libphonenumber's length test gives neither too short, nor local-only, nor an invalid length."""
-        n = len(number)
-        if n in self.local_lengths or n < self.lengths[0]:
-            return False
-        return n == self.lengths[0] or n > self.lengths[-1] or n in self.lengths[1:]
-
-
-@functools.lru_cache(maxsize=None)
-def _region_rules(region: str) -> _RegionRules | None:
-    """The rules of regions whose national prefix is plain digits ("0", "1", "8"), else None (the library decides)."""
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    if metadata is None or metadata.national_prefix_transform_rule:
-        return None
-    prefix = metadata.national_prefix_for_parsing or ""
-    general = metadata.general_desc
-    if (prefix and not prefix.isdigit()) or not general.national_number_pattern or not general.possible_length:
-        return None
-    idd = metadata.international_prefix
-    return _RegionRules(str(metadata.country_code), re.compile(idd) if idd else None, prefix,
-                        re.compile(general.national_number_pattern), tuple(general.possible_length),
-                        frozenset(general.possible_length_local_only))
-
-
-def national_phone(value: str, region: str) -> str | None:
-    """The E.164 form of a number written nationally ("0812-3456-7890" in ID), or None to let libphonenumber decide.
-
-    Follows libphonenumber's reading for the usual case: no international dialling prefix or
-    calling code in front, a national prefix of plain digits that is dropped when the rest still
-    looks like a number of the region, and no leading zero left. About 10x faster than a full parse;
-    a test compares both on thousands of numbers of every region.
-    """
-    if _NATIONAL_PHONE.fullmatch(value) is None or not value[-1].isdigit():
-        return None
-    rules = _region_rules(region)
-    number = digits(value)
-    if rules is None or len(number) < 3 or number.startswith(rules.calling_code):
-        return None
-    if rules.international_prefix is not None and rules.international_prefix.match(number):
-        return None
-    if rules.national_prefix and number.startswith(rules.national_prefix):
-        rest = number[len(rules.national_prefix):]
-        if rules.national_number.fullmatch(rest) or not rules.national_number.fullmatch(number):
-            if rules.keeps_length(rest):
-                number = rest
-    if number[0] == "0":
-        return None
-    return international_phone(f"+{rules.calling_code}{number}")
-
-
-def normalize_phone(value: str | None, country: str | None = None) -> tuple[str | None, str | None]:
-    """(E.164 phone or None, error or None). National numbers need the country."""
-    value = (value or "").strip()
-    if not value:
-        return None, None
-    region = (country or "").upper() or None
-    candidate = value
-    if region is None and not value.startswith("+") and not value.startswith("00"):
-        return None, _("Phone '{value}' needs a country code (e.g. +62...) or a country.").format(value=value)
-    if candidate.startswith("00"):
-        candidate = "+" + candidate[2:]
-    fast = international_phone(candidate) if candidate.startswith("+") else national_phone(candidate, region or "")
-    if fast is not None:
-        return fast, None
-    try:
-        parsed = phonenumbers.parse(candidate, region)
-    except phonenumbers.NumberParseException:
-        return None, _("Phone '{value}' is not a phone number.").format(value=value)
-    if not phonenumbers.is_possible_number(parsed):
-        return None, _("Phone '{value}' has the wrong number of digits.").format(value=value)
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
-
-
 def normalize_country(value: str | None) -> tuple[str | None, str | None]:
     value = (value or "").strip().upper()
     if not value:
         return None, None
     if len(value) != 2 or not value.isalpha():
         return None, _("Country '{value}' must be a two-letter ISO code such as ID, BG or PK.").format(value=value)
-    if value not in phonenumbers.SUPPORTED_REGIONS:
+    if not is_region(value):
         return None, _("Country '{value}' is not a known country code.").format(value=value)
     return value, None
 
@@ -273,6 +143,31 @@ def search_keys(name: str | None, company: str | None, email: str | None, phone:
         "email_key": fold(email) or None,
         "phone_digits": digits(phone) or None,
     }
+
+
+def search_tokens(name: str | None, company: str | None, email: str | None, phone: str | None) -> set[str]:
+    """Everything the search box should find a customer by, as prefix-searchable tokens."""
+    return search_tokens_of_keys(search_keys(name, company, email, phone), phone)
+
+
+def search_tokens_of_keys(keys: dict[str, Any], phone: str | None) -> set[str]:
+    """``search_tokens`` from a customer's ``search_keys`` (already folded) and stored phone.
+
+    The words of the name and company, the e-mail and the words before its @, the phone's digits
+    and its national number (found when typed without the country code).
+    """
+    tokens: set[str] = set(folded_words(f"{keys['name_key'] or ''} {keys['company_key'] or ''}"))
+    email_key = keys["email_key"]
+    if email_key:
+        tokens.add(email_key)
+        tokens.update(words(email_key.split("@", 1)[0]))
+    phone_digits = keys["phone_digits"]
+    if phone_digits:
+        tokens.add(phone_digits)
+        national = national_digits(phone)
+        if national:
+            tokens.add(national)
+    return {t[:120] for t in tokens if t}
 
 
 def refresh_search_keys(customer: Customer, *, session: Session) -> None:

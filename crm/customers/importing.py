@@ -13,17 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.customers.contact_rules import clean_customer_fields, refresh_search_keys, search_keys
+from crm.customers.service import _customer_rows, _write_audit_rows, _write_customers
 from crm.core.errors import CRMError, NotFound, ValidationError
 from crm.core.i18n import N_, _
-from crm.core.text import SimilarNames, fold, search_tokens_of_keys
-from db.models import Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
-from db.bulk import fast_sqlite_writes, gc_paused, insert_rows, reserve_ids, with_defaults
+from crm.core.text import SimilarNames, fold
+from db.models import AuditEvent, Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
+from db.bulk import fast_sqlite_writes, gc_paused, insert_rows, reserve_ids
 from db.types import utcnow
 
 FIELDS = ("name", "company", "email", "phone", "country", "city", "address", "status", "segment",
@@ -297,7 +298,7 @@ def run_import(
                                                  cand.values["name"]))
                 else:
                     _update_existing(session, actor, existing, cand, batch.id, report)
-            _create(session, to_create, batch.id, now, report)
+            _create(session, actor, to_create, batch.id, now, report)
             if progress:
                 progress(min(1.0, (start + len(chunk)) / total))
     report.rows.sort(key=lambda r: r.row)
@@ -336,27 +337,16 @@ def _checked_rows(chunk: list[list[str]], first_row: int, mapping: dict[str, int
     return candidates
 
 
-def _create(session: Session, cands: list[_Candidate], batch_id: int, now: Any, report: ImportReport) -> None:
+def _create(session: Session, actor: Actor, cands: list[_Candidate], batch_id: int, now: Any,
+            report: ImportReport) -> None:
+    """The new customers of a chunk, written as a typed customer is, many at once, each with its audit row."""
     if not cands:
         return
-    rows = [{**c.values, **c.keys, "import_batch_id": batch_id, "created_at": now, "updated_at": now,
-             "version": 1, "consent_marketing": False, "consent_third_party": False} for c in cands]
-    for r in rows:
-        r.setdefault("status", "prospect")
-    ids = reserve_ids(session, Customer.__table__, len(rows))
-    for cid, r in zip(ids, rows):
-        r["id"] = cid
-    # the driver's bulk path (executemany / COPY): no per-row ORM or SQLAlchemy parameter work
-    insert_rows(session, Customer.__table__, *with_defaults(Customer.__table__, rows))
-    tokens: list[tuple[str, int]] = []
-    for cid, cand in zip(ids, cands):
-        v = cand.values
-        k = cand.keys
-        tokens.extend((t, cid) for t in search_tokens_of_keys(k["name_key"], k["company_key"], k["email_key"],
-                                                              k["phone_digits"], v.get("phone")))
-        report.rows.append(RowResult(cand.row, "imported", cid, "", v["name"]))
-    tokens.sort()
-    insert_rows(session, CustomerToken.__table__, ["token", "customer_id"], tokens)
+    ids = reserve_ids(session, Customer.__table__, len(cands))
+    _write_customers(session, [
+        _customer_rows(actor, cid, cand.values, now=now, keys=cand.keys, import_batch_id=batch_id, source="import",
+                       detail=f"import batch {batch_id}") for cid, cand in zip(ids, cands)])
+    report.rows.extend(RowResult(cand.row, "imported", cid, "", cand.values["name"]) for cid, cand in zip(ids, cands))
 
 
 def _update_existing(session: Session, actor: Actor, customer_id: int, cand: _Candidate, batch_id: int,
@@ -401,10 +391,21 @@ def revert_import(actor: Actor, batch_id: int, *, session: Session) -> dict[str,
             session.execute(delete(Consent).where(Consent.customer_id.in_(ids)))
             session.execute(delete(ImportRow).where(ImportRow.customer_id.in_(ids), ImportRow.batch_id == batch_id))
             session.execute(delete(Customer).where(Customer.id.in_(ids)))
+            # their audit rows keep who did what and when, without the personal data (as after an erasure)
+            session.execute(update(AuditEvent).where(AuditEvent.entity == "customer",
+                                                     AuditEvent.entity_id.in_([str(i) for i in ids]))
+                            .values(before=None, after=None))
         now = utcnow()
         for cid in kept:  # someone already worked with them: archive instead of deleting history
             customer = session.get(Customer, cid)
             customer.archived_at = now
+        session.flush()
+        event = {"at": now, "user_id": actor.user_id, "username": actor.username, "entity": "customer",
+                 "source": actor.source, "detail": f"import batch {batch_id} reverted"}
+        _write_audit_rows(session, [
+            *({**event, "action": "delete", "entity_id": str(cid), "before": None, "after": None} for cid in removable),
+            *({**event, "action": "archive", "entity_id": str(cid), "before": {"archived_at": None},
+               "after": {"archived_at": now.isoformat()}} for cid in kept)])
     restored = 0
     for row in session.scalars(select(ImportRow).where(ImportRow.batch_id == batch_id, ImportRow.outcome == "updated")):
         customer = session.get(Customer, row.customer_id) if row.customer_id else None

@@ -18,14 +18,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, Actor, can, require
-from crm.customers.contact_rules import STATUSES, clean_customer_fields, refresh_search_keys, search_keys
+from crm.customers.contact_rules import (STATUSES, clean_customer_fields, refresh_search_keys, search_keys,
+                                         search_tokens_of_keys)
 from crm.core import paging
 from crm.core.paging import Page
 from crm.core.errors import ConflictError, NotFound, ValidationError
 from crm.core.i18n import N_, _, get_language, datetime as format_datetime
 from crm.core.text import digits, fold, words
 from db.distinct import distinct_values
-from db.models import Consent, Customer, CustomerToken, Department, User
+from db.bulk import insert_rows, reserve_ids
+from db.models import AuditEvent, Consent, Customer, CustomerToken, Department, User
 from db.types import utcnow
 
 PAGE_SIZES = (25, 50, 100)
@@ -362,17 +364,82 @@ def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> 
     _check_owner(session, fields.get("owner_id"), errors)
     if errors:
         raise ValidationError(errors)
-    now = utcnow()
-    keys = search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
-    customer = Customer(**clean, **keys, created_at=now, updated_at=now, updated_by_id=actor.user_id,
-                        consent_marketing=False, consent_third_party=False)
-    session.add(customer)
     session.flush()
-    refresh_search_keys(customer, session=session)
-    _set_consents(session, actor, customer, consents, source="form")
+    (customer_id,) = reserve_ids(session, Customer.__table__, 1)
+    _write_customers(session, [_customer_rows(actor, customer_id, clean, now=utcnow(), consents=consents)])
+    for purpose in CONSENT_PURPOSES:  # the consent history starts with what the form granted
+        if consents.get(purpose):
+            session.add(Consent(customer_id=customer_id, purpose=purpose, granted=True, source="form",
+                                wording_version=CONSENT_WORDING, recorded_by_id=actor.user_id))
     session.flush()
-    audit.record(session, actor, "create", "customer", customer.id, after=audit.snapshot(customer))
-    return _detail(actor, customer, session)
+    return _detail(actor, _load(session, customer_id), session)
+
+
+@dataclass(frozen=True)
+class _NewCustomer:
+    """One customer about to be created: its row, its search tokens and its audit row."""
+
+    row: dict[str, Any]  # every column of ``customers``
+    tokens: set[str]
+    audit: dict[str, Any]  # every column of ``audit_events`` but the id
+
+
+_CUSTOMER_COLUMNS = tuple(c.name for c in Customer.__table__.columns)
+_AUDIT_COLUMNS = ("at", "user_id", "username", "action", "entity", "entity_id", "source", "before", "after",
+                  "detail")
+_HIDDEN_FROM_AUDIT = {"name_key", "company_key", "email_key", "phone_digits"}  # derived, as in ``audit.snapshot``
+
+
+def _audit_value(value: Any) -> Any:
+    """A column value as ``audit.snapshot`` writes it."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+_NEW_ROW = dict.fromkeys(_CUSTOMER_COLUMNS) | {  # the models' fixed defaults (status, figures, version...)
+    c.name: c.default.arg for c in Customer.__table__.columns  # type: ignore[attr-defined]
+    if c.default is not None and not callable(c.default.arg)}  # type: ignore[attr-defined]
+_NEW_AFTER = {k: _audit_value(v) for k, v in _NEW_ROW.items() if k not in _HIDDEN_FROM_AUDIT}
+
+
+def _customer_rows(actor: Actor, customer_id: int, clean: dict[str, Any], *, now: dt.datetime,
+                   consents: dict[str, bool] | None = None, import_batch_id: int | None = None,
+                   source: str | None = None, detail: str | None = None,
+                   keys: dict[str, Any] | None = None) -> _NewCustomer:
+    """The row, search tokens and "create" audit row of a new customer from the fields
+    ``clean_customer_fields`` returned; the one way a customer comes into being, typed or imported."""
+    keys = keys or search_keys(clean.get("name"), clean.get("company"), clean.get("email"), clean.get("phone"))
+    fixed = {"id": customer_id, "updated_by_id": actor.user_id, "import_batch_id": import_batch_id,
+             **{f"consent_{p}": bool((consents or {}).get(p)) for p in CONSENT_PURPOSES}}
+    row = {**_NEW_ROW, **clean, **keys, **fixed, "created_at": now, "updated_at": now}
+    stamp = now.isoformat()
+    after = {**_NEW_AFTER, **clean, **fixed, "created_at": stamp, "updated_at": stamp}  # clean: text and ids only
+    event = {"at": now, "user_id": actor.user_id, "username": actor.username, "action": "create",
+             "entity": "customer", "entity_id": str(customer_id), "source": source or actor.source, "before": None,
+             "after": after, "detail": detail}
+    return _NewCustomer(row, search_tokens_of_keys(keys, row["phone"]), event)
+
+
+def _write_customers(session: Session, new: list[_NewCustomer]) -> None:
+    """Insert the customers, their search tokens and their audit rows, many at once, in the session's transaction."""
+    if not new:
+        return
+    insert_rows(session, Customer.__table__, _CUSTOMER_COLUMNS,
+                [tuple(n.row[c] for c in _CUSTOMER_COLUMNS) for n in new])
+    insert_rows(session, CustomerToken.__table__, ["token", "customer_id"],
+                sorted((t, n.row["id"]) for n in new for t in n.tokens))
+    _write_audit_rows(session, [n.audit for n in new])
+
+
+def _write_audit_rows(session: Session, events: list[dict[str, Any]]) -> None:
+    """Audit rows (dicts of ``_AUDIT_COLUMNS``) written many at once, ``before``/``after`` stored as ``record`` stores them."""
+    as_json = AuditEvent.__table__.c.after.type.process_bind_param
+    insert_rows(session, AuditEvent.__table__, _AUDIT_COLUMNS,
+                [tuple(as_json(e[c], None) if c in ("before", "after") else e[c] for c in _AUDIT_COLUMNS)
+                 for e in events])
 
 
 def _conflict(session: Session, customer: Customer) -> ConflictError:

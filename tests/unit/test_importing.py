@@ -67,7 +67,7 @@ def test_every_row_is_accounted_for(db, manager) -> None:
 
 
 def test_imported_customers_get_the_search_tokens_an_edit_would_give(db, manager) -> None:
-    from crm.core.text import search_tokens
+    from crm.customers.contact_rules import search_tokens
     from db.models import CustomerToken
 
     report = run_import(manager, "messy.csv", MESSY, session=db)
@@ -77,6 +77,57 @@ def test_imported_customers_get_the_search_tokens_an_edit_would_give(db, manager
         stored = set(db.scalars(select(CustomerToken.token).where(CustomerToken.customer_id == customer.id)))
         assert stored == search_tokens(customer.name, customer.company, customer.email, customer.phone), customer.name
         assert customer.phone is None or customer.phone.startswith("+")
+
+
+def test_every_imported_customer_gets_its_create_audit_row(db, manager) -> None:
+    from decimal import Decimal
+
+    from crm.core import audit
+    from db.models import AuditEvent
+
+    report = run_import(manager, "messy.csv", MESSY, session=db)
+    imported = sorted(r.customer_id for r in report.rows if r.outcome == "imported")
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "create", AuditEvent.entity == "customer")).all()
+    assert sorted(int(e.entity_id) for e in events) == imported and len(imported) == 4
+    for event in events:
+        assert (event.user_id, event.username, event.source) == (manager.user_id, "salesmgr", "import")
+        assert event.detail == f"import batch {report.batch_id}"
+        stored = audit.snapshot(db.get(Customer, int(event.entity_id)))
+        money = ("lifetime_revenue", "lifetime_cost")
+        assert {k: v for k, v in event.after.items() if k not in money} == \
+            {k: v for k, v in stored.items() if k not in money}
+        assert all(Decimal(event.after[k]) == Decimal(stored[k]) for k in money)
+
+
+def test_a_typed_and_an_imported_customer_are_stored_alike(db, manager) -> None:
+    from crm.customers.service import create_customer
+    from db.models import AuditEvent, CustomerToken
+
+    fields = {"name": "Dewi  Lestari", "company": "PT Sinar Jaya", "email": "Dewi@Sinar.CO.ID", "phone": "0811 2233 4455",
+              "country": "id", "city": "Bandung", "segment": "SME", "notes": "met at the fair"}
+    typed = create_customer(manager, fields, session=db).id
+    payload = "Name,Company,Email,Phone,Country,City,Segment,Notes\n" + ",".join(fields.values()) + "\n"
+    report = run_import(manager, "one.csv", payload.encode(), on_duplicate="create", session=db)
+    imported = report.rows[0].customer_id
+    assert report.rows[0].outcome == "imported" and imported != typed
+    differ = {"id", "created_at", "updated_at", "import_batch_id"}
+
+    def row(cid: int) -> dict:
+        stored = db.execute(select(Customer.__table__).where(Customer.id == cid)).one()._asdict()
+        return {k: v for k, v in stored.items() if k not in differ}
+
+    def tokens(cid: int) -> set[str]:
+        return set(db.scalars(select(CustomerToken.token).where(CustomerToken.customer_id == cid)))
+
+    def created(cid: int) -> dict:
+        after = db.scalar(select(AuditEvent.after).where(AuditEvent.action == "create", AuditEvent.entity == "customer",
+                                                         AuditEvent.entity_id == str(cid)))
+        return {k: v for k, v in after.items() if k not in differ}
+
+    assert row(typed) == row(imported)
+    assert row(typed)["phone"] == "+6281122334455" and row(typed)["updated_by_id"] == manager.user_id
+    assert tokens(typed) == tokens(imported) and "lestari" in tokens(typed)
+    assert created(typed) == created(imported)
 
 
 def test_duplicates_are_found_across_chunks_of_a_big_file(db, manager, monkeypatch) -> None:
@@ -119,6 +170,35 @@ def test_update_mode_updates_and_revert_restores(db, manager) -> None:
     result = revert_import(manager, first.batch_id, session=db)
     assert result["removed"] == 4
     assert db.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_reverting_an_import_audits_each_customer_it_removes(db, manager) -> None:
+    from db.models import AuditEvent
+
+    first = run_import(manager, "messy.csv", MESSY, session=db)
+    imported = sorted(r.customer_id for r in first.rows if r.outcome == "imported")
+    assert revert_import(manager, first.batch_id, session=db)["removed"] == 4
+    removed = db.execute(select(AuditEvent.entity_id, AuditEvent.username, AuditEvent.detail)
+                         .where(AuditEvent.action == "delete", AuditEvent.entity == "customer")).all()
+    assert sorted(int(cid) for cid, _who, _detail in removed) == imported
+    assert {(who, detail) for _cid, who, detail in removed} == {("salesmgr", f"import batch {first.batch_id} reverted")}
+    created = db.execute(select(AuditEvent.entity_id, AuditEvent.after).where(
+        AuditEvent.action == "create", AuditEvent.entity == "customer")).all()
+    assert len(created) == 4 and all(after is None for _cid, after in created)  # no personal data of the removed
+
+
+def test_reverting_an_import_archives_and_audits_customers_someone_already_worked_with(db, manager) -> None:
+    from crm.interactions.service import log_interaction
+    from db.models import AuditEvent
+
+    first = run_import(manager, "messy.csv", MESSY, session=db)
+    worked_with = next(r.customer_id for r in first.rows if r.outcome == "imported")
+    log_interaction(make_actor(db, "sales"), worked_with, channel="call", subject="Called", session=db)
+    assert revert_import(manager, first.batch_id, session=db) == {"removed": 3, "archived": 1, "restored": 0}
+    assert db.get(Customer, worked_with).archived_at is not None
+    archived = db.execute(select(AuditEvent.entity_id, AuditEvent.after).where(
+        AuditEvent.action == "archive", AuditEvent.entity == "customer")).all()
+    assert [(int(cid), set(after)) for cid, after in archived] == [(worked_with, {"archived_at"})]
 
 
 def test_excel_files_import_too(db, manager) -> None:
