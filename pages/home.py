@@ -33,7 +33,7 @@ if data is not None:
         st.dataframe(
             pd.DataFrame(
                 [{_("Due"): date(f.due_on), _("Overdue"): _("yes") if f.overdue else "",
-                  _("Customer"): f.customer_name, _("Subject"): f.subject} for f in data.follow_ups]
+                  _("Customer"): f.customer, _("Subject"): f.subject} for f in data.follow_ups]
             ),
             hide_index=True,
             width="stretch",

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.core.access import Actor, can
+from crm.core.access import Actor, can, require
 from crm.rollout.checklist import PHASES
 from crm.core.i18n import N_
+from crm.interactions.service import FollowUpRow, _open_follow_ups
 from db.models import BudgetPlan, ChecklistItem, Customer, Department, Interaction, PhaseSignoff
 
 
@@ -22,30 +23,26 @@ PLAN_STATUSES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class FollowUp:
-    interaction_id: int
-    customer_id: int
-    customer_name: str
-    subject: str
-    due_on: dt.date
-    overdue: bool
-
-
 @dataclass
 class HomeSummary:
     greeting_name: str
-    follow_ups: list[FollowUp] = field(default_factory=list)
+    follow_ups: list[FollowUpRow] = field(default_factory=list)  # the first HOME_FOLLOW_UPS, overdue first
     counts: dict[str, int] = field(default_factory=dict)  # English labels (N_), translated where shown
     rollout: list[dict[str, object]] = field(default_factory=list)
     plans: list[dict[str, object]] = field(default_factory=list)  # column names: English (N_), renamed where shown
 
 
+HOME_FOLLOW_UPS = 10  # Home lists this many; the count says how many are open in all
+
+
 def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> HomeSummary:
+    require(actor, "home.read")
     today = today or dt.date.today()
     out = HomeSummary(greeting_name=actor.full_name)
+    open_follow_ups = 0
     if actor.user_id is not None:
-        out.follow_ups = my_follow_ups(actor, session=session, today=today, limit=10)
+        mine = _open_follow_ups(session, actor.user_id, today=today, limit=HOME_FOLLOW_UPS)
+        out.follow_ups, open_follow_ups = mine.rows, mine.total
     if can(actor, "customers.read"):
         active = Customer.archived_at.is_(None)
         rows = session.execute(
@@ -61,9 +58,9 @@ def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> 
                 Interaction.department_id == dept_id, Interaction.occurred_at >= since
             )
         ) or 0
-        out.counts[N_("Open follow-ups for me")] = len(out.follow_ups)
-    if actor.role == "sponsor" or can(actor, "checklist.signoff"):
-        out.rollout = rollout_progress(session=session)
+        out.counts[N_("Open follow-ups for me")] = open_follow_ups
+    if can(actor, "checklist.signoff"):
+        out.rollout = _rollout_progress(session=session)
     if can(actor, "budget.write") or can(actor, "budget.approve"):
         out.plans = [
             {N_("Plan"): p.name, N_("Fiscal year"): p.fiscal_year, N_("Scenario"): p.scenario,
@@ -76,23 +73,7 @@ def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> 
     return out
 
 
-def my_follow_ups(actor: Actor, *, session: Session, today: dt.date, limit: int = 50) -> list[FollowUp]:
-    rows = session.execute(
-        select(Interaction.id, Interaction.customer_id, Customer.name, Interaction.subject,
-               Interaction.follow_up_on)
-        .join(Customer, Customer.id == Interaction.customer_id)
-        .where(
-            Interaction.follow_up_user_id == actor.user_id,
-            Interaction.follow_up_done_at.is_(None),
-            Interaction.follow_up_on.is_not(None),
-        )
-        .order_by(Interaction.follow_up_on)
-        .limit(limit)
-    ).all()
-    return [FollowUp(i, c, n, s, d, d < today) for i, c, n, s, d in rows]
-
-
-def rollout_progress(*, session: Session) -> list[dict[str, object]]:
+def _rollout_progress(*, session: Session) -> list[dict[str, object]]:
     rows = session.execute(
         select(ChecklistItem.phase, ChecklistItem.status, func.count())
         .group_by(ChecklistItem.phase, ChecklistItem.status)
