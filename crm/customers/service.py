@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.core import audit
-from crm.core.access import DEPARTMENTS, Actor, can, require
+from crm.core.access import DEPARTMENTS, Actor, can, holders, require
 from crm.customers.contact_rules import STATUSES, clean_customer_fields, refresh_search_keys, search_keys
 from crm.core import paging
 from crm.core.paging import Page
@@ -262,18 +262,21 @@ def filter_choices(actor: Actor, *, session: Session) -> FilterChoices:
         segments=distinct(Customer.segment),
         countries=distinct(Customer.country),
         sources=distinct(Customer.acquisition_source),
-        owners=owners(actor, session=session),
+        owners=_owners(session),
     )
 
 
 def owners(actor: Actor, *, session: Session) -> list[Option]:
-    """People who can own customers: active staff and managers of customer-facing departments."""
+    """People who can own customers (``customers.own``): active accounts, by name."""
     require(actor, "customers.read")
+    return _owners(session)
+
+
+def _owners(session: Session) -> list[Option]:
     rows = session.execute(
         select(User.id, User.full_name, Department.code, Department.name)
         .join(Department)
-        .where(User.active.is_(True), User.role.in_(("staff", "manager")),
-               Department.code.in_(("sales", "marketing", "customer_service", "technical_support")))
+        .where(User.active.is_(True), tuple_(User.role, Department.code).in_(holders("customers.own")))
         .order_by(User.full_name)
     ).all()
     return [Option(uid, _("{name} ({department})").format(
@@ -418,15 +421,16 @@ def update_customer(
     if errors:
         raise ValidationError(errors)
     before = audit.snapshot(customer)
-    for key, value in clean.items():
-        setattr(customer, key, value)
-    _set_consents(session, actor, customer, consents, source="form")
-    customer.updated_at = utcnow()
-    customer.updated_by_id = actor.user_id
     try:
-        session.flush()
+        # a savepoint: a refused write is undone without touching the caller's other work in this session
+        with session.begin_nested():
+            for key, value in clean.items():
+                setattr(customer, key, value)
+            _set_consents(session, actor, customer, consents, source="form")
+            customer.updated_at = utcnow()
+            customer.updated_by_id = actor.user_id
+            session.flush()
     except StaleDataError:
-        session.rollback()
         raise ConflictError(_("This customer was changed by someone else just now. Reload and try again."))
     if {"name", "company", "email", "phone"} & set(clean):
         refresh_search_keys(customer, session=session)
