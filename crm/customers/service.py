@@ -287,7 +287,7 @@ def _owners(session: Session) -> list[Option]:
 # ----------------------------------------------------------------- read --
 
 
-def _load(session: Session, customer_id: int) -> Customer:
+def _load_customer(session: Session, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
@@ -317,7 +317,12 @@ def _detail(actor: Actor, c: Customer, session: Session) -> CustomerDetail:
 
 def get_customer(actor: Actor, customer_id: int, *, session: Session) -> CustomerDetail:
     require(actor, "customers.read")
-    customer = _load(session, customer_id)
+    return _read_customer(actor, customer_id, session)
+
+
+def _read_customer(actor: Actor, customer_id: int, session: Session) -> CustomerDetail:
+    """One customer as ``actor`` may see it; a read of contact details is audited."""
+    customer = _load_customer(session, customer_id)
     detail = _detail(actor, customer, session)
     if detail.pii_visible and (customer.email or customer.phone or customer.address):
         audit.record(session, actor, "read_pii", "customer", customer.id, detail="contact details shown")
@@ -402,7 +407,7 @@ def update_customer(
 ) -> CustomerDetail:
     """Apply ``changes`` if nobody saved this customer since ``expected_version`` was loaded."""
     require(actor, "customers.write")
-    customer = _load(session, customer_id)
+    customer = _load_customer(session, customer_id)
     if customer.version != expected_version:
         raise _conflict(session, customer)
     if customer.erased_at is not None:
@@ -480,7 +485,7 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
 
 def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
     require(actor, "customers.write")
-    customer = _load(session, customer_id)
+    customer = _load_customer(session, customer_id)
     if customer.archived_at is not None:
         return
     customer.archived_at = utcnow()
@@ -493,7 +498,7 @@ def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> Non
 
 def restore_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
     require(actor, "customers.write")
-    customer = _load(session, customer_id)
+    customer = _load_customer(session, customer_id)
     if customer.archived_at is None:
         return
     before = customer.archived_at.isoformat()
