@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, can, require
-from crm.rollout.checklist import PHASES
 from crm.core.i18n import N_
 from crm.interactions.service import FollowUpRow, _open_follow_ups
 from db.models import BudgetPlan, ChecklistItem, Customer, Department, Interaction, PhaseSignoff
@@ -23,13 +22,40 @@ PLAN_STATUSES: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class HomeCounts:
+    customers: int
+    prospects: int
+    department_interactions: int  # by the actor's department in the last 30 days
+    open_follow_ups: int  # every open follow-up assigned to the actor (Home lists the first few)
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    phase: str  # a PHASES code (crm.rollout.checklist)
+    items: int
+    done: int  # done or not applicable
+    blocked: int
+    progress: int  # percent
+    signed_off: bool
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    name: str
+    fiscal_year: int
+    scenario: str
+    revision: int
+    status: str  # a PLAN_STATUSES code
+
+
 @dataclass
 class HomeSummary:
     greeting_name: str
     follow_ups: list[FollowUpRow] = field(default_factory=list)  # the first HOME_FOLLOW_UPS, overdue first
-    counts: dict[str, int] = field(default_factory=dict)  # English labels (N_), translated where shown
-    rollout: list[dict[str, object]] = field(default_factory=list)
-    plans: list[dict[str, object]] = field(default_factory=list)  # column names: English (N_), renamed where shown
+    counts: HomeCounts | None = None  # None: the actor may not read customers
+    rollout: list[PhaseRow] = field(default_factory=list)
+    plans: list[PlanRow] = field(default_factory=list)
 
 
 HOME_FOLLOW_UPS = 10  # Home lists this many; the count says how many are open in all
@@ -49,22 +75,21 @@ def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> 
             select(Customer.status, func.count()).where(active).group_by(Customer.status)
         ).all()
         by_status = {status: n for status, n in rows}
-        out.counts[N_("Customers")] = by_status.get("customer", 0)
-        out.counts[N_("Prospects")] = by_status.get("prospect", 0)
         since = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), tzinfo=dt.timezone.utc)
         dept_id = session.scalar(select(Department.id).where(Department.code == actor.department))
-        out.counts[N_("Interactions by my department, last 30 days")] = session.scalar(
+        department_interactions = session.scalar(
             select(func.count()).select_from(Interaction).where(
                 Interaction.department_id == dept_id, Interaction.occurred_at >= since
             )
         ) or 0
-        out.counts[N_("Open follow-ups for me")] = open_follow_ups
+        out.counts = HomeCounts(customers=by_status.get("customer", 0), prospects=by_status.get("prospect", 0),
+                                department_interactions=department_interactions,
+                                open_follow_ups=open_follow_ups)
     if can(actor, "checklist.signoff"):
         out.rollout = _rollout_progress(session=session)
     if can(actor, "budget.write") or can(actor, "budget.approve"):
         out.plans = [
-            {N_("Plan"): p.name, N_("Fiscal year"): p.fiscal_year, N_("Scenario"): p.scenario,
-             N_("Revision"): p.revision, N_("Status"): PLAN_STATUSES.get(p.status, p.status)}
+            PlanRow(p.name, p.fiscal_year, p.scenario, p.revision, p.status)
             for p in session.scalars(
                 select(BudgetPlan).where(BudgetPlan.superseded.is_(False))
                 .order_by(BudgetPlan.fiscal_year.desc(), BudgetPlan.id)
@@ -73,7 +98,7 @@ def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> 
     return out
 
 
-def _rollout_progress(*, session: Session) -> list[dict[str, object]]:
+def _rollout_progress(*, session: Session) -> list[PhaseRow]:
     rows = session.execute(
         select(ChecklistItem.phase, ChecklistItem.status, func.count())
         .group_by(ChecklistItem.phase, ChecklistItem.status)
@@ -86,8 +111,6 @@ def _rollout_progress(*, session: Session) -> list[dict[str, object]]:
     for phase, counts in phases.items():
         total = sum(counts.values())
         closed = counts.get("done", 0) + counts.get("not_applicable", 0)
-        out.append({N_("Phase"): PHASES.get(phase, phase.replace("_", " ").capitalize()), N_("Items"): total,
-                    N_("Done"): closed, N_("Blocked"): counts.get("blocked", 0),
-                    N_("Progress %"): round(100 * closed / total) if total else 0,
-                    N_("Signed off"): phase in signed})
+        out.append(PhaseRow(phase=phase, items=total, done=closed, blocked=counts.get("blocked", 0),
+                            progress=round(100 * closed / total) if total else 0, signed_off=phase in signed))
     return out

@@ -23,7 +23,7 @@ def test_home_counts_every_open_follow_up_like_the_interactions_page(db) -> None
                         follow_up_on=today + dt.timedelta(days=n), session=db)
     db.commit()
     home = summary(support, session=db, today=today)
-    assert home.counts["Open follow-ups for me"] == 12
+    assert home.counts.open_follow_ups == 12
     assert my_follow_ups(support, today=today, session=db).total == 12
     assert len(home.follow_ups) == 10  # Home lists the first ten, and says there are twelve
 
