@@ -16,6 +16,13 @@ def role_label(code: str) -> str:
     return _(ROLES[code]) if code in ROLES else code
 
 
+def holders_label(departments: tuple[str, ...]) -> str:
+    """The departments in which a role holds a capability."""
+    if len(departments) == len(DEPARTMENTS):
+        return _("all departments")
+    return ", ".join(department_label(d) for d in departments) or "-"
+
+
 actor()  # signed in (and this session's language in use)
 st.title(_("Users"))
 show_flash()
@@ -86,4 +93,7 @@ if chosen:
 
 st.subheader(_("Who may do what"))
 st.caption(_("The capability table enforced by the service layer on every call."))
-st.dataframe(pd.DataFrame(capability_matrix()), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame([{
+    _("Capability"): row.capability, _("What"): _(row.description),
+    **{role_label(role): holders_label(depts) for role, depts in row.departments.items()},
+} for row in capability_matrix()]), hide_index=True, width="stretch")

@@ -167,16 +167,20 @@ def capabilities_of(role: str, department: str) -> list[str]:
     return [cap for cap in CAPABILITIES if can(probe, cap)]
 
 
-def capability_matrix() -> list[dict[str, object]]:
-    """One row per capability, one column per role: who holds it in which departments."""
-    rows: list[dict[str, object]] = []
-    for cap, (description, _rules) in CAPABILITIES.items():
-        row: dict[str, object] = {_("Capability"): cap, _("What"): _(description)}
-        for role, role_name in ROLES.items():
-            depts = [_(name) for code, name in DEPARTMENTS.items() if can(Actor(None, "", "", code, role), cap)]
-            if len(depts) == len(DEPARTMENTS):
-                row[_(role_name)] = _("all departments")
-            else:
-                row[_(role_name)] = ", ".join(depts) if depts else "-"
-        rows.append(row)
-    return rows
+@dataclass(frozen=True)
+class CapabilityRow:
+    """One capability: what it allows and, per role code, the department codes that hold it."""
+
+    capability: str
+    description: str  # English (marked for the catalog); shown translated
+    departments: dict[str, tuple[str, ...]]  # role code -> department codes (every one: all departments)
+
+
+def capability_matrix() -> list[CapabilityRow]:
+    """One row per capability, in table order: who holds it in which departments."""
+    return [
+        CapabilityRow(cap, description, {
+            role: tuple(code for code in DEPARTMENTS if can(Actor(None, "", "", code, role), cap)) for role in ROLES
+        })
+        for cap, (description, _rules) in CAPABILITIES.items()
+    ]

@@ -77,9 +77,11 @@ def test_nobody_signed_in_holds_nothing() -> None:
 
 def test_capability_matrix_lists_every_capability_and_role() -> None:
     matrix = capability_matrix()
-    assert [row["Capability"] for row in matrix] == list(CAPABILITIES)
+    assert [row.capability for row in matrix] == list(CAPABILITIES)
     for row in matrix:
-        assert set(ROLES.values()) <= set(row)
-    users_manage = next(r for r in matrix if r["Capability"] == "users.manage")
-    assert users_manage["Administrator"] == "all departments"
-    assert users_manage["Staff"] == "-"
+        assert list(row.departments) == list(ROLES)
+    users_manage = next(r for r in matrix if r.capability == "users.manage")
+    assert users_manage.departments["admin"] == tuple(DEPARTMENTS)
+    assert users_manage.departments["staff"] == ()
+    write = next(r for r in matrix if r.capability == "customers.write")
+    assert write.departments["manager"] == ("sales", "marketing", "customer_service", "technical_support")
