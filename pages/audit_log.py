@@ -32,16 +32,15 @@ filters = AuditFilters(username=user, action=action, entity=entity, source=sourc
 page_no = st.session_state.get("audit_page", 1)
 result = call(list_events, filters, page=page_no, page_size=100)
 if result is not None:
-    rows, total = result
-    st.caption(ngettext("{n} event", "{n} events", total).format(n=number(total)))
-    if rows:
+    st.caption(ngettext("{n} event", "{n} events", result.total).format(n=number(result.total)))
+    if result.rows:
         st.dataframe(pd.DataFrame([{
             _("When"): datetime(r.at), _("User"): r.username, _("Action"): r.action,
             _("Record"): f"{r.entity or ''} {r.entity_id or ''}", _("Source"): r.source,
             _("Before"): str(r.before) if r.before else "", _("After"): str(r.after) if r.after else "",
             _("Detail"): r.detail,
-        } for r in rows]), hide_index=True, width="stretch")
-    st.number_input(_("Page"), min_value=1, max_value=max(1, -(-total // 100)), key="audit_page")
+        } for r in result.rows]), hide_index=True, width="stretch")
+    st.number_input(_("Page"), min_value=1, max_value=result.pages, key="audit_page")
     if st.button(_("Prepare CSV export")):
         data = call(export_events_csv, filters)
         if data:

@@ -22,7 +22,7 @@ from crm.core.i18n import N_, _, ngettext, number
 from crm.core.i18n import date as fmt_date
 from crm.customers.importing import export_customers_csv, export_customers_xlsx
 from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, schedule_follow_up
-from crm.customers.profile import customer_profile
+from crm.customers.profile import CONSENT_PURPOSES, PURCHASE_CHANNELS, customer_profile
 from crm.customers.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
 from ui.interaction_form import interaction_form
@@ -125,11 +125,6 @@ def label_of(labels: dict[str, str], code: str | None) -> str:
     return _(labels[code]) if code in labels else code
 
 
-def table(rows: list[dict]) -> pd.DataFrame:
-    """A service's rows (English column names marked for the catalog) with translated headers."""
-    return pd.DataFrame(rows).rename(columns=_)
-
-
 def render_profile(customer_id: int) -> None:
     if st.button(_("← Back to the list")):
         open_customer(None)
@@ -164,7 +159,9 @@ def render_profile(customer_id: int) -> None:
     )
     if profile.open_follow_ups:
         st.subheader(_("Open follow-ups"))
-        st.dataframe(table(profile.open_follow_ups), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("Due"): f.due_on, _("Overdue"): f.overdue, _("Subject"): f.subject, _("Who"): f.user,
+        } for f in profile.open_follow_ups]), hide_index=True, width="stretch")
 
     tabs = st.tabs([_("Timeline"), _("Products and purchases"), _("Support calls"), _("Surveys"),
                     _("Consent history")])
@@ -187,15 +184,30 @@ def render_profile(customer_id: int) -> None:
             } for r in profile.timeline]), hide_index=True, width="stretch")
     with tabs[1]:
         st.markdown(_("**Products owned**"))
-        st.dataframe(table(profile.products), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("Product"): p.product, _("Category"): p.category, _("Quantity"): p.quantity,
+            _("Revenue"): p.revenue, _("Last bought"): p.last_bought,
+        } for p in profile.products]), hide_index=True, width="stretch")
         st.markdown(_("**Purchase history**"))
-        st.dataframe(table(profile.purchases), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("Receipt"): p.receipt, _("Date"): p.purchased_at, _("Channel"): label_of(PURCHASE_CHANNELS, p.channel),
+            _("Total"): p.total, _("Margin"): p.margin,
+        } for p in profile.purchases]), hide_index=True, width="stretch")
     with tabs[2]:
-        st.dataframe(table(profile.support_calls), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("Date"): r.occurred_at, _("Subject"): r.subject, _("Outcome"): r.outcome,
+            _("Channel"): label_of(CHANNELS, r.channel),
+        } for r in profile.support_calls]), hide_index=True, width="stretch")
     with tabs[3]:
-        st.dataframe(table(profile.surveys), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("Date"): a.answered_at, _("Score"): a.score, _("Chose us first for"): a.reason_first,
+            _("Chose us again for"): a.reason_again, _("Comment"): a.comment,
+        } for a in profile.surveys]), hide_index=True, width="stretch")
     with tabs[4]:
-        st.dataframe(table(profile.consents), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("When"): c.recorded_at, _("Purpose"): label_of(CONSENT_PURPOSES, c.purpose), _("Given"): c.granted,
+            _("Source"): c.source, _("Wording"): c.wording_version,
+        } for c in profile.consents]), hide_index=True, width="stretch")
 
     if may_log:
         left, right = st.columns(2)

@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from crm.interactions.home import summary
+from crm.interactions.home import PLAN_STATUSES, summary
+from crm.rollout.checklist import PHASES
 from crm.core.i18n import _, date, number
 from ui.context import actor, call
 
@@ -14,26 +15,34 @@ st.write(_("Welcome, **{name}** — {department}, {role}.").format(
 data = call(summary)
 if data is not None:
     if data.counts:
-        columns = st.columns(len(data.counts))
-        for column, (label, value) in zip(columns, data.counts.items()):
-            column.metric(_(label), number(value))
+        counts = {_("Customers"): data.counts.customers, _("Prospects"): data.counts.prospects,
+                  _("Interactions by my department, last 30 days"): data.counts.department_interactions,
+                  _("Open follow-ups for me"): data.counts.open_follow_ups}
+        for column, (label, value) in zip(st.columns(len(counts)), counts.items()):
+            column.metric(label, number(value))
 
     if data.rollout:
         st.subheader(_("Rollout progress"))
-        rollout = [{**row, "Phase": _(str(row["Phase"]))} for row in data.rollout]
-        st.dataframe(pd.DataFrame(rollout).rename(columns=_), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("Phase"): _(PHASES[r.phase]) if r.phase in PHASES else r.phase.replace("_", " ").capitalize(),
+            _("Items"): r.items, _("Done"): r.done, _("Blocked"): r.blocked, _("Progress %"): r.progress,
+            _("Signed off"): r.signed_off,
+        } for r in data.rollout]), hide_index=True, width="stretch")
 
     if data.plans:
         st.subheader(_("Budget plans"))
-        plans = [{**row, "Status": _(str(row["Status"]))} for row in data.plans]
-        st.dataframe(pd.DataFrame(plans).rename(columns=_), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{
+            _("Plan"): p.name, _("Fiscal year"): p.fiscal_year, _("Scenario"): p.scenario,
+            _("Revision"): p.revision,
+            _("Status"): _(PLAN_STATUSES[p.status]) if p.status in PLAN_STATUSES else p.status,
+        } for p in data.plans]), hide_index=True, width="stretch")
 
     st.subheader(_("My open follow-ups"))
     if data.follow_ups:
         st.dataframe(
             pd.DataFrame(
                 [{_("Due"): date(f.due_on), _("Overdue"): _("yes") if f.overdue else "",
-                  _("Customer"): f.customer_name, _("Subject"): f.subject} for f in data.follow_ups]
+                  _("Customer"): f.customer, _("Subject"): f.subject} for f in data.follow_ups]
             ),
             hide_index=True,
             width="stretch",

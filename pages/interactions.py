@@ -54,14 +54,13 @@ if "log" in tabs:
         interaction_form("log_interaction", options=options)
 
 with tabs["mine"]:
-    due = call(my_follow_ups) or []
-    overdue = [f for f in due if f.overdue]
-    today_count = sum(f.due_today for f in due)
-    st.caption(_("{open} open · {overdue} overdue · {today} due today").format(
-        open=number(len(due)), overdue=number(len(overdue)), today=number(today_count)))
-    if not due:
+    due = call(my_follow_ups)
+    if due is not None:
+        st.caption(_("{open} open · {overdue} overdue · {today} due today").format(
+            open=number(due.total), overdue=number(due.overdue), today=number(due.due_today)))
+    if not (due and due.rows):
         st.info(_("No open follow-ups. Set a follow-up date when you log an interaction."))
-    for item in due:
+    for item in due.rows if due else []:
         c1, c2 = st.columns([5, 1])
         flag = _("🔴 overdue") if item.overdue else (_("🟠 today") if item.due_today else "")
         c1.markdown(_("**{due}** {flag} — {customer}: {subject}").format(
@@ -126,5 +125,7 @@ with tabs["board"]:
         if chosen is not None:
             item = topics[chosen]
             people = call(feedback_customers, item.kind, item.tag) or []
-            st.dataframe(pd.DataFrame(people).drop(columns=["id"], errors="ignore").rename(columns=_),
-                         hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame([{
+                _("Customer"): p.name, _("Company"): p.company, _("Mentions"): p.mentions,
+                _("Last raised"): p.last_raised,
+            } for p in people]), hide_index=True, width="stretch")

@@ -9,24 +9,30 @@ from ui.context import actor, call, flash, show_flash
 
 
 def department_label(code: str) -> str:
-    return _(DEPARTMENTS[code])
+    return _(DEPARTMENTS[code]) if code in DEPARTMENTS else code
 
 
 def role_label(code: str) -> str:
-    return _(ROLES[code])
+    return _(ROLES[code]) if code in ROLES else code
+
+
+def holders_label(departments: tuple[str, ...]) -> str:
+    """The departments in which a role holds a capability."""
+    if len(departments) == len(DEPARTMENTS):
+        return _("all departments")
+    return ", ".join(department_label(d) for d in departments) or "-"
 
 
 actor()  # signed in (and this session's language in use)
 st.title(_("Users"))
 show_flash()
 users = call(list_users) or []
-shown = [
-    {**u, "Locked until": datetime(u["Locked until"]) if u["Locked until"] else "",
-     "Last sign-in": datetime(u["Last sign-in"]) if u["Last sign-in"] else ""}
-    for u in users
-]
-st.dataframe(pd.DataFrame(shown).drop(columns=["id", "department", "role"], errors="ignore").rename(columns=_),
-             hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame([{
+    _("Username"): u.username, _("Name"): u.full_name, _("Department"): department_label(u.department),
+    _("Role"): role_label(u.role), _("Active"): u.active,
+    _("Locked until"): datetime(u.locked_until) if u.locked_until else "",
+    _("Last sign-in"): datetime(u.last_login_at) if u.last_login_at else "",
+} for u in users]), hide_index=True, width="stretch")
 
 with st.expander(_("New user")):
     with st.form("new_user", clear_on_submit=True):
@@ -48,38 +54,38 @@ with st.expander(_("New user")):
                 st.rerun()
 
 st.subheader(_("Change an account"))
-by_label = {f"{u['Name']} ({u['Username']})": u for u in users}
+by_label = {f"{u.full_name} ({u.username})": u for u in users}
 chosen = st.selectbox(_("Account"), list(by_label), index=None, placeholder=_("Choose an account"))
 if chosen:
     u = by_label[chosen]
-    dept_code = u["department"] if u["department"] in DEPARTMENTS else next(iter(DEPARTMENTS))
-    role_code = u["role"] if u["role"] in ROLES else next(iter(ROLES))
-    with st.form(f"edit_user_{u['id']}"):
+    dept_code = u.department if u.department in DEPARTMENTS else next(iter(DEPARTMENTS))
+    role_code = u.role if u.role in ROLES else next(iter(ROLES))
+    with st.form(f"edit_user_{u.id}"):
         c1, c2, c3 = st.columns(3)
-        name = c1.text_input(_("Full name"), value=u["Name"], key=f"edit_name_{u['id']}")
+        name = c1.text_input(_("Full name"), value=u.full_name, key=f"edit_name_{u.id}")
         dept = c2.selectbox(_("Department"), list(DEPARTMENTS), index=list(DEPARTMENTS).index(dept_code),
-                            format_func=department_label, key=f"edit_department_{u['id']}")
+                            format_func=department_label, key=f"edit_department_{u.id}")
         role = c3.selectbox(_("Role"), list(ROLES), index=list(ROLES).index(role_code), format_func=role_label,
-                            key=f"edit_role_{u['id']}")
+                            key=f"edit_role_{u.id}")
         if st.form_submit_button(_("Save account")):
-            if call(update_user, u["id"], department=dept, role=role, full_name=name):
+            if call(update_user, u.id, department=dept, role=role, full_name=name):
                 flash(_("Saved {username}; a change of rights signs them out everywhere.").format(
-                    username=u["Username"]))
+                    username=u.username))
                 st.rerun()
     b1, b2 = st.columns(2)
-    if u["Active"]:
+    if u.active:
         if b1.button(_("Deactivate (ends all their sessions)")):
-            call(set_active, u["id"], False)
-            flash(_("Deactivated {username}.").format(username=u["Username"]))
+            call(set_active, u.id, False)
+            flash(_("Deactivated {username}.").format(username=u.username))
             st.rerun()
     elif b1.button(_("Reactivate")):
-        call(set_active, u["id"], True)
-        flash(_("Reactivated {username}.").format(username=u["Username"]))
+        call(set_active, u.id, True)
+        flash(_("Reactivated {username}.").format(username=u.username))
         st.rerun()
     with b2:
-        new_password = st.text_input(_("New password (empty: generate one)"), type="password", key=f"pw_{u['id']}")
+        new_password = st.text_input(_("New password (empty: generate one)"), type="password", key=f"pw_{u.id}")
         if st.button(_("Reset password")):
-            password = call(reset_password, u["id"], new_password or None)
+            password = call(reset_password, u.id, new_password or None)
             if password:
                 st.success(_("Password reset; their sessions have ended. Give them this password in person "
                              "(shown once):"))
@@ -87,4 +93,7 @@ if chosen:
 
 st.subheader(_("Who may do what"))
 st.caption(_("The capability table enforced by the service layer on every call."))
-st.dataframe(pd.DataFrame(capability_matrix()), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame([{
+    _("Capability"): row.capability, _("What"): _(row.description),
+    **{role_label(role): holders_label(depts) for role, depts in row.departments.items()},
+} for row in capability_matrix()]), hide_index=True, width="stretch")

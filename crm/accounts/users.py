@@ -1,6 +1,7 @@
 """User accounts: passwords (bcrypt), creation, and who the signed-in actor is."""
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, ROLES, Actor, require
-from crm.core.errors import ConflictError, PermissionDenied, ValidationError
-from crm.core.i18n import LANGUAGES, N_, _, ngettext, number
+from crm.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from crm.core.i18n import LANGUAGES, _, ngettext, number
 from db.models import Department, User
 from db.types import utcnow
 
@@ -194,18 +195,28 @@ def login_credentials(*, session: Session) -> dict[str, dict[str, dict[str, obje
 # ------------------------------------------------------------ administration
 
 
-def list_users(actor: Actor, *, session: Session) -> list[dict[str, object]]:
-    """One row per account. "id", "department" and "role" are codes; the other keys are column
-    names in English (marked for the catalog, renamed where shown), Department/Role shown translated."""
+@dataclass(frozen=True)
+class Account:
+    """One account as the Users page lists it."""
+
+    id: int
+    username: str
+    full_name: str
+    department: str  # code (DEPARTMENTS)
+    role: str  # code (ROLES)
+    active: bool
+    locked_until: dt.datetime | None  # None unless locked now
+    last_login_at: dt.datetime | None
+
+
+def list_users(actor: Actor, *, session: Session) -> list[Account]:
+    """Every account, by username."""
     require(actor, "users.manage")
     now = utcnow()
     return [
-        {"id": u.id, "department": u.department.code, "role": u.role,
-         N_("Username"): u.username, N_("Name"): u.full_name,
-         N_("Department"): _(DEPARTMENTS.get(u.department.code, u.department.name)),
-         N_("Role"): _(ROLES.get(u.role, u.role)), N_("Active"): u.active,
-         N_("Locked until"): u.locked_until if u.locked_until and u.locked_until > now else None,
-         N_("Last sign-in"): u.last_login_at}
+        Account(id=u.id, username=u.username, full_name=u.full_name, department=u.department.code, role=u.role,
+                active=u.active, locked_until=u.locked_until if u.locked_until and u.locked_until > now else None,
+                last_login_at=u.last_login_at)
         for u in session.scalars(select(User).order_by(User.username))
     ]
 
@@ -213,7 +224,7 @@ def list_users(actor: Actor, *, session: Session) -> list[dict[str, object]]:
 def _load_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise ValidationError({"user": _("That user does not exist.")})
+        raise NotFound(_("That user does not exist."))
     return user
 
 

@@ -53,6 +53,7 @@ class Rule:
 
 # The capability table. Each capability: a description and the rules that grant it.
 CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
+    "home.read": (N_("See one's own Home page"), (Rule((ANY,)),)),
     "customers.read": (N_("See customers and their history"), (Rule((ANY,)),)),
     "customers.read_pii": (
         N_("See e-mail, phone and address"),
@@ -66,9 +67,17 @@ CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
             Rule(("admin",)),
         ),
     ),
+    "customers.own": (
+        N_("Be the owner of customers"),
+        (Rule(("staff", "manager"), CUSTOMER_FACING),),
+    ),
     "interactions.write": (
         N_("Log interactions and follow-ups (under one's own department)"),
         (Rule(("staff", "manager", "admin")),),
+    ),
+    "interactions.complete_any": (
+        N_("Mark anyone's follow-ups done"),
+        (Rule(("manager", "admin")),),
     ),
     "surveys.write": (
         N_("Record survey answers"),
@@ -93,6 +102,7 @@ CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
         (Rule(("staff", "manager", "admin"), ("it",)), Rule(("manager",))),
     ),
     "checklist.signoff": (N_("Sign off rollout phases"), (Rule(("sponsor",)),)),
+    "checklist.revoke_signoff": (N_("Undo the sign-off of a rollout phase"), (Rule(("sponsor",)),)),
     "data.import": (N_("Import data from other systems"), (Rule(("manager", "admin")),)),
     "data.export": (N_("Export customer lists (consent-aware)"), (Rule(("manager", "admin")),)),
     "data.quality": (N_("Review data quality and merge duplicates"), (Rule(("manager", "admin")),)),
@@ -146,21 +156,31 @@ def require(actor: Actor | None, capability: str) -> Actor:
     return actor
 
 
+def holders(capability: str) -> list[tuple[str, str]]:
+    """Every (role, department) pair that holds ``capability``, for queries over user accounts."""
+    return [(role, dept) for role in ROLES for dept in DEPARTMENTS
+            if can(Actor(None, "", "", dept, role), capability)]
+
+
 def capabilities_of(role: str, department: str) -> list[str]:
     probe = Actor(None, "", "", department, role)
     return [cap for cap in CAPABILITIES if can(probe, cap)]
 
 
-def capability_matrix() -> list[dict[str, object]]:
-    """One row per capability, one column per role: who holds it in which departments."""
-    rows: list[dict[str, object]] = []
-    for cap, (description, _rules) in CAPABILITIES.items():
-        row: dict[str, object] = {_("Capability"): cap, _("What"): _(description)}
-        for role, role_name in ROLES.items():
-            depts = [_(name) for code, name in DEPARTMENTS.items() if can(Actor(None, "", "", code, role), cap)]
-            if len(depts) == len(DEPARTMENTS):
-                row[_(role_name)] = _("all departments")
-            else:
-                row[_(role_name)] = ", ".join(depts) if depts else "-"
-        rows.append(row)
-    return rows
+@dataclass(frozen=True)
+class CapabilityRow:
+    """One capability: what it allows and, per role code, the department codes that hold it."""
+
+    capability: str
+    description: str  # English (marked for the catalog); shown translated
+    departments: dict[str, tuple[str, ...]]  # role code -> department codes (every one: all departments)
+
+
+def capability_matrix() -> list[CapabilityRow]:
+    """One row per capability, in table order: who holds it in which departments."""
+    return [
+        CapabilityRow(cap, description, {
+            role: tuple(code for code in DEPARTMENTS if can(Actor(None, "", "", code, role), cap)) for role in ROLES
+        })
+        for cap, (description, _rules) in CAPABILITIES.items()
+    ]

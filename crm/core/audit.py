@@ -14,6 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from crm.core.access import Actor
+from crm.core.paging import Page
 from db.models import AuditEvent
 from db.types import utcnow
 
@@ -117,7 +118,7 @@ def _filtered(filters: AuditFilters):  # type: ignore[no-untyped-def]
 
 
 def list_events(actor: Actor, filters: AuditFilters | None = None, *, page: int = 1, page_size: int = 100,
-                session: Session) -> tuple[list[AuditRow], int]:
+                session: Session) -> Page[AuditRow]:
     """Newest first, filtered and paginated in SQL; read-only (no service edits or deletes audit rows)."""
     from sqlalchemy import func, select
 
@@ -128,8 +129,9 @@ def list_events(actor: Actor, filters: AuditFilters | None = None, *, page: int 
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(page_size)
                            .offset((max(1, page) - 1) * page_size))
-    return [AuditRow(e.id, e.at, e.username, e.action, e.entity, e.entity_id, e.source, e.before, e.after,
-                     e.detail) for e in rows], total
+    return Page(rows=[AuditRow(e.id, e.at, e.username, e.action, e.entity, e.entity_id, e.source, e.before,
+                               e.after, e.detail) for e in rows],
+                total=total, page=max(1, page), page_size=page_size)
 
 
 def export_events_csv(actor: Actor, filters: AuditFilters | None = None, *, limit: int = 100_000,

@@ -4,23 +4,72 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
-from crm.customers.service import CustomerDetail, get_customer
-from crm.core.i18n import N_, _
-from crm.interactions.service import CHANNELS, InteractionFilters, InteractionRow, list_interactions
+from crm.customers.service import CustomerDetail, _read_customer
+from crm.core.i18n import N_
+from crm.interactions.service import InteractionFilters, InteractionRow, _interactions
 from db.models import Consent, Department, Interaction, Product, Receipt, ReceiptLine, SurveyResponse
 
 TIMELINE_LIMIT = 200
 # Stored codes and the label shown for them (translated where shown).
 PURCHASE_CHANNELS = {"store": N_("Store"), "online": N_("Online"), "partner": N_("Partner")}
 CONSENT_PURPOSES = {"marketing": N_("Marketing"), "third_party": N_("Third-party sharing")}
-# The tables below have English column names marked for the catalog; the page shows them
-# translated (``df.rename(columns=_)``).
+
+
+@dataclass(frozen=True)
+class ProductOwned:
+    product: str
+    category: str | None
+    quantity: int
+    revenue: Decimal
+    last_bought: dt.datetime
+
+
+@dataclass(frozen=True)
+class Purchase:
+    receipt: str
+    purchased_at: dt.datetime
+    channel: str | None  # a PURCHASE_CHANNELS code
+    total: Decimal
+    margin: Decimal
+
+
+@dataclass(frozen=True)
+class SupportCall:
+    occurred_at: dt.datetime
+    subject: str
+    outcome: str | None
+    channel: str  # a CHANNELS code (crm.interactions.service)
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    answered_at: dt.datetime
+    score: int | None
+    reason_first: str | None
+    reason_again: str | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    recorded_at: dt.datetime
+    purpose: str  # a CONSENT_PURPOSES code
+    granted: bool
+    source: str | None
+    wording_version: str | None
+
+
+@dataclass(frozen=True)
+class OpenFollowUp:
+    due_on: dt.date
+    overdue: bool
+    subject: str
+    user: str | None
 
 
 @dataclass(frozen=True)
@@ -28,12 +77,12 @@ class Profile:
     customer: CustomerDetail
     timeline: list[InteractionRow]
     timeline_total: int
-    products: list[dict[str, Any]]
-    purchases: list[dict[str, Any]]
-    support_calls: list[dict[str, Any]]
-    surveys: list[dict[str, Any]]
-    consents: list[dict[str, Any]]
-    open_follow_ups: list[dict[str, Any]]
+    products: list[ProductOwned]
+    purchases: list[Purchase]
+    support_calls: list[SupportCall]
+    surveys: list[SurveyAnswer]
+    consents: list[ConsentEvent]
+    open_follow_ups: list[OpenFollowUp]
 
     @property
     def lifetime_revenue(self) -> Decimal:
@@ -48,22 +97,14 @@ class Profile:
         return self.customer.lifetime_margin
 
 
-def _label(labels: dict[str, str], code: str | None) -> str | None:
-    """The translated label of a stored code (the code itself when it has no label)."""
-    if code is None:
-        return None
-    return _(labels[code]) if code in labels else code
-
-
 def customer_profile(actor: Actor, customer_id: int, *, session: Session,
                      timeline_limit: int = TIMELINE_LIMIT) -> Profile:
     require(actor, "customers.read")
-    customer = get_customer(actor, customer_id, session=session)
-    timeline = list_interactions(actor, InteractionFilters(customer_id=customer_id),
-                                 page_size=timeline_limit, session=session)
+    customer = _read_customer(actor, customer_id, session)
+    timeline = _interactions(InteractionFilters(customer_id=customer_id), page=1, page_size=timeline_limit,
+                             session=session)
     products = [
-        {N_("Product"): name, N_("Category"): category, N_("Quantity"): int(qty), N_("Revenue"): revenue,
-         N_("Last bought"): last}
+        ProductOwned(name, category, int(qty), revenue, last)
         for name, category, qty, revenue, last in session.execute(
             select(Product.name, Product.category, func.sum(ReceiptLine.quantity),
                    func.sum(ReceiptLine.quantity * ReceiptLine.unit_price), func.max(Receipt.purchased_at))
@@ -75,8 +116,7 @@ def customer_profile(actor: Actor, customer_id: int, *, session: Session,
         ).all()
     ]
     purchases = [
-        {N_("Receipt"): number, N_("Date"): at, N_("Channel"): _label(PURCHASE_CHANNELS, channel),
-         N_("Total"): total, N_("Margin"): total - cost}
+        Purchase(number, at, channel, total, total - cost)
         for number, at, channel, total, cost in session.execute(
             select(Receipt.number, Receipt.purchased_at, Receipt.channel, Receipt.total, Receipt.total_cost)
             .where(Receipt.customer_id == customer_id).order_by(Receipt.purchased_at.desc()).limit(200)
@@ -84,8 +124,7 @@ def customer_profile(actor: Actor, customer_id: int, *, session: Session,
     ]
     support_dept = select(Department.id).where(Department.code == "technical_support").scalar_subquery()
     support_calls = [
-        {N_("Date"): r.occurred_at, N_("Subject"): r.subject, N_("Outcome"): r.outcome,
-         N_("Channel"): _label(CHANNELS, r.channel)}
+        SupportCall(r.occurred_at, r.subject, r.outcome, r.channel)
         for r in session.scalars(
             select(Interaction).where(
                 Interaction.customer_id == customer_id,
@@ -94,24 +133,21 @@ def customer_profile(actor: Actor, customer_id: int, *, session: Session,
         )
     ]
     surveys = [
-        {N_("Date"): s.answered_at, N_("Score"): s.score, N_("Chose us first for"): s.reason_first,
-         N_("Chose us again for"): s.reason_again, N_("Comment"): s.comment}
+        SurveyAnswer(s.answered_at, s.score, s.reason_first, s.reason_again, s.comment)
         for s in session.scalars(
             select(SurveyResponse).where(SurveyResponse.customer_id == customer_id)
             .order_by(SurveyResponse.answered_at.desc())
         )
     ]
     consents = [
-        {N_("When"): c.recorded_at, N_("Purpose"): _label(CONSENT_PURPOSES, c.purpose), N_("Given"): c.granted,
-         N_("Source"): c.source, N_("Wording"): c.wording_version}
+        ConsentEvent(c.recorded_at, c.purpose, c.granted, c.source, c.wording_version)
         for c in session.scalars(
             select(Consent).where(Consent.customer_id == customer_id).order_by(Consent.recorded_at.desc())
         )
     ]
     today = dt.date.today()
     open_follow_ups = [
-        {N_("Due"): r.follow_up_on, N_("Overdue"): r.follow_up_on < today, N_("Subject"): r.subject,
-         N_("Who"): r.user}
+        OpenFollowUp(r.follow_up_on, r.follow_up_on < today, r.subject, r.user)
         for r in timeline.rows if r.follow_up_on and not r.follow_up_done
     ]
     return Profile(customer=customer, timeline=timeline.rows, timeline_total=timeline.total,

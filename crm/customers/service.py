@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.core import audit
-from crm.core.access import DEPARTMENTS, Actor, can, require
+from crm.core.access import DEPARTMENTS, Actor, can, holders, require
 from crm.customers.contact_rules import (STATUSES, clean_customer_fields, refresh_search_keys, search_keys,
                                          search_tokens_of_keys)
 from crm.core import paging
@@ -264,18 +264,21 @@ def filter_choices(actor: Actor, *, session: Session) -> FilterChoices:
         segments=distinct(Customer.segment),
         countries=distinct(Customer.country),
         sources=distinct(Customer.acquisition_source),
-        owners=owners(actor, session=session),
+        owners=_owners(session),
     )
 
 
 def owners(actor: Actor, *, session: Session) -> list[Option]:
-    """People who can own customers: active staff and managers of customer-facing departments."""
+    """People who can own customers (``customers.own``): active accounts, by name."""
     require(actor, "customers.read")
+    return _owners(session)
+
+
+def _owners(session: Session) -> list[Option]:
     rows = session.execute(
         select(User.id, User.full_name, Department.code, Department.name)
         .join(Department)
-        .where(User.active.is_(True), User.role.in_(("staff", "manager")),
-               Department.code.in_(("sales", "marketing", "customer_service", "technical_support")))
+        .where(User.active.is_(True), tuple_(User.role, Department.code).in_(holders("customers.own")))
         .order_by(User.full_name)
     ).all()
     return [Option(uid, _("{name} ({department})").format(
@@ -286,7 +289,7 @@ def owners(actor: Actor, *, session: Session) -> list[Option]:
 # ----------------------------------------------------------------- read --
 
 
-def _load(session: Session, customer_id: int) -> Customer:
+def _load_customer(session: Session, customer_id: int) -> Customer:
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
@@ -316,7 +319,12 @@ def _detail(actor: Actor, c: Customer, session: Session) -> CustomerDetail:
 
 def get_customer(actor: Actor, customer_id: int, *, session: Session) -> CustomerDetail:
     require(actor, "customers.read")
-    customer = _load(session, customer_id)
+    return _read_customer(actor, customer_id, session)
+
+
+def _read_customer(actor: Actor, customer_id: int, session: Session) -> CustomerDetail:
+    """One customer as ``actor`` may see it; a read of contact details is audited."""
+    customer = _load_customer(session, customer_id)
     detail = _detail(actor, customer, session)
     if detail.pii_visible and (customer.email or customer.phone or customer.address):
         audit.record(session, actor, "read_pii", "customer", customer.id, detail="contact details shown")
@@ -466,7 +474,7 @@ def update_customer(
 ) -> CustomerDetail:
     """Apply ``changes`` if nobody saved this customer since ``expected_version`` was loaded."""
     require(actor, "customers.write")
-    customer = _load(session, customer_id)
+    customer = _load_customer(session, customer_id)
     if customer.version != expected_version:
         raise _conflict(session, customer)
     if customer.erased_at is not None:
@@ -485,15 +493,16 @@ def update_customer(
     if errors:
         raise ValidationError(errors)
     before = audit.snapshot(customer)
-    for key, value in clean.items():
-        setattr(customer, key, value)
-    _set_consents(session, actor, customer, consents, source="form")
-    customer.updated_at = utcnow()
-    customer.updated_by_id = actor.user_id
     try:
-        session.flush()
+        # a savepoint: a refused write is undone without touching the caller's other work in this session
+        with session.begin_nested():
+            for key, value in clean.items():
+                setattr(customer, key, value)
+            _set_consents(session, actor, customer, consents, source="form")
+            customer.updated_at = utcnow()
+            customer.updated_by_id = actor.user_id
+            session.flush()
     except StaleDataError:
-        session.rollback()
         raise ConflictError(_("This customer was changed by someone else just now. Reload and try again."))
     if {"name", "company", "email", "phone"} & set(clean):
         refresh_search_keys(customer, session=session)
@@ -543,7 +552,7 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
 
 def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
     require(actor, "customers.write")
-    customer = _load(session, customer_id)
+    customer = _load_customer(session, customer_id)
     if customer.archived_at is not None:
         return
     customer.archived_at = utcnow()
@@ -556,7 +565,7 @@ def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> Non
 
 def restore_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
     require(actor, "customers.write")
-    customer = _load(session, customer_id)
+    customer = _load_customer(session, customer_id)
     if customer.archived_at is None:
         return
     before = customer.archived_at.isoformat()

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.core.access import Actor, can
-from crm.rollout.checklist import PHASES
+from crm.core.access import Actor, can, require
 from crm.core.i18n import N_
+from crm.interactions.service import FollowUpRow, _open_follow_ups
 from db.models import BudgetPlan, ChecklistItem, Customer, Department, Interaction, PhaseSignoff
 
 
@@ -23,51 +23,73 @@ PLAN_STATUSES: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class FollowUp:
-    interaction_id: int
-    customer_id: int
-    customer_name: str
-    subject: str
-    due_on: dt.date
-    overdue: bool
+class HomeCounts:
+    customers: int
+    prospects: int
+    department_interactions: int  # by the actor's department in the last 30 days
+    open_follow_ups: int  # every open follow-up assigned to the actor (Home lists the first few)
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    phase: str  # a PHASES code (crm.rollout.checklist)
+    items: int
+    done: int  # done or not applicable
+    blocked: int
+    progress: int  # percent
+    signed_off: bool
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    name: str
+    fiscal_year: int
+    scenario: str
+    revision: int
+    status: str  # a PLAN_STATUSES code
 
 
 @dataclass
 class HomeSummary:
     greeting_name: str
-    follow_ups: list[FollowUp] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # English labels (N_), translated where shown
-    rollout: list[dict[str, object]] = field(default_factory=list)
-    plans: list[dict[str, object]] = field(default_factory=list)  # column names: English (N_), renamed where shown
+    follow_ups: list[FollowUpRow] = field(default_factory=list)  # the first HOME_FOLLOW_UPS, overdue first
+    counts: HomeCounts | None = None  # None: the actor may not read customers
+    rollout: list[PhaseRow] = field(default_factory=list)
+    plans: list[PlanRow] = field(default_factory=list)
+
+
+HOME_FOLLOW_UPS = 10  # Home lists this many; the count says how many are open in all
 
 
 def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> HomeSummary:
+    require(actor, "home.read")
     today = today or dt.date.today()
     out = HomeSummary(greeting_name=actor.full_name)
+    open_follow_ups = 0
     if actor.user_id is not None:
-        out.follow_ups = my_follow_ups(actor, session=session, today=today, limit=10)
+        mine = _open_follow_ups(session, actor.user_id, today=today, limit=HOME_FOLLOW_UPS)
+        out.follow_ups, open_follow_ups = mine.rows, mine.total
     if can(actor, "customers.read"):
         active = Customer.archived_at.is_(None)
         rows = session.execute(
             select(Customer.status, func.count()).where(active).group_by(Customer.status)
         ).all()
         by_status = {status: n for status, n in rows}
-        out.counts[N_("Customers")] = by_status.get("customer", 0)
-        out.counts[N_("Prospects")] = by_status.get("prospect", 0)
         since = dt.datetime.combine(today - dt.timedelta(days=30), dt.time(), tzinfo=dt.timezone.utc)
         dept_id = session.scalar(select(Department.id).where(Department.code == actor.department))
-        out.counts[N_("Interactions by my department, last 30 days")] = session.scalar(
+        department_interactions = session.scalar(
             select(func.count()).select_from(Interaction).where(
                 Interaction.department_id == dept_id, Interaction.occurred_at >= since
             )
         ) or 0
-        out.counts[N_("Open follow-ups for me")] = len(out.follow_ups)
-    if actor.role == "sponsor" or can(actor, "checklist.signoff"):
-        out.rollout = rollout_progress(session=session)
+        out.counts = HomeCounts(customers=by_status.get("customer", 0), prospects=by_status.get("prospect", 0),
+                                department_interactions=department_interactions,
+                                open_follow_ups=open_follow_ups)
+    if can(actor, "checklist.signoff"):
+        out.rollout = _rollout_progress(session=session)
     if can(actor, "budget.write") or can(actor, "budget.approve"):
         out.plans = [
-            {N_("Plan"): p.name, N_("Fiscal year"): p.fiscal_year, N_("Scenario"): p.scenario,
-             N_("Revision"): p.revision, N_("Status"): PLAN_STATUSES.get(p.status, p.status)}
+            PlanRow(p.name, p.fiscal_year, p.scenario, p.revision, p.status)
             for p in session.scalars(
                 select(BudgetPlan).where(BudgetPlan.superseded.is_(False))
                 .order_by(BudgetPlan.fiscal_year.desc(), BudgetPlan.id)
@@ -76,23 +98,7 @@ def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> 
     return out
 
 
-def my_follow_ups(actor: Actor, *, session: Session, today: dt.date, limit: int = 50) -> list[FollowUp]:
-    rows = session.execute(
-        select(Interaction.id, Interaction.customer_id, Customer.name, Interaction.subject,
-               Interaction.follow_up_on)
-        .join(Customer, Customer.id == Interaction.customer_id)
-        .where(
-            Interaction.follow_up_user_id == actor.user_id,
-            Interaction.follow_up_done_at.is_(None),
-            Interaction.follow_up_on.is_not(None),
-        )
-        .order_by(Interaction.follow_up_on)
-        .limit(limit)
-    ).all()
-    return [FollowUp(i, c, n, s, d, d < today) for i, c, n, s, d in rows]
-
-
-def rollout_progress(*, session: Session) -> list[dict[str, object]]:
+def _rollout_progress(*, session: Session) -> list[PhaseRow]:
     rows = session.execute(
         select(ChecklistItem.phase, ChecklistItem.status, func.count())
         .group_by(ChecklistItem.phase, ChecklistItem.status)
@@ -105,8 +111,6 @@ def rollout_progress(*, session: Session) -> list[dict[str, object]]:
     for phase, counts in phases.items():
         total = sum(counts.values())
         closed = counts.get("done", 0) + counts.get("not_applicable", 0)
-        out.append({N_("Phase"): PHASES.get(phase, phase.replace("_", " ").capitalize()), N_("Items"): total,
-                    N_("Done"): closed, N_("Blocked"): counts.get("blocked", 0),
-                    N_("Progress %"): round(100 * closed / total) if total else 0,
-                    N_("Signed off"): phase in signed})
+        out.append(PhaseRow(phase=phase, items=total, done=closed, blocked=counts.get("blocked", 0),
+                            progress=round(100 * closed / total) if total else 0, signed_off=phase in signed))
     return out

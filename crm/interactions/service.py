@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.core import audit
-from crm.core.access import DEPARTMENTS, Actor, require
+from crm.core.access import DEPARTMENTS, Actor, can, require
 from crm.customers.service import touch_last_contact
 from crm.core.paging import Page, page_window
 from crm.core.errors import NotFound, PermissionDenied, ValidationError
@@ -76,6 +76,27 @@ class FollowUpRow:
     due_today: bool
 
 
+@dataclass(frozen=True)
+class FollowUps:
+    """Open follow-ups of one person: the first rows (overdue first) and the counts of all of them."""
+
+    rows: list[FollowUpRow]
+    total: int
+    overdue: int
+    due_today: int
+
+
+@dataclass(frozen=True)
+class FeedbackCustomer:
+    """A customer behind one feedback item: how often and when they last raised it."""
+
+    id: int
+    name: str
+    company: str | None
+    mentions: int
+    last_raised: dt.datetime
+
+
 @dataclass
 class FeedbackItem:
     kind: str
@@ -113,10 +134,44 @@ def log_interaction(
 ) -> InteractionRow:
     """Record a contact with a customer under the actor's own department."""
     require(actor, "interactions.write")
+    return _log(actor, customer_id, channel=channel, subject=subject, direction=direction, notes=notes,
+                outcome=outcome, follow_up_on=follow_up_on, feedback_kind=feedback_kind, tags=tags,
+                occurred_at=occurred_at, session=session)
+
+
+def schedule_follow_up(actor: Actor, customer_id: int, *, due_on: dt.date, subject: str,
+                       channel: str = "call", session: Session) -> InteractionRow:
+    """Plan a follow-up: an outbound entry on the timeline with a due date for the actor."""
+    require(actor, "interactions.write")
+    if due_on is None:
+        raise ValidationError({"due_on": _("Choose the date of the follow-up.")})
+    if due_on < dt.date.today():
+        raise ValidationError({"due_on": _("A follow-up cannot be due in the past.")})
+    # The default subject and outcome are stored in the language of the person planning it (as if typed).
+    return _log(actor, customer_id, channel=channel, direction="outbound",
+                subject=subject or _("Follow-up"), follow_up_on=due_on,
+                outcome=_("Follow-up planned"), session=session)
+
+
+def _log(
+    actor: Actor,
+    customer_id: int,
+    *,
+    channel: str,
+    subject: str,
+    direction: str = "inbound",
+    notes: str | None = None,
+    outcome: str | None = None,
+    follow_up_on: dt.date | None = None,
+    feedback_kind: str | None = None,
+    tags: Any = None,
+    occurred_at: dt.datetime | None = None,
+    session: Session,
+) -> InteractionRow:
+    """Validate and write one interaction with its audit row (the caller has checked the actor's right)."""
+    if session.get(Customer, customer_id) is None:
+        raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
     errors: dict[str, str] = {}
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        errors["customer"] = _("Choose an existing customer.")
     if channel not in CHANNELS:
         errors["channel"] = _("Channel must be one of: {choices}.").format(
             choices=", ".join(_(label) for label in CHANNELS.values()))
@@ -161,19 +216,6 @@ def log_interaction(
                         "department": actor.department, "feedback_kind": feedback_kind,
                         "tags": clean_tags, "follow_up_on": follow_up_on.isoformat() if follow_up_on else None})
     return _row(session, interaction)
-
-
-def schedule_follow_up(actor: Actor, customer_id: int, *, due_on: dt.date, subject: str,
-                       channel: str = "call", session: Session) -> InteractionRow:
-    """Plan a follow-up: an outbound entry on the timeline with a due date for the actor."""
-    if due_on is None:
-        raise ValidationError({"due_on": _("Choose the date of the follow-up.")})
-    if due_on < dt.date.today():
-        raise ValidationError({"due_on": _("A follow-up cannot be due in the past.")})
-    # The default subject and outcome are stored in the language of the person planning it (as if typed).
-    return log_interaction(actor, customer_id, channel=channel, direction="outbound",
-                           subject=subject or _("Follow-up"), follow_up_on=due_on,
-                           outcome=_("Follow-up planned"), session=session)
 
 
 def _row(session: Session, i: Interaction) -> InteractionRow:
@@ -226,7 +268,11 @@ def list_interactions(actor: Actor, filters: InteractionFilters | None = None, *
                       page_size: int = 50, session: Session) -> InteractionPage:
     """Newest first, filtered and paginated in SQL."""
     require(actor, "customers.read")
-    filters = filters or InteractionFilters()
+    return _interactions(filters or InteractionFilters(), page=page, page_size=page_size, session=session)
+
+
+def _interactions(filters: InteractionFilters, *, page: int, page_size: int, session: Session) -> InteractionPage:
+    """One page of interactions, newest first (the caller has checked the actor's right)."""
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise ValidationError({"dates": _("The start date is after the end date.")})
     page_size = max(1, min(page_size, 200))
@@ -255,20 +301,33 @@ def list_interactions(actor: Actor, filters: InteractionFilters | None = None, *
     return InteractionPage(rows=rows, total=window.total, page=max(1, page), page_size=page_size, more=window.more)
 
 
-def my_follow_ups(actor: Actor, *, today: dt.date | None = None, session: Session) -> list[FollowUpRow]:
-    """Open follow-ups assigned to me, overdue first."""
+def my_follow_ups(actor: Actor, *, today: dt.date | None = None, limit: int = 500,
+                  session: Session) -> FollowUps:
+    """Open follow-ups assigned to me, overdue first (the first ``limit``), and how many are open in all."""
     require(actor, "customers.read")
-    today = today or dt.date.today()
+    return _open_follow_ups(session, actor.user_id, today=today or dt.date.today(), limit=limit)
+
+
+def _open_follow_ups(session: Session, user_id: int | None, *, today: dt.date, limit: int) -> FollowUps:
+    """The one follow-ups query (Home and Interactions): counted in SQL, listed up to ``limit``."""
+    mine = (Interaction.follow_up_user_id == user_id, Interaction.follow_up_done_at.is_(None),
+            Interaction.follow_up_on.is_not(None))
+    total, overdue, due_today = session.execute(
+        select(func.count(),
+               func.count().filter(Interaction.follow_up_on < today),
+               func.count().filter(Interaction.follow_up_on == today))
+        .select_from(Interaction).where(*mine)
+    ).one()
     rows = session.execute(
         select(Interaction.id, Interaction.customer_id, Customer.name, Interaction.subject,
                Interaction.follow_up_on)
         .join(Customer, Customer.id == Interaction.customer_id)
-        .where(Interaction.follow_up_user_id == actor.user_id,
-               Interaction.follow_up_done_at.is_(None), Interaction.follow_up_on.is_not(None))
+        .where(*mine)
         .order_by(Interaction.follow_up_on, Interaction.id)
-        .limit(500)
+        .limit(limit)
     ).all()
-    return [FollowUpRow(i, c, n, s, d, d < today, d == today) for i, c, n, s, d in rows]
+    return FollowUps(rows=[FollowUpRow(i, c, n, s, d, d < today, d == today) for i, c, n, s, d in rows],
+                     total=total or 0, overdue=overdue or 0, due_today=due_today or 0)
 
 
 def complete_follow_up(actor: Actor, interaction_id: int, *, session: Session) -> None:
@@ -277,7 +336,7 @@ def complete_follow_up(actor: Actor, interaction_id: int, *, session: Session) -
     interaction = session.get(Interaction, interaction_id)
     if interaction is None or interaction.follow_up_on is None:
         raise NotFound(_("That follow-up no longer exists."))
-    if interaction.follow_up_user_id != actor.user_id and actor.role not in ("manager", "admin"):
+    if interaction.follow_up_user_id != actor.user_id and not can(actor, "interactions.complete_any"):
         raise PermissionDenied("interactions.write",  # i18n: ok (capability code)
                                _("This follow-up is assigned to someone else."))
     if interaction.follow_up_done_at is not None:
@@ -326,7 +385,7 @@ def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | No
     return items
 
 
-def feedback_customers(actor: Actor, kind: str, tag: str, *, session: Session) -> list[dict[str, Any]]:
+def feedback_customers(actor: Actor, kind: str, tag: str, *, session: Session) -> list[FeedbackCustomer]:
     """The customers behind one feedback item, with how often and when they raised it."""
     require(actor, "customers.read")
     rows = session.execute(
@@ -339,9 +398,7 @@ def feedback_customers(actor: Actor, kind: str, tag: str, *, session: Session) -
         .order_by(func.count(Interaction.id).desc(), Customer.name)
         .limit(200)
     ).all()
-    # English keys (marked for the catalogs): the page renames them for display with ``_``.
-    return [{"id": i, N_("Customer"): n, N_("Company"): c, N_("Mentions"): m, N_("Last raised"): last}
-            for i, n, c, m, last in rows]
+    return [FeedbackCustomer(i, n, c, m, last) for i, n, c, m, last in rows]
 
 
 def department_choices() -> dict[str, str]:

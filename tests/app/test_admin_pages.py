@@ -28,6 +28,8 @@ def test_users_page_shows_the_capability_table(app_env) -> None:
     at = signed_in("admin", "pages/users.py")
     matrix = at.dataframe[-1].value
     assert "users.manage" in list(matrix["Capability"])
+    users_manage = matrix[matrix["Capability"] == "users.manage"].iloc[0]
+    assert users_manage["Administrator"] == "all departments" and users_manage["Staff"] == "-"
 
 
 @pytest.mark.parametrize("username", ["sales", "salesmgr", "sponsor", "budget"])

@@ -149,3 +149,21 @@ def test_shell_and_home_render_in_each_language(app_env, language: str) -> None:
     at = signed_in("sponsor", language=language)  # Home with counts, rollout progress and budget plans
     assert not at.exception, at.exception
     assert at.session_state["crm_language"] == language
+
+
+def test_home_and_interactions_count_the_same_open_follow_ups(app_env) -> None:
+    # support has twelve open follow-ups in the demo data; Home lists ten of them
+    home = signed_in("support")
+    metric = next(m for m in home.metric if m.label == "Open follow-ups for me")
+    interactions = signed_in("support", "pages/interactions.py")
+    caption = next(str(c.value) for c in interactions.caption if "open ·" in str(c.value))
+    assert metric.value == "12" and caption.startswith("12 open")
+
+
+def test_sponsor_home_shows_rollout_phases_and_plan_statuses_in_the_users_language(app_env) -> None:
+    at = signed_in("sponsor", language="bg")
+    tables = [d.value for d in at.dataframe]
+    rollout = next(t for t in tables if "Фаза" in t.columns)
+    plans = next(t for t in tables if "План" in t.columns)
+    assert set(rollout["Фаза"]) == {"Подготовка за внедряване", "Внедряване", "Поддръжка"}
+    assert set(plans["Статус"]) == {"Чернова", "Одобрен"}

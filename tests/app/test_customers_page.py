@@ -104,3 +104,16 @@ def test_list_and_profile_render_in_every_language(app_env, tmp_path, language: 
         at.selectbox(key="cust_open").select_index(0).run()
         assert not at.exception
         assert at.header  # the profile opened
+
+
+@pytest.mark.parametrize("language, headers, online", [
+    (None, ["Receipt", "Date", "Channel", "Total", "Margin"], "Online"),
+    ("bg", ["Касова бележка", "Дата", "Канал", "Общо", "Марж"], "Онлайн"),
+])
+def test_profile_purchases_show_translated_headers_and_channel_labels(app_env, language, headers, online) -> None:
+    at = signed_in("sales", PAGE, language=language)
+    at.text_input(key="cust_query").input("Jaiman Sudiati").run()
+    at.selectbox(key="cust_open").select_index(0).run()
+    assert not at.exception
+    purchases = next(d.value for d in at.dataframe if list(d.value.columns) == headers)
+    assert list(purchases[headers[2]]) == [online]  # the stored code "online", shown as its label

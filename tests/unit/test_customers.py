@@ -15,10 +15,12 @@ from crm.customers.service import (
     update_customer,
 )
 from crm.core.database import session_scope
-from crm.core.errors import ConflictError, PermissionDenied, ValidationError
+from crm.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from crm.customers.saved_views import delete_view, list_views, save_view
 from tools.seed import ensure_demo_accounts
-from db.models import AuditEvent, Consent
+from crm.customers.profile import customer_profile
+from crm.interactions.service import log_interaction
+from db.models import AuditEvent, Consent, Customer
 from tests.conftest import make_actor
 
 PEOPLE = [
@@ -212,3 +214,30 @@ def test_sqlite_search_uses_the_token_index(db_url) -> None:
         plan = " | ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
     assert "SEARCH customer_tokens USING COVERING INDEX" in plan  # index range per word
     assert "SCAN" not in plan  # no full scan of any table
+
+
+def test_a_refused_update_leaves_the_callers_other_work_in_the_session(db, world) -> None:
+    sales, ids = world
+    cid = ids["Siti Rahayu"]
+    # the caller's own earlier work in the same transaction, not yet committed
+    other = create_customer(sales, {"name": "Wayan Sudarta", "status": "prospect"}, session=db)
+    loaded = db.get(Customer, cid)  # this session has read the customer (held, so not reloaded)
+    version = loaded.version
+    # someone else saves the customer between loading and writing
+    db.connection().execute(text("UPDATE customers SET version = version + 1 WHERE id = :id"), {"id": cid})
+    with pytest.raises(ConflictError):
+        update_customer(sales, cid, {"segment": "Enterprise"}, version, session=db)
+    db.commit()
+    assert get_customer(sales, other.id, session=db).name == "Wayan Sudarta"
+    assert get_customer(sales, cid, session=db).segment == "Consumer"
+
+
+def test_a_missing_customer_is_not_found_for_every_service(db, world) -> None:
+    sales, _ = world
+    for attempt in (lambda: get_customer(sales, 999_999, session=db),
+                    lambda: update_customer(sales, 999_999, {"segment": "SMB"}, 1, session=db),
+                    lambda: archive_customer(sales, 999_999, session=db),
+                    lambda: customer_profile(sales, 999_999, session=db),
+                    lambda: log_interaction(sales, 999_999, channel="call", subject="Hello", session=db)):
+        with pytest.raises(NotFound):
+            attempt()

@@ -40,3 +40,14 @@ def test_staff_cannot_create_users(db) -> None:
     with pytest.raises(PermissionDenied):
         create_user(staff, username="eve", full_name="Eve", department="it", role="admin",
                     password="long enough pw", session=db)
+
+
+def test_changing_a_missing_account_is_not_found(db) -> None:
+    from crm.accounts.users import reset_password, set_active, update_user
+    from crm.core.errors import NotFound
+
+    for attempt in (lambda: update_user(SYSTEM, 999, department="it", role="staff", full_name="X", session=db),
+                    lambda: set_active(SYSTEM, 999, False, session=db),
+                    lambda: reset_password(SYSTEM, 999, "long enough pw", session=db)):
+        with pytest.raises(NotFound):
+            attempt()
