@@ -380,7 +380,7 @@ def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> 
             session.add(Consent(customer_id=customer_id, purpose=purpose, granted=True, source="form",
                                 wording_version=CONSENT_WORDING, recorded_by_id=actor.user_id))
     session.flush()
-    return _detail(actor, _load(session, customer_id), session)
+    return _detail(actor, _load_customer(session, customer_id), session)
 
 
 @dataclass(frozen=True)
