@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crm.core.errors import PermissionDenied
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, _, label
 
-# Departments from the requirement documents (code -> display name).
-DEPARTMENTS: dict[str, str] = {
+# Departments from the requirement documents (shown with ``label(DEPARTMENTS, code)``).
+DEPARTMENTS = Codes("department", {
     "sales": N_("Sales"),
     "marketing": N_("Marketing"),
     "customer_service": N_("Customer service"),
@@ -24,17 +24,18 @@ DEPARTMENTS: dict[str, str] = {
     "finance": N_("Finance"),
     "it": N_("IT / implementation"),
     "management": N_("Management"),
-}
+})
 
-ROLES: dict[str, str] = {
+ROLES = Codes("role", {
     "staff": N_("Staff"),
     "manager": N_("Manager"),
     "budget_officer": N_("Budget officer"),
     "sponsor": N_("Executive sponsor"),
     "admin": N_("Administrator"),
-}
+})
 
 ANY = "*"
+# The departments that deal with customers (they may own customers; see also the rules below).
 CUSTOMER_FACING = ("sales", "marketing", "customer_service", "technical_support")
 
 
@@ -117,11 +118,11 @@ class Actor:
 
     @property
     def department_name(self) -> str:
-        return _(DEPARTMENTS.get(self.department, self.department))
+        return label(DEPARTMENTS, self.department)
 
     @property
     def role_name(self) -> str:
-        return _(ROLES.get(self.role, self.role))
+        return label(ROLES, self.role)
 
 
 def can(actor: Actor | None, capability: str) -> bool:
@@ -156,11 +157,11 @@ def capability_matrix() -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for cap, (description, _rules) in CAPABILITIES.items():
         row: dict[str, object] = {_("Capability"): cap, _("What"): _(description)}
-        for role, role_name in ROLES.items():
-            depts = [_(name) for code, name in DEPARTMENTS.items() if can(Actor(None, "", "", code, role), cap)]
+        for role in ROLES:
+            depts = [label(DEPARTMENTS, code) for code in DEPARTMENTS if can(Actor(None, "", "", code, role), cap)]
             if len(depts) == len(DEPARTMENTS):
-                row[_(role_name)] = _("all departments")
+                row[label(ROLES, role)] = _("all departments")
             else:
-                row[_(role_name)] = ", ".join(depts) if depts else "-"
+                row[label(ROLES, role)] = ", ".join(depts) if depts else "-"
         rows.append(row)
     return rows

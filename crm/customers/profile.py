@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
 from crm.customers.service import CustomerDetail, get_customer
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, label
+from crm.customers.privacy import CONSENT_PURPOSES
 from crm.interactions.service import CHANNELS, InteractionFilters, InteractionRow, list_interactions
 from db.models import Consent, Department, Interaction, Product, Receipt, ReceiptLine, SurveyResponse
 
 TIMELINE_LIMIT = 200
-# Stored codes and the label shown for them (translated where shown).
-PURCHASE_CHANNELS = {"store": N_("Store"), "online": N_("Online"), "partner": N_("Partner")}
-CONSENT_PURPOSES = {"marketing": N_("Marketing"), "third_party": N_("Third-party sharing")}
+# Where a receipt's purchase was made (shown with ``label(PURCHASE_CHANNELS, code)``).
+PURCHASE_CHANNELS = Codes("purchase channel", {"store": N_("Store"), "online": N_("Online"), "partner": N_("Partner")})
 # The tables below have English column names marked for the catalog; the page shows them
 # translated (``df.rename(columns=_)``).
 
@@ -48,13 +48,6 @@ class Profile:
         return self.customer.lifetime_margin
 
 
-def _label(labels: dict[str, str], code: str | None) -> str | None:
-    """The translated label of a stored code (the code itself when it has no label)."""
-    if code is None:
-        return None
-    return _(labels[code]) if code in labels else code
-
-
 def customer_profile(actor: Actor, customer_id: int, *, session: Session,
                      timeline_limit: int = TIMELINE_LIMIT) -> Profile:
     require(actor, "customers.read")
@@ -75,7 +68,7 @@ def customer_profile(actor: Actor, customer_id: int, *, session: Session,
         ).all()
     ]
     purchases = [
-        {N_("Receipt"): number, N_("Date"): at, N_("Channel"): _label(PURCHASE_CHANNELS, channel),
+        {N_("Receipt"): number, N_("Date"): at, N_("Channel"): label(PURCHASE_CHANNELS, channel) or None,
          N_("Total"): total, N_("Margin"): total - cost}
         for number, at, channel, total, cost in session.execute(
             select(Receipt.number, Receipt.purchased_at, Receipt.channel, Receipt.total, Receipt.total_cost)
@@ -85,7 +78,7 @@ def customer_profile(actor: Actor, customer_id: int, *, session: Session,
     support_dept = select(Department.id).where(Department.code == "technical_support").scalar_subquery()
     support_calls = [
         {N_("Date"): r.occurred_at, N_("Subject"): r.subject, N_("Outcome"): r.outcome,
-         N_("Channel"): _label(CHANNELS, r.channel)}
+         N_("Channel"): label(CHANNELS, r.channel) or None}
         for r in session.scalars(
             select(Interaction).where(
                 Interaction.customer_id == customer_id,
@@ -102,7 +95,7 @@ def customer_profile(actor: Actor, customer_id: int, *, session: Session,
         )
     ]
     consents = [
-        {N_("When"): c.recorded_at, N_("Purpose"): _label(CONSENT_PURPOSES, c.purpose), N_("Given"): c.granted,
+        {N_("When"): c.recorded_at, N_("Purpose"): label(CONSENT_PURPOSES, c.purpose), N_("Given"): c.granted,
          N_("Source"): c.source, N_("Wording"): c.wording_version}
         for c in session.scalars(
             select(Consent).where(Consent.customer_id == customer_id).order_by(Consent.recorded_at.desc())

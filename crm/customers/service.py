@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.core import audit
-from crm.core.access import DEPARTMENTS, Actor, can, require
+from crm.core.access import CUSTOMER_FACING, DEPARTMENTS, Actor, can, require
 from crm.customers.contact_rules import STATUSES, clean_customer_fields, refresh_search_keys, search_keys
 from crm.core import paging
 from crm.core.paging import Page
 from crm.core.errors import ConflictError, NotFound, ValidationError
-from crm.core.i18n import N_, _, get_language, datetime as format_datetime
+from crm.core.i18n import N_, _, get_language, label, datetime as format_datetime
 from crm.core.text import digits, fold, words
 from db.distinct import distinct_values
 from db.models import Consent, Customer, CustomerToken, Department, User
@@ -273,11 +273,11 @@ def owners(actor: Actor, *, session: Session) -> list[Option]:
         select(User.id, User.full_name, Department.code, Department.name)
         .join(Department)
         .where(User.active.is_(True), User.role.in_(("staff", "manager")),
-               Department.code.in_(("sales", "marketing", "customer_service", "technical_support")))
+               Department.code.in_(CUSTOMER_FACING))
         .order_by(User.full_name)
     ).all()
     return [Option(uid, _("{name} ({department})").format(
-                name=name, department=_(DEPARTMENTS[code]) if code in DEPARTMENTS else dept))
+                name=name, department=label(DEPARTMENTS, code) if code in DEPARTMENTS else dept))
             for uid, name, code, dept in rows]
 
 
