@@ -7,8 +7,8 @@ import streamlit as st
 
 from crm.budget import plans as budget
 from crm.core.access import can
-from crm.budget.plans import AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABELS, QUARTER_LABELS, STATUS_LABELS, code_label
-from crm.core.i18n import N_, _, date, money, ngettext, number, percent
+from crm.budget.plans import AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABELS, PLAN_STATUSES, QUARTER_LABELS
+from crm.core.i18n import N_, _, date, label, money, ngettext, number, percent
 from ui.context import actor, call
 
 AMOUNTS = list(budget.QUARTERS + budget.ACTUALS)
@@ -16,15 +16,15 @@ LEVEL_LABELS = {"category": N_("Category"), "line": N_("Line"), "total": N_("Tot
 
 
 def category_name(code: str | None) -> str:
-    return code_label(CATEGORY_LABELS, code)
+    return label(CATEGORY_LABELS, code)
 
 
 def status_name(code: str) -> str:
-    return code_label(STATUS_LABELS, code)
+    return label(PLAN_STATUSES, code)
 
 
 def quarter_name(code: str) -> str:
-    return code_label(QUARTER_LABELS, str(code).lower())
+    return label(QUARTER_LABELS, str(code).lower())
 
 
 who = actor()
@@ -94,7 +94,7 @@ if not plans:
     st.stop()
 
 
-def label(p: budget.PlanSummary) -> str:
+def plan_label(p: budget.PlanSummary) -> str:
     if p.superseded:
         text = _("FY {year} · {scenario} · revision {revision} · {status} (superseded)")
     else:
@@ -106,7 +106,7 @@ by_id = {p.id: p for p in plans}
 current_ids = [p.id for p in plans if not p.superseded] + [p.id for p in plans if p.superseded]
 wanted = st.session_state.get("budget_plan_id")
 index = current_ids.index(wanted) if wanted in current_ids else 0
-plan_id = st.selectbox(_("Plan"), current_ids, index=index, format_func=lambda i: label(by_id[i]))
+plan_id = st.selectbox(_("Plan"), current_ids, index=index, format_func=lambda i: plan_label(by_id[i]))
 st.session_state["budget_plan_id"] = plan_id
 
 view = call(budget.get_plan, plan_id)
@@ -181,7 +181,7 @@ if view.goals:
                  "target": _("Target"), "deadline": _("Deadline"), "progress": _("Progress"),
                  "cost": _("Planned cost")}
     goal_table = pd.DataFrame([{
-        "goal": g.title, "kpi": code_label(KPI_LABELS, g.kpi),
+        "goal": g.title, "kpi": label(KPI_LABELS, g.kpi),
         "baseline": None if g.baseline is None else float(g.baseline),
         "now": None if g.current is None else float(g.current),
         "target": float(g.target), "deadline": g.deadline,
@@ -210,7 +210,7 @@ if may_write and view.editable:
                 "id": None,
                 "title": st.column_config.TextColumn(_("Goal"), required=True),
                 "kpi": st.column_config.SelectboxColumn(_("KPI"), options=list(budget.KPIS), required=True,
-                                                        format_func=lambda k: code_label(KPI_LABELS, k)),
+                                                        format_func=lambda k: label(KPI_LABELS, k)),
                 "baseline": st.column_config.NumberColumn(_("Baseline (empty = measure now)")),
                 "target": st.column_config.NumberColumn(_("Target"), required=True),
                 "deadline": st.column_config.DateColumn(_("Deadline")),
@@ -228,7 +228,7 @@ goal_titles = [g.title for g in view.goals]
 lines_df = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS])
 for c in AMOUNTS:
     lines_df[c] = pd.to_numeric(lines_df[c]).astype(float)
-amount_config = {c: st.column_config.NumberColumn(_(AMOUNT_LABELS[c]), min_value=0.0, format="%.2f")
+amount_config = {c: st.column_config.NumberColumn(label(AMOUNT_LABELS, c), min_value=0.0, format="%.2f")
                  for c in AMOUNTS}
 line_config = {
     "category": st.column_config.SelectboxColumn(_("Category"), options=list(budget.CATEGORIES), required=True,
@@ -264,7 +264,7 @@ elif may_write and view.status == "approved" and not view.superseded:
             done(_("Actual spend saved."))
 else:
     line_cols = {"category": _("Category"), "description": _("Description"), "goal": _("Goal"),
-                 **{c: _(AMOUNT_LABELS[c]) for c in AMOUNTS}}
+                 **{c: label(AMOUNT_LABELS, c) for c in AMOUNTS}}
     read_only = lines_df.assign(category=lines_df["category"].map(category_name)).rename(columns=line_cols)
     st.dataframe(read_only.style.format({line_cols[c]: show_amount for c in AMOUNTS}),
                  hide_index=True, width="stretch")
@@ -389,13 +389,13 @@ with tab_rev:
                  hide_index=True, width="stretch")
     others = [p.id for p in plans if p.id != plan_id]
     if others:
-        other = st.selectbox(_("Compare with"), others, format_func=lambda i: label(by_id[i]))
+        other = st.selectbox(_("Compare with"), others, format_func=lambda i: plan_label(by_id[i]))
         cmp = call(budget.compare_plans, plan_id, other)
         if cmp is not None:
             cmp_cols = {"level": _("Level"), "category": _("Category"), "line": _("Line"), "a": _("This plan"),
                         "b": _("Other plan"), "difference": _("Difference")}
             compared = pd.DataFrame({
-                "level": cmp["level"].map(lambda c: code_label(LEVEL_LABELS, c)),
+                "level": cmp["level"].map(lambda c: label(LEVEL_LABELS, c)),
                 "category": cmp["category"].map(lambda c: category_name(c) if c else ""),
                 "line": cmp["line"], "a": cmp["a"].astype(float),
                 "b": cmp["b"].astype(float), "difference": cmp["difference"].astype(float),

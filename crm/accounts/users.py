@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, ROLES, Actor, require
 from crm.core.errors import ConflictError, PermissionDenied, ValidationError
-from crm.core.i18n import LANGUAGES, N_, _, ngettext, number
+from crm.core.i18n import LANGUAGES, N_, _, label, label_list, ngettext, number
 from db.models import Department, User
 from db.types import utcnow
 
@@ -96,10 +96,10 @@ def validate_new_user(
         errors["full_name"] = _("Full name is required.")
     if department not in DEPARTMENTS:
         errors["department"] = _("Department must be one of: {choices}.").format(
-            choices=", ".join(_(name) for name in DEPARTMENTS.values()))
+            choices=label_list(DEPARTMENTS))
     if role not in ROLES:
         errors["role"] = _("Role must be one of: {choices}.").format(
-            choices=", ".join(_(name) for name in ROLES.values()))
+            choices=label_list(ROLES))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = _password_too_short()
     return errors
@@ -202,8 +202,8 @@ def list_users(actor: Actor, *, session: Session) -> list[dict[str, object]]:
     return [
         {"id": u.id, "department": u.department.code, "role": u.role,
          N_("Username"): u.username, N_("Name"): u.full_name,
-         N_("Department"): _(DEPARTMENTS.get(u.department.code, u.department.name)),
-         N_("Role"): _(ROLES.get(u.role, u.role)), N_("Active"): u.active,
+         N_("Department"): label(DEPARTMENTS, u.department.code),
+         N_("Role"): label(ROLES, u.role), N_("Active"): u.active,
          N_("Locked until"): u.locked_until if u.locked_until and u.locked_until > now else None,
          N_("Last sign-in"): u.last_login_at}
         for u in session.scalars(select(User).order_by(User.username))

@@ -24,7 +24,7 @@ from crm.core import audit
 from crm.core.access import Actor, require
 from crm.budget.kpis import MEASURABLE, measure_kpi
 from crm.core.errors import ConflictError, NotFound, ValidationError
-from crm.core.i18n import N_, _, money
+from crm.core.i18n import N_, Codes, _, label, money
 from crm.core.i18n import datetime as format_datetime
 from db.models import AuditEvent, BudgetGoal, BudgetLine, BudgetPlan, User
 from db.types import utcnow
@@ -36,41 +36,35 @@ ACTUALS = tuple(f"actual_{q}" for q in QUARTERS)
 EDITABLE = ("draft", "returned")
 ZERO = Decimal("0")
 
-# Labels shown for the stored codes (translated where shown: ``_(CATEGORY_LABELS[code])``).
-CATEGORY_LABELS = {
+# Labels shown for the stored codes (shown with ``label(CATEGORY_LABELS, code)``).
+CATEGORY_LABELS = Codes("budget category", {
     "marketing": N_("Marketing"),
     "products": N_("Products"),
     "customer_service": N_("Customer service"),
     "maintenance": N_("Maintenance"),
     "training": N_("Training"),
-}
-KPI_LABELS = {
+})
+KPI_LABELS = Codes("goal KPI", {
     "new_customers": N_("New customers"),
     "retention_rate": N_("Retention rate (%)"),
     "nps": N_("NPS"),
     "repeat_revenue": N_("Revenue from repeat customers"),
     "support_response": N_("Support response (hours)"),
     "custom": N_("Custom (not measured)"),
-}
-STATUS_LABELS = {
+})
+# A budget plan's workflow status (not a customer's status: see crm.customers.contact_rules.CUSTOMER_STATUSES).
+PLAN_STATUSES = Codes("plan status", {
     "draft": N_("Draft"),
     "submitted": N_("Submitted"),
     "approved": N_("Approved"),
     "returned": N_("Returned"),
-}
-QUARTER_LABELS = {"q1": N_("Q1"), "q2": N_("Q2"), "q3": N_("Q3"), "q4": N_("Q4")}
-AMOUNT_LABELS = {
+})
+QUARTER_LABELS = Codes("quarter", {"q1": N_("Q1"), "q2": N_("Q2"), "q3": N_("Q3"), "q4": N_("Q4")})
+AMOUNT_LABELS = Codes("budget amount", {
     "q1": N_("Plan Q1"), "q2": N_("Plan Q2"), "q3": N_("Plan Q3"), "q4": N_("Plan Q4"),
     "actual_q1": N_("Actual Q1"), "actual_q2": N_("Actual Q2"), "actual_q3": N_("Actual Q3"),
     "actual_q4": N_("Actual Q4"),
-}
-
-
-def code_label(labels: dict[str, str], code: str | None) -> str:
-    """The translated label of a stored code (the code itself when it has no label)."""
-    if code is None:
-        return ""
-    return _(labels[code]) if code in labels else code
+})
 
 
 # ---------------------------------------------------------------- results
@@ -508,7 +502,7 @@ def save_goals(actor: Actor, plan_id: int, expected_version: int | None, goals: 
             problems.append(_("the goal needs a title"))
         if kpi not in KPIS:
             problems.append(_("the KPI must be one of: {choices}").format(
-                choices=", ".join(code_label(KPI_LABELS, k) for k in KPIS)))
+                choices=", ".join(label(KPI_LABELS, k) for k in KPIS)))
         target = _money(row.get("target")) if row.get("target") not in (None, "") else None
         if target is None:
             problems.append(_("the target must be a number"))
@@ -606,7 +600,7 @@ def save_lines(actor: Actor, plan_id: int, expected_version: int | None,
         problems: list[str] = []
         category = str(row.get("category") or "").strip()
         if category not in CATEGORIES:
-            choices = ", ".join(code_label(CATEGORY_LABELS, c) for c in CATEGORIES)
+            choices = ", ".join(label(CATEGORY_LABELS, c) for c in CATEGORIES)
             if category:
                 problems.append(_("the category must be one of: {choices} (not '{value}')").format(
                     choices=choices, value=category))
@@ -620,7 +614,7 @@ def save_lines(actor: Actor, plan_id: int, expected_version: int | None,
         amounts: dict[str, Decimal] = {}
         for col in QUARTERS + ACTUALS:
             value = _money(row.get(col))
-            column = code_label(AMOUNT_LABELS, col)
+            column = label(AMOUNT_LABELS, col)
             if value is None:
                 problems.append(_("{column} must be a number").format(column=column))
             elif value < 0:
@@ -701,11 +695,11 @@ def record_actuals(actor: Actor, plan_id: int, expected_version: int | None,
         problems = []
         for col, raw in values.items():
             if col not in ACTUALS:
-                problems.append(_("{column} cannot be changed here").format(column=code_label(AMOUNT_LABELS, col)))
+                problems.append(_("{column} cannot be changed here").format(column=label(AMOUNT_LABELS, col)))
                 continue
             value = _money(raw)
             if value is None or value < 0:
-                problems.append(_("{column} must be a non-negative number").format(column=code_label(AMOUNT_LABELS, col)))
+                problems.append(_("{column} must be a non-negative number").format(column=label(AMOUNT_LABELS, col)))
             else:
                 clean.setdefault(lid, {})[col] = value
         if problems:
@@ -733,7 +727,7 @@ def _transition(actor: Actor, plan: BudgetPlan, expected_version: int | None, se
             "returned": N_("Only a submitted plan can be returned (this plan's status: {status})."),
         }
         message = refusals.get(action, N_("This plan cannot be changed in its status ({status})."))
-        raise ValidationError({"status": _(message).format(status=code_label(STATUS_LABELS, plan.status))})
+        raise ValidationError({"status": _(message).format(status=label(PLAN_STATUSES, plan.status))})
     before = plan.status
     plan.status = to
     if to == "submitted":

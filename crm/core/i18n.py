@@ -136,6 +136,11 @@ def label(kind: Mapping[str, str], code: str | None) -> str:
     return gettext(text) if text is not None else str(code)
 
 
+def label_list(kind: Mapping[str, str]) -> str:
+    """Every label of ``kind`` in the current language, in order, for "must be one of: ..." messages."""
+    return ", ".join(label(kind, code) for code in kind)
+
+
 # ---------------------------------------------------------------- formatting (Babel)
 
 def _locale() -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import NotFound, ValidationError
-from crm.core.i18n import N_, Codes, _, label
+from crm.core.i18n import N_, Codes, _, label, label_list
 from db.models import (
     AuditEvent,
     Consent,
@@ -79,7 +79,7 @@ def record_consent(actor: Actor, customer_id: int, purpose: str, granted: bool, 
     errors = {}
     if purpose not in CONSENT_PURPOSES:
         errors["purpose"] = _("Purpose must be one of: {purposes}.").format(
-            purposes=", ".join(label(CONSENT_PURPOSES, code) for code in CONSENT_PURPOSES))
+            purposes=label_list(CONSENT_PURPOSES))
     if not (source or "").strip():
         errors["source"] = _("Say where the decision came from (form, phone call, letter…).")
     if errors:

@@ -18,7 +18,7 @@ from crm.core.access import Actor, require
 from crm.customers.service import touch_last_contact
 from crm.core.paging import Page, page_window
 from crm.core.errors import NotFound, PermissionDenied, ValidationError
-from crm.core.i18n import N_, Codes, _, label, ngettext, number
+from crm.core.i18n import N_, Codes, _, label_list, ngettext, number
 from crm.insights.rollups import apply_interaction
 from crm.accounts.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
@@ -121,7 +121,7 @@ def log_interaction(
         errors["customer"] = _("Choose an existing customer.")
     if channel not in CHANNELS:
         errors["channel"] = _("Channel must be one of: {choices}.").format(
-            choices=", ".join(label(CHANNELS, code) for code in CHANNELS))
+            choices=label_list(CHANNELS))
     if direction not in DIRECTIONS:
         errors["direction"] = _("Direction must be inbound or outbound.")
     subject = " ".join((subject or "").split())
@@ -131,7 +131,7 @@ def log_interaction(
         errors["subject"] = _("Subject is longer than {n} characters.").format(n=number(300))
     if feedback_kind is not None and feedback_kind not in FEEDBACK_KINDS:
         errors["feedback_kind"] = _("Feedback kind must be one of: {choices}.").format(
-            choices=", ".join(label(FEEDBACK_KINDS, code) for code in FEEDBACK_KINDS))
+            choices=label_list(FEEDBACK_KINDS))
     clean_tags = _clean_tags(tags)
     if clean_tags and not feedback_kind:
         errors["tags"] = _("Tags describe feedback: choose a feedback kind too.")
@@ -297,7 +297,7 @@ def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | No
     require(actor, "customers.read")
     if kind is not None and kind not in FEEDBACK_KINDS:
         raise ValidationError({"kind": _("Feedback kind must be one of: {choices}.").format(
-            choices=", ".join(label(FEEDBACK_KINDS, code) for code in FEEDBACK_KINDS))})
+            choices=label_list(FEEDBACK_KINDS))})
     stmt = (
         select(Interaction.feedback_kind, InteractionTag.tag, func.count(Interaction.id),
                func.count(func.distinct(Interaction.customer_id)))
