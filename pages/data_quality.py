@@ -60,7 +60,7 @@ for n, cluster in enumerate(clusters):
         st.dataframe(_table(cluster.customers), hide_index=True, width="stretch")
         labels = {f"#{c['id']} {c['Name']}": c["id"] for c in cluster.customers}
         keep = st.selectbox(_("Keep"), list(labels), key=f"keep_{n}")
-        merge = st.selectbox(_("Merge into it"), [label for label in labels if label != keep], key=f"merge_{n}")
+        merge = st.selectbox(_("Merge into it"), [name for name in labels if name != keep], key=f"merge_{n}")
         if st.button(_("Merge"), key=f"do_merge_{n}"):
             moved = call(merge_customers, labels[keep], labels[merge])
             if moved is not None:

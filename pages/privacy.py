@@ -42,8 +42,8 @@ if chosen:
             c1.markdown((_("**{purpose}**: given") if state.granted else _("**{purpose}**: not given"))
                         .format(purpose=purpose))
         source = c2.text_input(_("Source of the decision"), value=_("phone call"), key=f"src_{state.purpose}")
-        label = _("Withdraw") if state.granted else _("Record consent")
-        if c3.button(label, key=f"consent_{state.purpose}"):
+        action = _("Withdraw") if state.granted else _("Record consent")
+        if c3.button(action, key=f"consent_{state.purpose}"):
             if call(record_consent, cid, state.purpose, not state.granted, source=source):
                 done = _("{purpose}: consent withdrawn.") if state.granted else _("{purpose}: consent recorded.")
                 flash(done.format(purpose=purpose))

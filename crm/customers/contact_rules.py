@@ -55,7 +55,7 @@ def plain_email(value: str) -> str | None:
     if match is None or len(value) > 254 or len(match.group(1)) > 64:
         return None
     domain = match.group(2).lower()
-    if any(label[2:4] == "--" for label in domain.split(".")):  # IDNA-reserved (xn--...): the library knows
+    if any(part[2:4] == "--" for part in domain.split(".")):  # IDNA-reserved (xn--...): the library knows
         return None
     if any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES):
         return None
