@@ -51,17 +51,17 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", choices=["customers"])
     p.add_argument("--user", required=True)
-    p.add_argument("--out", required=True, help="the file to write: CSV, or Excel when it ends in .xlsx")
+    p.add_argument("--out", required=True)
     p.add_argument("--third-party", action="store_true",
                    help="only customers who consented to sharing with third parties")
 
 
-@command("export", "export customers to CSV or Excel (formula-safe, consent-aware)", _export_args)
+@command("export", "export customers to CSV (formula-safe, consent-aware)", _export_args)
 def cmd_export(args: argparse.Namespace) -> int:
     with session_scope() as session:
         who = _actor(args.user, session)
         export = export_customers(who, third_party=args.third_party, session=session)
-    Path(args.out).write_bytes(export.xlsx() if args.out.lower().endswith(".xlsx") else export.csv())
+    Path(args.out).write_bytes(export.csv())
     extra = f"; {export.left_out} left out for lack of consent" if args.third_party else ""
     print(f"Exported {export.included} customers to {args.out}{extra}")
     return 0

@@ -1,4 +1,4 @@
-"""Import customers from other systems' files, account for every row, and revert an import.
+"""Import customers from other systems' files, account for every row, revert an import; export customers.
 
 Outcomes per row: imported, updated, duplicate (with the customer or row it
 matches), rejected (row number and every reason), blank. Matches: same e-mail
