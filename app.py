@@ -11,7 +11,7 @@ import streamlit_authenticator as stauth
 from crm.core import config
 from crm.core.access import DEPARTMENTS, ROLES, Actor
 from crm.core.database import ready, session_scope
-from crm.core.i18n import _
+from crm.core.i18n import _, label
 from ui.navigation import pages_for
 from crm.accounts.security import (
     check_session,
@@ -51,8 +51,8 @@ def sign_in_screen(user_count: int) -> None:
         )
         st.table(
             [
-                {_("Username"): username, _("Name"): name, _("Department"): _(DEPARTMENTS.get(dept, dept)),
-                 _("Role"): _(ROLES.get(role, role))}
+                {_("Username"): username, _("Name"): name, _("Department"): label(DEPARTMENTS, dept),
+                 _("Role"): label(ROLES, role)}
                 for username, (name, dept, role) in DEMO_ACCOUNTS.items()
             ]
         )

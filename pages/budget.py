@@ -7,10 +7,10 @@ import streamlit as st
 
 from crm.budget import editing, export, plans, workflow
 from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABELS, KPI_LABELS, KPIS, QUARTER_LABELS,
-                              QUARTERS, STATUS_LABELS, code_label)
+                              QUARTERS, PLAN_STATUSES)
 from crm.core.access import can
 from crm.core.database import session_scope
-from crm.core.i18n import N_, _, date, get_language, money, ngettext, number, percent, use_language
+from crm.core.i18n import N_, _, date, get_language, label, money, ngettext, number, percent, use_language
 from ui.context import actor, call
 
 AMOUNTS = list(QUARTERS + ACTUALS)
@@ -18,15 +18,15 @@ LEVEL_LABELS = {"category": N_("Category"), "line": N_("Line"), "total": N_("Tot
 
 
 def category_name(code: str | None) -> str:
-    return code_label(CATEGORY_LABELS, code)
+    return label(CATEGORY_LABELS, code)
 
 
 def status_name(code: str) -> str:
-    return code_label(STATUS_LABELS, code)
+    return label(PLAN_STATUSES, code)
 
 
 def quarter_name(code: str) -> str:
-    return code_label(QUARTER_LABELS, str(code).lower())
+    return label(QUARTER_LABELS, str(code).lower())
 
 
 who = actor()
@@ -121,7 +121,7 @@ if not summaries:
     st.stop()
 
 
-def label(p: plans.PlanSummary) -> str:
+def plan_label(p: plans.PlanSummary) -> str:
     if p.superseded:
         text = _("FY {year} · {scenario} · revision {revision} · {status} (superseded)")
     else:
@@ -133,7 +133,7 @@ by_id = {p.id: p for p in summaries}
 current_ids = [p.id for p in summaries if not p.superseded] + [p.id for p in summaries if p.superseded]
 wanted = st.session_state.get("budget_plan_id")
 index = current_ids.index(wanted) if wanted in current_ids else 0
-plan_id = st.selectbox(_("Plan"), current_ids, index=index, format_func=lambda i: label(by_id[i]))
+plan_id = st.selectbox(_("Plan"), current_ids, index=index, format_func=lambda i: plan_label(by_id[i]))
 st.session_state["budget_plan_id"] = plan_id
 
 view = call(plans.get_plan, plan_id)  # the one read of the plan this run: everything below uses it
@@ -208,7 +208,7 @@ if view.goals:
                  "target": _("Target"), "deadline": _("Deadline"), "progress": _("Progress"),
                  "cost": _("Planned cost")}
     goal_table = pd.DataFrame([{
-        "goal": g.title, "kpi": code_label(KPI_LABELS, g.kpi),
+        "goal": g.title, "kpi": label(KPI_LABELS, g.kpi),
         "baseline": None if g.baseline is None else float(g.baseline),
         "now": None if g.current is None else float(g.current),
         "target": float(g.target), "deadline": g.deadline,
@@ -237,7 +237,7 @@ if may_write and view.editable:
                 "id": None,
                 "title": st.column_config.TextColumn(_("Goal"), required=True),
                 "kpi": st.column_config.SelectboxColumn(_("KPI"), options=list(KPIS), required=True,
-                                                        format_func=lambda k: code_label(KPI_LABELS, k)),
+                                                        format_func=lambda k: label(KPI_LABELS, k)),
                 "baseline": st.column_config.NumberColumn(_("Baseline (empty = measure now)")),
                 "target": st.column_config.NumberColumn(_("Target"), required=True),
                 "deadline": st.column_config.DateColumn(_("Deadline")),
@@ -256,7 +256,7 @@ lines_df = pd.DataFrame(view.lines, columns=["category", "description", "goal_id
 lines_df["goal_id"] = lines_df["goal_id"].astype("Int64")
 for c in AMOUNTS:
     lines_df[c] = pd.to_numeric(lines_df[c]).astype(float)
-amount_config = {c: st.column_config.NumberColumn(_(AMOUNT_LABELS[c]), min_value=0.0, format="%.2f")
+amount_config = {c: st.column_config.NumberColumn(label(AMOUNT_LABELS, c), min_value=0.0, format="%.2f")
                  for c in AMOUNTS}
 line_config = {
     "category": st.column_config.SelectboxColumn(_("Category"), options=list(CATEGORIES), required=True,
@@ -293,7 +293,7 @@ elif may_write and view.status == "approved" and not view.superseded:
             done(_("Actual spend saved."))
 else:
     line_cols = {"category": _("Category"), "description": _("Description"), "goal": _("Goal"),
-                 **{c: _(AMOUNT_LABELS[c]) for c in AMOUNTS}}
+                 **{c: label(AMOUNT_LABELS, c) for c in AMOUNTS}}
     read_only = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS]).assign(
         category=lines_df["category"].map(category_name), **{c: lines_df[c] for c in AMOUNTS})
     read_only = read_only.rename(columns=line_cols)
@@ -420,14 +420,14 @@ with tab_rev:
                  hide_index=True, width="stretch")
     others = [p.id for p in summaries if p.id != plan_id]
     if others:
-        other = st.selectbox(_("Compare with"), others, format_func=lambda i: label(by_id[i]))
+        other = st.selectbox(_("Compare with"), others, format_func=lambda i: plan_label(by_id[i]))
         other_view = call(plans.get_plan, other, measure=False)  # the other plan, read once
         cmp = None if other_view is None else plans.comparison(view, other_view)
         if cmp is not None:
             cmp_cols = {"level": _("Level"), "category": _("Category"), "line": _("Line"), "a": _("This plan"),
                         "b": _("Other plan"), "difference": _("Difference")}
             compared = pd.DataFrame({
-                "level": cmp["level"].map(lambda c: code_label(LEVEL_LABELS, c)),
+                "level": cmp["level"].map(lambda c: label(LEVEL_LABELS, c)),
                 "category": cmp["category"].map(lambda c: category_name(c) if c else ""),
                 "line": cmp["line"], "a": cmp["a"].astype(float),
                 "b": cmp["b"].astype(float), "difference": cmp["difference"].astype(float),

@@ -21,7 +21,7 @@ from crm.rollout.checklist import (
     start_project,
     update_item,
 )
-from crm.core.i18n import N_, _, date, ngettext, number, percent
+from crm.core.i18n import N_, _, date, label, ngettext, number, percent
 from crm.rollout.requirements import INFLUENCE, add_stakeholder, list_stakeholders
 from ui.context import actor, call, flash, show_flash
 
@@ -57,7 +57,7 @@ cols[0].metric(_("Readiness score"), _("{score}/100").format(score=number(score)
                help=_("Share of pre-implementation items done or not applicable, minus 5 points per blocked "
                       "item and 2 per overdue item."))
 for col, p in zip(cols[1:], progress):
-    col.metric(_(PHASES[p.phase]), percent(p.percent / 100),
+    col.metric(label(PHASES, p.phase), percent(p.percent / 100),
                help=ngettext("{closed} of {total} item closed", "{closed} of {total} items closed",
                              p.total).format(closed=number(p.closed), total=number(p.total)))
     col.caption(_("✅ signed off by {name}").format(name=p.signed_by) if p.signed_off else
@@ -82,8 +82,8 @@ else:
 st.subheader(_("Timeline"))
 color_by = st.radio(_("Colour by"), list(COLOUR_BY), format_func=lambda c: _(COLOUR_BY[c]), horizontal=True)
 frame = pd.DataFrame([{
-    "item": _(i.title), "phase": _(PHASES[i.phase]), "owner": i.owner or _("(none)"),
-    "category": _(CATEGORIES[i.category]), "status": _(STATUSES[i.status]),
+    "item": _(i.title), "phase": label(PHASES, i.phase), "owner": i.owner or _("(none)"),
+    "category": label(CATEGORIES, i.category), "status": label(STATUSES, i.status),
     "start": i.start_on or i.due_on, "due": i.due_on,
 } for i in items if i.due_on])
 if not frame.empty:
@@ -99,8 +99,8 @@ if not frame.empty:
     st.altair_chart(chart, width="stretch")
 
 # -------------------------------------------------------------------- phases
-for phase, phase_label in PHASES.items():
-    title = _(phase_label)
+for phase in PHASES:
+    title = label(PHASES, phase)
     phase_items = [i for i in items if i.phase == phase]
     p = next((x for x in progress if x.phase == phase), None)
     heading = ngettext("{phase} — {percent} ({n} item)", "{phase} — {percent} ({n} items)", len(phase_items))
@@ -108,8 +108,8 @@ for phase, phase_label in PHASES.items():
                                     n=number(len(phase_items))),
                      expanded=phase != "maintenance"):
         st.dataframe(pd.DataFrame([{
-            _("Item"): _(i.title), _("Category"): _(CATEGORIES[i.category]), _("Owner"): i.owner,
-            _("Due"): i.due_on, _("Status"): ("⚠ " if i.overdue else "") + _(STATUSES[i.status]),
+            _("Item"): _(i.title), _("Category"): label(CATEGORIES, i.category), _("Owner"): i.owner,
+            _("Due"): i.due_on, _("Status"): ("⚠ " if i.overdue else "") + label(STATUSES, i.status),
             _("Blocked by"): i.blocked_reason, _("Evidence"): i.evidence, _("Completed by"): i.completed_by,
             _("Completed"): i.completed_at, _("Every (months)"): i.recurrence_months, _("Expires"): i.expires_on,
         } for i in phase_items]), hide_index=True, width="stretch")
@@ -130,7 +130,7 @@ for phase, phase_label in PHASES.items():
 # --------------------------------------------------------------------- edit
 if may_edit:
     st.subheader(_("Update an item"))
-    labels = {f"{_(PHASES[i.phase])}: {_(i.title)} (#{i.id})": i for i in items}
+    labels = {f"{label(PHASES, i.phase)}: {_(i.title)} (#{i.id})": i for i in items}
     chosen = st.selectbox(_("Item"), list(labels), index=None, placeholder=_("Choose an item to update"))
     if chosen:
         item = labels[chosen]
@@ -139,10 +139,10 @@ if may_edit:
         with st.form(f"item_{item.id}"):
             c1, c2, c3 = st.columns(3)
             status = c1.selectbox(_("Status"), list(STATUSES), index=list(STATUSES).index(item.status),
-                                  format_func=lambda c: _(STATUSES[c]))
+                                  format_func=lambda c: label(STATUSES, c))
             due = c2.date_input(_("Due on"), value=item.due_on)
             category = c3.selectbox(_("Category"), list(CATEGORIES), index=list(CATEGORIES).index(item.category),
-                                    format_func=lambda c: _(CATEGORIES[c]))
+                                    format_func=lambda c: label(CATEGORIES, c))
             reason = st.text_input(_("Blocked because"), value=item.blocked_reason or "")
             notes = st.text_area(_("Notes"), value=item.notes or "")
             evidence = st.text_input(_("Evidence (link or text)"), value=item.evidence or "")
@@ -153,13 +153,13 @@ if may_edit:
                 if saved:
                     st.session_state.pop(version_key, None)
                     flash(_("Saved: {title} is {status}.").format(title=_(saved.title),
-                                                                 status=_(STATUSES[saved.status]).lower()))
+                                                                 status=label(STATUSES, saved.status).lower()))
                     st.rerun()
     with st.expander(_("Add an item")):
         with st.form("new_item", clear_on_submit=True):
             c1, c2, c3 = st.columns(3)
-            phase = c1.selectbox(_("Phase"), list(PHASES), format_func=lambda c: _(PHASES[c]))
-            category = c2.selectbox(_("Category"), list(CATEGORIES), format_func=lambda c: _(CATEGORIES[c]),
+            phase = c1.selectbox(_("Phase"), list(PHASES), format_func=lambda c: label(PHASES, c))
+            category = c2.selectbox(_("Category"), list(CATEGORIES), format_func=lambda c: label(CATEGORIES, c),
                                     key="new_item_category")
             due = c3.date_input(_("Due on"), value=dt.date.today() + dt.timedelta(days=30), key="new_item_due")
             title = st.text_input(_("Title"))
@@ -176,8 +176,8 @@ horizon = st.radio(_("Within"), [30, 90], format_func=lambda d: ngettext("{n} da
 soon = call(due_soon, horizon) or []
 if soon:
     st.dataframe(pd.DataFrame([{
-        _("Item"): _(i.title), _("Phase"): _(PHASES[i.phase]), _("Due"): i.due_on, _("Expires"): i.expires_on,
-        _("Owner"): i.owner, _("Status"): _(STATUSES[i.status]),
+        _("Item"): _(i.title), _("Phase"): label(PHASES, i.phase), _("Due"): i.due_on, _("Expires"): i.expires_on,
+        _("Owner"): i.owner, _("Status"): label(STATUSES, i.status),
     } for i in soon]), hide_index=True, width="stretch")
 else:
     st.caption(ngettext("Nothing due in the next {n} day.", "Nothing due in the next {n} days.", horizon).format(
@@ -187,10 +187,9 @@ else:
 st.subheader(_("Stakeholders"))
 people = call(list_stakeholders) or []
 if people:
-    # s.department is the department's stored name: the English label of its code, so _() translates it.
     st.dataframe(pd.DataFrame([{
-        _("Name"): s.name, _("Department"): _(s.department) if s.department else None, _("Role"): s.title,
-        _("Expectations"): s.expectations, _("Needs"): s.needs, _("Influence"): _(INFLUENCE[s.influence]),
+        _("Name"): s.name, _("Department"): label(DEPARTMENTS, s.department) or None, _("Role"): s.title,
+        _("Expectations"): s.expectations, _("Needs"): s.needs, _("Influence"): label(INFLUENCE, s.influence),
         _("Consulted"): _("yes") if s.consulted else _("not yet"), _("Consulted on"): s.consulted_on,
     } for s in people]), hide_index=True, width="stretch")
 if may_edit:
@@ -199,8 +198,8 @@ if may_edit:
             c1, c2, c3 = st.columns(3)
             name = c1.text_input(_("Name"))
             dept = c2.selectbox(_("Department"), [None, *DEPARTMENTS],
-                                format_func=lambda d: _("(none)") if d is None else _(DEPARTMENTS[d]))
-            influence = c3.selectbox(_("Influence"), list(INFLUENCE), index=1, format_func=lambda c: _(INFLUENCE[c]))
+                                format_func=lambda d: _("(none)") if d is None else label(DEPARTMENTS, d))
+            influence = c3.selectbox(_("Influence"), list(INFLUENCE), index=1, format_func=lambda c: label(INFLUENCE, c))
             role = st.text_input(_("Role or title"))
             expectations = st.text_area(_("Expectations"))
             needs = st.text_area(_("Needs"))

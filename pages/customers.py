@@ -4,7 +4,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from crm.core.access import can
+from crm.core.access import DEPARTMENTS, can
 from crm.customers.service import (
     PAGE_SIZES,
     SORTS,
@@ -17,12 +17,14 @@ from crm.customers.service import (
     search_customers,
     update_customer,
 )
-from crm.customers.contact_rules import STATUS_LABELS, STATUSES
-from crm.core.i18n import N_, _, ngettext, number
+from crm.customers.contact_rules import CUSTOMER_STATUSES, STATUSES
+from crm.core.i18n import N_, _, label, ngettext, number
 from crm.core.i18n import date as fmt_date
-from crm.customers.importing import export_customers_csv, export_customers_xlsx
+from crm.core.spreadsheet import EXCEL_MIME
+from crm.customers.importing import export_customers
+from crm.customers.privacy import CONSENT_PURPOSES
 from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, schedule_follow_up
-from crm.customers.profile import CONSENT_PURPOSES, PURCHASE_CHANNELS, customer_profile
+from crm.customers.profile import PURCHASE_CHANNELS, customer_profile
 from crm.customers.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
 from ui.interaction_form import interaction_form
@@ -35,8 +37,7 @@ ANY = "(any)"
 NONE = "(none)"
 KEEP = "(keep)"
 SENTINELS = {ANY: N_("(any)"), NONE: N_("(none)"), KEEP: N_("(keep)")}
-CONSENTS = {ANY: N_("(any)"), "marketing": N_("Marketing"), "third_party": N_("Third-party sharing"),
-            "none": N_("No consent")}
+CONSENTS = {ANY: N_("(any)"), **CONSENT_PURPOSES, "none": N_("No consent")}  # the consent filter
 
 
 def money(value) -> str:
@@ -49,9 +50,7 @@ def option_label(value) -> str:
 
 
 def status_label(code: str) -> str:
-    if code in SENTINELS:
-        return option_label(code)
-    return _(STATUS_LABELS[code]) if code in STATUS_LABELS else code
+    return option_label(code) if code in SENTINELS else label(CUSTOMER_STATUSES, code)
 
 
 def open_customer(customer_id: int | None) -> None:
@@ -110,7 +109,7 @@ def follow_up_form(customer_id: int) -> None:
         st.markdown(_("**Schedule a follow-up**"))
         c1, c2 = st.columns(2)
         due = c1.date_input(_("Due on"), value=dt.date.today() + dt.timedelta(days=7))
-        channel = c2.selectbox(_("How"), list(CHANNELS), format_func=lambda c: _(CHANNELS[c]),
+        channel = c2.selectbox(_("How"), list(CHANNELS), format_func=lambda c: label(CHANNELS, c),
                                key=f"fu_channel_{customer_id}")
         subject = st.text_input(_("What to follow up"), key=f"fu_subject_{customer_id}")
         if st.form_submit_button(_("Schedule follow-up")):
@@ -118,11 +117,6 @@ def follow_up_form(customer_id: int) -> None:
                 st.success(_("Follow-up scheduled for {date}; it is on your Home page.").format(date=fmt_date(due)))
 
 
-def label_of(labels: dict[str, str], code: str | None) -> str:
-    """The translated label of a stored code ('' for none, the code itself when it has no label)."""
-    if not code:
-        return ""
-    return _(labels[code]) if code in labels else code
 
 
 def render_profile(customer_id: int) -> None:
@@ -177,10 +171,10 @@ def render_profile(customer_id: int) -> None:
                                 total).format(n=number(total)))
         if profile.timeline:
             st.dataframe(pd.DataFrame([{
-                _("When"): r.occurred_at, _("Department"): r.department, _("Who"): r.user,
-                _("Channel"): label_of(CHANNELS, r.channel), _("Direction"): label_of(DIRECTIONS, r.direction),
+                _("When"): r.occurred_at, _("Department"): label(DEPARTMENTS, r.department), _("Who"): r.user,
+                _("Channel"): label(CHANNELS, r.channel), _("Direction"): label(DIRECTIONS, r.direction),
                 _("Subject"): r.subject, _("Notes"): r.notes, _("Outcome"): r.outcome,
-                _("Feedback"): label_of(FEEDBACK_KINDS, r.feedback_kind), _("Tags"): ", ".join(r.tags),
+                _("Feedback"): label(FEEDBACK_KINDS, r.feedback_kind), _("Tags"): ", ".join(r.tags),
             } for r in profile.timeline]), hide_index=True, width="stretch")
     with tabs[1]:
         st.markdown(_("**Products owned**"))
@@ -190,13 +184,13 @@ def render_profile(customer_id: int) -> None:
         } for p in profile.products]), hide_index=True, width="stretch")
         st.markdown(_("**Purchase history**"))
         st.dataframe(pd.DataFrame([{
-            _("Receipt"): p.receipt, _("Date"): p.purchased_at, _("Channel"): label_of(PURCHASE_CHANNELS, p.channel),
+            _("Receipt"): p.receipt, _("Date"): p.purchased_at, _("Channel"): label(PURCHASE_CHANNELS, p.channel),
             _("Total"): p.total, _("Margin"): p.margin,
         } for p in profile.purchases]), hide_index=True, width="stretch")
     with tabs[2]:
         st.dataframe(pd.DataFrame([{
             _("Date"): r.occurred_at, _("Subject"): r.subject, _("Outcome"): r.outcome,
-            _("Channel"): label_of(CHANNELS, r.channel),
+            _("Channel"): label(CHANNELS, r.channel),
         } for r in profile.support_calls]), hide_index=True, width="stretch")
     with tabs[3]:
         st.dataframe(pd.DataFrame([{
@@ -205,7 +199,7 @@ def render_profile(customer_id: int) -> None:
         } for a in profile.surveys]), hide_index=True, width="stretch")
     with tabs[4]:
         st.dataframe(pd.DataFrame([{
-            _("When"): c.recorded_at, _("Purpose"): label_of(CONSENT_PURPOSES, c.purpose), _("Given"): c.granted,
+            _("When"): c.recorded_at, _("Purpose"): label(CONSENT_PURPOSES, c.purpose), _("Given"): c.granted,
             _("Source"): c.source, _("Wording"): c.wording_version,
         } for c in profile.consents]), hide_index=True, width="stretch")
 
@@ -284,8 +278,8 @@ def render_list() -> None:
     f5, f6, f7, f8 = st.columns(4)
     source = f5.selectbox(_("Acquisition source"), [ANY, *choices.sources], key="cust_acquisition_source",
                           format_func=option_label)
-    consent = f6.selectbox(_("Consent"), list(CONSENTS), key="cust_consent", format_func=lambda k: _(CONSENTS[k]))
-    sort = f7.selectbox(_("Sort by"), list(SORTS), format_func=lambda k: _(SORTS[k]), key="cust_sort")
+    consent = f6.selectbox(_("Consent"), list(CONSENTS), key="cust_consent", format_func=lambda k: label(CONSENTS, k))
+    sort = f7.selectbox(_("Sort by"), list(SORTS), format_func=lambda k: label(SORTS, k), key="cust_sort")
     page_size = f8.selectbox(_("Rows per page"), PAGE_SIZES, key="cust_page_size", format_func=number)
     include_archived = st.checkbox(_("Include archived customers"), key="cust_archived")
 
@@ -345,19 +339,18 @@ def render_list() -> None:
             third = st.checkbox(_("For a third party: only customers who consented to sharing"),
                                 key="cust_export_third")
             if st.button(_("Prepare export files")):
-                csv_file = call(export_customers_csv, third_party=third)
-                xlsx_file = call(export_customers_xlsx, third_party=third)
-                if csv_file and xlsx_file:
-                    exported, left_out = csv_file[1], csv_file[2]
+                export = call(export_customers, third_party=third)  # one export (one audit row) for both files
+                if export is not None:
+                    exported, left_out = export.included, export.left_out
                     if third:
                         st.caption(ngettext("{n} customer; {left} left out without consent.",
                                             "{n} customers; {left} left out without consent.",
                                             exported).format(n=number(exported), left=number(left_out)))
                     else:
                         st.caption(ngettext("{n} customer.", "{n} customers.", exported).format(n=number(exported)))
-                    st.download_button(_("Download CSV"), csv_file[0], file_name="customers.csv", mime="text/csv")
-                    st.download_button(_("Download Excel"), xlsx_file[0], file_name="customers.xlsx",
-                                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                    st.download_button(_("Download CSV"), export.csv(), file_name="customers.csv", mime="text/csv")
+                    st.download_button(_("Download Excel"), export.xlsx(), file_name="customers.xlsx",
+                                       mime=EXCEL_MIME)
 
     if may_write and result.rows:
         with st.expander(_("Bulk edit")):

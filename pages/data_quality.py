@@ -2,11 +2,11 @@
 import pandas as pd
 import streamlit as st
 
-from crm.core.i18n import N_, _, date, ngettext, number
+from crm.core.i18n import _, date, label, ngettext, number
+from crm.customers.contact_rules import CUSTOMER_STATUSES
 from crm.customers.quality import FIELD_LABELS, completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
 from ui.context import actor, call, flash, show_flash
 
-STATUS_LABELS = {"prospect": N_("Prospect"), "customer": N_("Customer"), "former": N_("Former customer")}
 # What a merge moved, per kind (codes returned by merge_customers).
 MOVED = {
     "interactions": lambda n: ngettext("{n} interaction", "{n} interactions", n),
@@ -25,7 +25,7 @@ def _table(rows: list[dict], drop_id: bool = True) -> pd.DataFrame:
         if column in df:
             df[column] = df[column].map(lambda v: date(v) if pd.notna(v) else "—")
     if "Status" in df:
-        df["Status"] = df["Status"].map(lambda s: _(STATUS_LABELS[s]) if s in STATUS_LABELS else s)
+        df["Status"] = df["Status"].map(lambda s: label(CUSTOMER_STATUSES, s) if isinstance(s, str) else s)
     return df.rename(columns=_)
 
 
@@ -37,7 +37,7 @@ st.subheader(_("Completeness"))
 fields = call(completeness) or []
 if fields:
     table = pd.DataFrame(fields)
-    table["Field"] = table["Field"].map(lambda f: _(FIELD_LABELS.get(f, f)))
+    table["Field"] = table["Field"].map(lambda f: label(FIELD_LABELS, f))
     table["Complete %"] = table["Complete %"].map(lambda v: number(v, 1))
     st.dataframe(table.rename(columns=_), hide_index=True, width="stretch")
 
@@ -60,7 +60,7 @@ for n, cluster in enumerate(clusters):
         st.dataframe(_table(cluster.customers), hide_index=True, width="stretch")
         labels = {f"#{c['id']} {c['Name']}": c["id"] for c in cluster.customers}
         keep = st.selectbox(_("Keep"), list(labels), key=f"keep_{n}")
-        merge = st.selectbox(_("Merge into it"), [label for label in labels if label != keep], key=f"merge_{n}")
+        merge = st.selectbox(_("Merge into it"), [name for name in labels if name != keep], key=f"merge_{n}")
         if st.button(_("Merge"), key=f"do_merge_{n}"):
             moved = call(merge_customers, labels[keep], labels[merge])
             if moved is not None:

@@ -2,38 +2,46 @@
 import pandas as pd
 import streamlit as st
 
+from crm.core.i18n import _, datetime, label, ngettext, number, percent
+from crm.core.spreadsheet import EXCEL_MIME
+from crm.customers.contact_rules import CUSTOMER_FIELDS
 from crm.customers.importing import (
     FIELDS,
     ImportFileError,
     ON_DUPLICATE,
+    OUTCOMES,
+    Table,
     auto_mapping,
-    export_customers_csv,
-    export_customers_xlsx,
+    export_customers,
     list_batches,
     read_table,
     revert_import,
     run_import,
 )
-from crm.core.i18n import N_, _, datetime, ngettext, number, percent
 from ui.context import actor, call, flash, show_flash
 
-# Report outcomes are codes in the data; these are their labels.
-OUTCOME_LABELS = {"imported": N_("Imported"), "updated": N_("Updated"), "duplicate": N_("Duplicate"),
-                  "rejected": N_("Rejected"), "blank": N_("Blank")}
-FIELD_LABELS = {"name": N_("Name"), "company": N_("Company"), "email": N_("E-mail"), "phone": N_("Phone"),
-                "country": N_("Country"), "city": N_("City"), "address": N_("Address"), "status": N_("Status"),
-                "segment": N_("Segment"), "acquisition_source": N_("Acquisition source"), "notes": N_("Notes")}
-DUPLICATE_CHOICES = {"skip": N_("Skip it"), "update": N_("Update the customer"),
-                     "create": N_("Create a new customer anyway")}
-
-
-def _field_label(field: str) -> str:
-    return _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+UPLOAD = "import_upload"  # session state: (file id, the file as read, or the message why it cannot be)
 
 
 def _counts(counts: dict[str, int] | None) -> str:
-    return ", ".join(_("{outcome}: {n}").format(outcome=_(OUTCOME_LABELS.get(k, k)), n=number(v))
+    return ", ".join(_("{outcome}: {n}").format(outcome=label(OUTCOMES, k), n=number(v))
                      for k, v in (counts or {}).items())
+
+
+def read_once(upload) -> Table:  # noqa: ANN001 - Streamlit's UploadedFile
+    """The uploaded file as read; read once per upload, not on every run of the page."""
+    cached = st.session_state.get(UPLOAD)
+    if cached is None or cached[0] != upload.file_id:
+        try:
+            cached = (upload.file_id, read_table(upload.getvalue(), upload.name))
+        except ImportFileError as exc:
+            cached = (upload.file_id, exc.message)
+        st.session_state[UPLOAD] = cached
+    if isinstance(cached[1], str):
+        st.error(cached[1])
+        st.stop()
+    return cached[1]
+
 
 who = actor()
 st.title(_("Import"))
@@ -43,12 +51,8 @@ st.caption(_("CSV (UTF-8, comma or semicolon) or Excel. Every row is accounted f
 
 upload = st.file_uploader(_("Customer file"), type=["csv", "txt", "xlsx"])
 if upload is not None:
-    data = upload.getvalue()
-    try:
-        headers, rows = read_table(data, upload.name)
-    except ImportFileError as exc:
-        st.error(exc.message)
-        st.stop()
+    table = read_once(upload)
+    headers, rows = table
     st.markdown(ngettext("**{n} row** in `{file}`. Check how the columns map to customer fields:",
                          "**{n} rows** in `{file}`. Check how the columns map to customer fields:", len(rows))
                 .format(n=number(len(rows)), file=upload.name))
@@ -57,21 +61,22 @@ if upload is not None:
     cols = st.columns(4)
     choices = [None, *range(len(headers))]
     for n, field in enumerate(FIELDS):
-        index = cols[n % 4].selectbox(_field_label(field), choices,
+        index = cols[n % 4].selectbox(label(CUSTOMER_FIELDS, field), choices,
                                       index=choices.index(guessed.get(field)),
                                       format_func=lambda i: _("(not imported)") if i is None else headers[i],
                                       key=f"map_{field}")
         if index is not None:
             mapping[field] = index
     st.markdown(_("**Preview**"))
-    st.dataframe(pd.DataFrame([{_field_label(f): (r[i] if i < len(r) else "") for f, i in mapping.items()}
+    st.dataframe(pd.DataFrame([{label(CUSTOMER_FIELDS, f): (r[i] if i < len(r) else "") for f, i in mapping.items()}
                                for r in rows[:20]]),
                  hide_index=True, width="stretch")
-    on_duplicate = st.radio(_("When a row matches an existing customer"), ON_DUPLICATE, horizontal=True,
-                            format_func=lambda c: _(DUPLICATE_CHOICES.get(c, c)))
+    on_duplicate = st.radio(_("When a row matches an existing customer"), list(ON_DUPLICATE), horizontal=True,
+                            format_func=lambda c: label(ON_DUPLICATE, c))
     if st.button(_("Import"), type="primary"):
         bar = st.progress(0.0, text=_("Importing…"))
-        report = call(run_import, upload.name, data, mapping=mapping, on_duplicate=on_duplicate,
+        report = call(run_import, upload.name, upload.getvalue(), table=table, mapping=mapping,
+                      on_duplicate=on_duplicate,
                       progress=lambda share: bar.progress(share, text=_("Importing… {share}").format(
                           share=percent(share))))
         bar.empty()
@@ -84,8 +89,8 @@ if report is not None:
     counts = report.counts
     cols = st.columns(len(counts))
     for col, (outcome, n) in zip(cols, counts.items()):
-        col.metric(_(OUTCOME_LABELS.get(outcome, outcome)), number(n))
-    st.dataframe(pd.DataFrame([{_("Row"): r.row, _("Outcome"): _(OUTCOME_LABELS.get(r.outcome, r.outcome)),
+        col.metric(label(OUTCOMES, outcome), number(n))
+    st.dataframe(pd.DataFrame([{_("Row"): r.row, _("Outcome"): label(OUTCOMES, r.outcome),
                                 _("Customer #"): r.customer_id, _("Name"): r.name, _("Reasons"): r.reasons}
                                for r in report.rows]), hide_index=True, width="stretch")
     st.download_button(_("Download report (CSV)"), report.as_csv(), file_name=f"import-report-{report.batch_id}.csv",
@@ -116,17 +121,15 @@ else:
 st.subheader(_("Export customers"))
 third = st.checkbox(_("For a third party: only customers who consented to sharing"))
 if st.button(_("Prepare export")):
-    result = call(export_customers_csv, third_party=third)
-    if result:
-        data, included, left_out = result
+    export = call(export_customers, third_party=third)  # one export (and one audit row) for both files
+    if export is not None:
+        included, left_out = export.included, export.left_out
         if third:
             st.caption(ngettext("{n} customer ({left_out} left out: no consent to third-party sharing).",
                                 "{n} customers ({left_out} left out: no consent to third-party sharing).", included)
                        .format(n=number(included), left_out=number(left_out)))
         else:
             st.caption(ngettext("{n} customer.", "{n} customers.", included).format(n=number(included)))
-        st.download_button(_("Download customers (CSV)"), data, file_name="customers.csv", mime="text/csv")
-        workbook = call(export_customers_xlsx, third_party=third)
-        if workbook:
-            st.download_button(_("Download customers (Excel)"), workbook[0], file_name="customers.xlsx",
-                               mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        st.download_button(_("Download customers (CSV)"), export.csv(), file_name="customers.csv", mime="text/csv")
+        st.download_button(_("Download customers (Excel)"), export.xlsx(), file_name="customers.xlsx",
+                           mime=EXCEL_MIME)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from crm.insights import figures as insights
 from crm.core.access import DEPARTMENTS, can
-from crm.core.i18n import N_, _, month, ngettext, number, percent
+from crm.core.i18n import N_, _, label, month, ngettext, number, percent
 from crm.interactions.service import CHANNELS
 from crm.insights.surveys import SURVEY_COLUMNS, find_customers, import_surveys, record_survey
 from ui.context import actor, call
@@ -19,7 +19,6 @@ ANY = "(all)"
 # from the cache it shares with every reader for a minute (see crm.insights.figures). The figures are data only
 # (English column names and codes, the same in every language); labels are translated below, where shown.
 GROUP_BY = {"segment": N_("Segment"), "country": N_("Country"), "acquisition_source": N_("Acquisition source")}
-DEPARTMENT_CODES = {name: code for code, name in DEPARTMENTS.items()}
 TREND_SERIES = {"New": N_("New customers"), "Active": N_("Active customers"), "Lost": N_("Lost customers")}
 
 
@@ -35,13 +34,7 @@ def read(figure: Callable[..., Any], **options: Any) -> Any:
 def any_label(value: str, labels: dict[str, str] | None = None) -> str:
     if value == ANY:
         return _("(all)")
-    return _(labels[value]) if labels and value in labels else value
-
-
-def department_label(name: str) -> str:
-    """A department as stored (its English name) in the user's language."""
-    code = DEPARTMENT_CODES.get(name)
-    return _(DEPARTMENTS[code]) if code else name
+    return label(labels, value) if labels else value
 
 
 def labelled(frame: pd.DataFrame, *columns: str, months: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -50,9 +43,9 @@ def labelled(frame: pd.DataFrame, *columns: str, months: tuple[str, ...] = ()) -
     out = frame.copy()
     for col in columns:
         if col == "Department":
-            out[col] = out[col].map(department_label)
+            out[col] = out[col].map(lambda c: label(DEPARTMENTS, c))
         elif col == "Channel":
-            out[col] = out[col].map(lambda c: _(CHANNELS[c]) if c in CHANNELS else c)
+            out[col] = out[col].map(lambda c: label(CHANNELS, c))
         elif col in ("Group", "Reason", "Segment"):  # customer data, except the '(none)' placeholder
             out[col] = out[col].map(lambda v: _(insights.NONE) if v == insights.NONE else v)
         else:

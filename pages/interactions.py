@@ -6,7 +6,7 @@ import streamlit as st
 
 from crm.core.access import DEPARTMENTS, can
 from crm.customers.service import search_customers
-from crm.core.i18n import N_, _, date, ngettext, number
+from crm.core.i18n import N_, _, date, label, ngettext, number
 from crm.interactions.service import (
     CHANNELS,
     FEEDBACK_KINDS,
@@ -22,19 +22,13 @@ from ui.interaction_form import interaction_form
 
 who = actor()
 ANY = "(any)"
-DEPARTMENT_CODES = {name: code for code, name in DEPARTMENTS.items()}
 TABS = {"log": N_("Log an interaction"), "mine": N_("My follow-ups"), "browse": N_("Browse"),
         "board": N_("Feedback board")}
 
 
-def department_label(name: str) -> str:
-    """A department as stored (its English name) in the user's language."""
-    code = DEPARTMENT_CODES.get(name)
-    return _(DEPARTMENTS[code]) if code else name
-
-
-def label_or_any(value: str, labels: dict[str, str]) -> str:
-    return _("(any)") if value == ANY else _(labels.get(value, value))
+def label_or_any(value: str, kind: dict[str, str]) -> str:
+    """format_func for a filter: '(any)', or the label of a code."""
+    return _("(any)") if value == ANY else label(kind, value)
 
 
 st.title(_("Interactions"))
@@ -94,10 +88,10 @@ with tabs["browse"]:
             st.caption(ngettext("{n} interaction", "{n} interactions", result.total).format(n=number(result.total)))
         if result.rows:
             st.dataframe(pd.DataFrame([{
-                _("When"): r.occurred_at, _("Customer"): r.customer, _("Department"): department_label(r.department),
-                _("Who"): r.user, _("Channel"): _(CHANNELS[r.channel]) if r.channel in CHANNELS else r.channel,
+                _("When"): r.occurred_at, _("Customer"): r.customer, _("Department"): label(DEPARTMENTS, r.department),
+                _("Who"): r.user, _("Channel"): label(CHANNELS, r.channel),
                 _("Subject"): r.subject, _("Outcome"): r.outcome,
-                _("Feedback"): _(FEEDBACK_KINDS[r.feedback_kind]) if r.feedback_kind in FEEDBACK_KINDS else "",
+                _("Feedback"): label(FEEDBACK_KINDS, r.feedback_kind),
                 _("Tags"): ", ".join(r.tags), _("Follow-up"): r.follow_up_on,
             } for r in result.rows]), hide_index=True, width="stretch")
         st.number_input(_("Page"), min_value=1, max_value=result.pages, key="int_page")
@@ -107,7 +101,7 @@ with tabs["board"]:
                  "marketing and product see what support hears."))
     b1, b2 = st.columns(2)
     board_kind = b1.selectbox(_("Show"), [ANY, *FEEDBACK_KINDS],
-                              format_func=lambda k: _(FEEDBACK_KINDS[k]) if k in FEEDBACK_KINDS else _("All feedback"),
+                              format_func=lambda k: _("All feedback") if k == ANY else label(FEEDBACK_KINDS, k),
                               key="board_kind")
     since = b2.date_input(_("Since"), value=dt.date.today() - dt.timedelta(days=365), key="board_since")
     items = call(feedback_board, kind=None if board_kind == ANY else board_kind, since=since) or []
@@ -115,13 +109,13 @@ with tabs["board"]:
         st.info(_("No feedback recorded in this period."))
     else:
         board = pd.DataFrame([{
-            _("Kind"): _(FEEDBACK_KINDS[i.kind]), _("Topic"): i.tag, _("Mentions"): i.mentions,
-            _("Customers"): i.customers, _("Raised by"): ", ".join(department_label(d) for d in i.departments),
+            _("Kind"): label(FEEDBACK_KINDS, i.kind), _("Topic"): i.tag, _("Mentions"): i.mentions,
+            _("Customers"): i.customers, _("Raised by"): ", ".join(label(DEPARTMENTS, d) for d in i.departments),
         } for i in items])
         st.dataframe(board, hide_index=True, width="stretch")
         topics = {(i.kind, i.tag): i for i in items}
         chosen = st.selectbox(_("Customers behind"), list(topics), index=None, placeholder=_("Choose a topic"),
-                              format_func=lambda t: _("{kind}: {topic}").format(kind=_(FEEDBACK_KINDS[t[0]]), topic=t[1]))
+                              format_func=lambda t: _("{kind}: {topic}").format(kind=label(FEEDBACK_KINDS, t[0]), topic=t[1]))
         if chosen is not None:
             item = topics[chosen]
             people = call(feedback_customers, item.kind, item.tag) or []

@@ -4,7 +4,7 @@ import streamlit as st
 
 from crm.customers.service import search_customers
 from crm.customers.privacy import (
-    PURPOSES,
+    CONSENT_PURPOSES,
     consent_history,
     consent_state,
     erase_customer,
@@ -15,7 +15,7 @@ from crm.customers.privacy import (
     stale_prospects,
     subject_access,
 )
-from crm.core.i18n import _, date, ngettext, number
+from crm.core.i18n import _, date, label, ngettext, number
 from ui.context import actor, call, flash, show_flash
 
 actor()  # signed in (and this session's language in use)
@@ -32,7 +32,7 @@ if chosen:
     states = call(consent_state, cid) or []
     for state in states:
         c1, c2, c3 = st.columns([3, 2, 2])
-        purpose = _(PURPOSES[state.purpose])
+        purpose = label(CONSENT_PURPOSES, state.purpose)
         if state.recorded_at:
             line = (_("**{purpose}**: given ({date}, {source}, wording {version})") if state.granted
                     else _("**{purpose}**: not given ({date}, {source}, wording {version})"))
@@ -42,8 +42,8 @@ if chosen:
             c1.markdown((_("**{purpose}**: given") if state.granted else _("**{purpose}**: not given"))
                         .format(purpose=purpose))
         source = c2.text_input(_("Source of the decision"), value=_("phone call"), key=f"src_{state.purpose}")
-        label = _("Withdraw") if state.granted else _("Record consent")
-        if c3.button(label, key=f"consent_{state.purpose}"):
+        action = _("Withdraw") if state.granted else _("Record consent")
+        if c3.button(action, key=f"consent_{state.purpose}"):
             if call(record_consent, cid, state.purpose, not state.granted, source=source):
                 done = _("{purpose}: consent withdrawn.") if state.granted else _("{purpose}: consent recorded.")
                 flash(done.format(purpose=purpose))

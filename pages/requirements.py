@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from crm.core.access import can
-from crm.core.i18n import _, ngettext, number
+from crm.core.i18n import _, label, ngettext, number
 from crm.rollout.requirements import (
     KINDS,
     PRIORITIES,
@@ -20,9 +20,9 @@ may_edit = can(who, "checklist.write")
 ANY = "(any)"  # i18n: ok (the 'no filter' choice; shown as _("(any)"))
 
 
-def label_or_any(labels: dict[str, str]):
-    """format_func for a filter: the translated label of a code, or '(any)'."""
-    return lambda code: _("(any)") if code == ANY else _(labels.get(code, code))
+def label_or_any(kind: dict[str, str]):
+    """format_func for a filter: the label of a code, or '(any)'."""
+    return lambda code: _("(any)") if code == ANY else label(kind, code)
 
 
 st.title(_("Requirements"))
@@ -43,8 +43,8 @@ st.caption(ngettext("{n} requirement · estimated cost of those not dropped: {co
 if rows:
     # r.checklist_item is the linked item's title: a template title is shown translated, a typed one as is.
     st.dataframe(pd.DataFrame([{
-        "#": r.id, _("Kind"): _(KINDS[r.kind]), _("Requirement"): r.title, _("Priority"): _(PRIORITIES[r.priority]),
-        _("Status"): _(REQ_STATUSES[r.status]), _("Owner"): r.owner, _("Company goal"): r.company_goal,
+        "#": r.id, _("Kind"): label(KINDS, r.kind), _("Requirement"): r.title, _("Priority"): label(PRIORITIES, r.priority),
+        _("Status"): label(REQ_STATUSES, r.status), _("Owner"): r.owner, _("Company goal"): r.company_goal,
         _("Estimated cost"): float(r.estimated_cost) if r.estimated_cost is not None else None,
         _("Checklist item"): _(r.checklist_item) if r.checklist_item else None, _("Budget line"): r.budget_line,
     } for r in rows]), hide_index=True, width="stretch")
@@ -61,9 +61,9 @@ if may_edit:
         with st.form(f"req_{r.id}"):
             c1, c2 = st.columns(2)
             new_priority = c1.selectbox(_("Priority"), list(PRIORITIES), index=list(PRIORITIES).index(r.priority),
-                                        format_func=lambda c: _(PRIORITIES[c]), key=f"edit_req_priority_{r.id}")
+                                        format_func=lambda c: label(PRIORITIES, c), key=f"edit_req_priority_{r.id}")
             new_status = c2.selectbox(_("Status"), list(REQ_STATUSES), index=list(REQ_STATUSES).index(r.status),
-                                      format_func=lambda c: _(REQ_STATUSES[c]), key=f"edit_req_status_{r.id}")
+                                      format_func=lambda c: label(REQ_STATUSES, c), key=f"edit_req_status_{r.id}")
             goal = st.text_input(_("Company goal it serves"), value=r.company_goal or "")
             cost = st.text_input(_("Estimated cost"), value="" if r.estimated_cost is None else str(r.estimated_cost),
                                  key=f"edit_req_cost_{r.id}")
@@ -75,8 +75,8 @@ if may_edit:
     with st.expander(_("Add a requirement")):
         with st.form("new_req", clear_on_submit=True):
             c1, c2, c3 = st.columns(3)
-            new_kind = c1.selectbox(_("Kind"), list(KINDS), format_func=lambda c: _(KINDS[c]), key="new_req_kind")
-            new_prio = c2.selectbox(_("Priority"), list(PRIORITIES), index=1, format_func=lambda c: _(PRIORITIES[c]),
+            new_kind = c1.selectbox(_("Kind"), list(KINDS), format_func=lambda c: label(KINDS, c), key="new_req_kind")
+            new_prio = c2.selectbox(_("Priority"), list(PRIORITIES), index=1, format_func=lambda c: label(PRIORITIES, c),
                                     key="new_req_priority")
             new_cost = c3.text_input(_("Estimated cost"), key="new_req_cost")
             title = st.text_input(_("Title"))

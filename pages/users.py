@@ -3,17 +3,17 @@ import pandas as pd
 import streamlit as st
 
 from crm.core.access import DEPARTMENTS, ROLES, capability_matrix
-from crm.core.i18n import _, datetime, ngettext, number
+from crm.core.i18n import _, datetime, label, ngettext, number
 from crm.accounts.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
 from ui.context import actor, call, flash, show_flash
 
 
 def department_label(code: str) -> str:
-    return _(DEPARTMENTS[code]) if code in DEPARTMENTS else code
+    return label(DEPARTMENTS, code)
 
 
 def role_label(code: str) -> str:
-    return _(ROLES[code]) if code in ROLES else code
+    return label(ROLES, code)
 
 
 def holders_label(departments: tuple[str, ...]) -> str:

@@ -9,7 +9,7 @@ from tools.commands import command
 from crm.core.database import session_scope
 from crm.core.errors import CRMError
 from crm.core.i18n import _
-from crm.customers.importing import ON_DUPLICATE, export_customers_csv, run_import
+from crm.customers.importing import ON_DUPLICATE, export_customers, run_import
 from crm.accounts.users import actor_for
 
 
@@ -18,7 +18,7 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("file")
     p.add_argument("--user", required=True, help="the account the import is done as (needs data.import)")
     p.add_argument("--report", help="write the per-row report to this CSV file")
-    p.add_argument("--on-duplicate", choices=ON_DUPLICATE, default="skip")
+    p.add_argument("--on-duplicate", choices=list(ON_DUPLICATE), default="skip")
 
 
 def _actor(username: str, session):  # type: ignore[no-untyped-def]
@@ -60,8 +60,8 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     with session_scope() as session:
         who = _actor(args.user, session)
-        data, included, left_out = export_customers_csv(who, third_party=args.third_party, session=session)
-    Path(args.out).write_bytes(data)
-    extra = f"; {left_out} left out for lack of consent" if args.third_party else ""
-    print(f"Exported {included} customers to {args.out}{extra}")
+        export = export_customers(who, third_party=args.third_party, session=session)
+    Path(args.out).write_bytes(export.csv())
+    extra = f"; {export.left_out} left out for lack of consent" if args.third_party else ""
+    print(f"Exported {export.included} customers to {args.out}{extra}")
     return 0

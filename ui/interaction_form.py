@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from crm.core.i18n import _
+from crm.core.i18n import _, label
 from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, log_interaction
 from ui.context import call
 
@@ -17,15 +17,15 @@ def interaction_form(key: str, *, customer_id: int | None = None, options: dict[
             chosen = st.selectbox(_("Customer"), list(options), index=0 if options else None,
                                   placeholder=_("Search for the customer above"))
         c1, c2, c3 = st.columns(3)
-        channel = c1.selectbox(_("Channel"), list(CHANNELS), format_func=lambda c: _(CHANNELS[c]))
-        direction = c2.selectbox(_("Direction"), list(DIRECTIONS), format_func=lambda d: _(DIRECTIONS[d]))
+        channel = c1.selectbox(_("Channel"), list(CHANNELS), format_func=lambda c: label(CHANNELS, c))
+        direction = c2.selectbox(_("Direction"), list(DIRECTIONS), format_func=lambda d: label(DIRECTIONS, d))
         follow_up = c3.date_input(_("Follow-up date"), value=None)
         subject = st.text_input(_("Subject"))
         notes = st.text_area(_("Notes"))
         outcome = st.text_input(_("Outcome"))
         c4, c5 = st.columns(2)
         kind = c4.selectbox(_("Feedback"), [None, *FEEDBACK_KINDS],
-                            format_func=lambda k: _("(no feedback)") if k is None else _(FEEDBACK_KINDS[k]))
+                            format_func=lambda k: _("(no feedback)") if k is None else label(FEEDBACK_KINDS, k))
         tags = c5.text_input(_("Tags (comma separated)"), placeholder=_("e.g. mobile app, reporting"))
         if not st.form_submit_button(_("Log interaction"), type="primary"):
             return

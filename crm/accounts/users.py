@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, ROLES, Actor, require
 from crm.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from crm.core.i18n import LANGUAGES, _, ngettext, number
+from crm.core.i18n import LANGUAGES, _, label_list, ngettext, number
 from db.models import Department, User
 from db.types import utcnow
 
@@ -97,10 +97,10 @@ def validate_new_user(
         errors["full_name"] = _("Full name is required.")
     if department not in DEPARTMENTS:
         errors["department"] = _("Department must be one of: {choices}.").format(
-            choices=", ".join(_(name) for name in DEPARTMENTS.values()))
+            choices=label_list(DEPARTMENTS))
     if role not in ROLES:
         errors["role"] = _("Role must be one of: {choices}.").format(
-            choices=", ".join(_(name) for name in ROLES.values()))
+            choices=label_list(ROLES))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = _password_too_short()
     return errors

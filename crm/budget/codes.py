@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crm.budget.kpis import MEASURABLE
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes
 
 CATEGORIES = ("marketing", "products", "customer_service", "maintenance", "training")
 KPIS = MEASURABLE + ("custom",)
@@ -13,38 +13,33 @@ ACTUALS = tuple(f"actual_{q}" for q in QUARTERS)
 EDITABLE = ("draft", "returned")
 ZERO = Decimal("0")
 
-# Labels shown for the stored codes (translated where shown: ``_(CATEGORY_LABELS[code])``).
-CATEGORY_LABELS = {
+# Labels shown for the stored codes (shown with ``label(CATEGORY_LABELS, code)``).
+CATEGORY_LABELS = Codes("budget category", {
     "marketing": N_("Marketing"),
     "products": N_("Products"),
     "customer_service": N_("Customer service"),
     "maintenance": N_("Maintenance"),
     "training": N_("Training"),
-}
-KPI_LABELS = {
+})
+KPI_LABELS = Codes("goal KPI", {
     "new_customers": N_("New customers"),
     "retention_rate": N_("Retention rate (%)"),
     "nps": N_("NPS"),
     "repeat_revenue": N_("Revenue from repeat customers"),
     "support_response": N_("Support response (hours)"),
     "custom": N_("Custom (not measured)"),
-}
-STATUS_LABELS = {
+})
+# A budget plan's workflow status (not a customer's status: see crm.customers.contact_rules.CUSTOMER_STATUSES).
+PLAN_STATUSES = Codes("plan status", {
     "draft": N_("Draft"),
     "submitted": N_("Submitted"),
     "approved": N_("Approved"),
     "returned": N_("Returned"),
-}
-QUARTER_LABELS = {"q1": N_("Q1"), "q2": N_("Q2"), "q3": N_("Q3"), "q4": N_("Q4")}
-AMOUNT_LABELS = {
+})
+QUARTER_LABELS = Codes("quarter", {"q1": N_("Q1"), "q2": N_("Q2"), "q3": N_("Q3"), "q4": N_("Q4")})
+AMOUNT_LABELS = Codes("budget amount", {
     "q1": N_("Plan Q1"), "q2": N_("Plan Q2"), "q3": N_("Plan Q3"), "q4": N_("Plan Q4"),
     "actual_q1": N_("Actual Q1"), "actual_q2": N_("Actual Q2"), "actual_q3": N_("Actual Q3"),
     "actual_q4": N_("Actual Q4"),
-}
+})
 
-
-def code_label(labels: dict[str, str], code: str | None) -> str:
-    """The translated label of a stored code (the code itself when it has no label)."""
-    if code is None:
-        return ""
-    return _(labels[code]) if code in labels else code

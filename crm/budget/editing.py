@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABELS, KPI_LABELS, KPIS, QUARTERS,
-                              ZERO, code_label)
+                              ZERO)
 from crm.budget.kpis import MEASURABLE, measure_kpi, measure_window
 from crm.budget.locking import bump_version, check_version, require_editable
 from crm.budget.plans import line_dict, load_plan, parse_money
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import ValidationError
-from crm.core.i18n import _, money
+from crm.core.i18n import _, label, money
 from db.models import BudgetGoal, BudgetLine
 from db.types import utcnow
 
@@ -59,7 +59,7 @@ def save_goals(actor: Actor, plan_id: int, expected_version: int | None, goals: 
         seen_titles.add(title.casefold())
         if kpi not in KPIS:
             problems.append(_("the KPI must be one of: {choices}").format(
-                choices=", ".join(code_label(KPI_LABELS, k) for k in KPIS)))
+                choices=", ".join(label(KPI_LABELS, k) for k in KPIS)))
         target = parse_money(row.get("target")) if row.get("target") not in (None, "") else None
         if target is None:
             problems.append(_("the target must be a number"))
@@ -113,10 +113,10 @@ def _check_line(row: dict[str, Any], goal_ids: set[int]) -> tuple[dict[str, Any]
     problems: list[str] = []
     for key in row:
         if key not in LINE_FIELDS:
-            problems.append(_("{column} cannot be changed here").format(column=code_label(AMOUNT_LABELS, key)))
+            problems.append(_("{column} cannot be changed here").format(column=label(AMOUNT_LABELS, key)))
     category = str(row.get("category") or "").strip()
     if category not in CATEGORIES:
-        choices = ", ".join(code_label(CATEGORY_LABELS, c) for c in CATEGORIES)
+        choices = ", ".join(label(CATEGORY_LABELS, c) for c in CATEGORIES)
         if category:
             problems.append(_("the category must be one of: {choices} (not '{value}')").format(
                 choices=choices, value=category))
@@ -130,7 +130,7 @@ def _check_line(row: dict[str, Any], goal_ids: set[int]) -> tuple[dict[str, Any]
     amounts: dict[str, Decimal] = {}
     for col in QUARTERS + ACTUALS:
         value = parse_money(row.get(col))
-        column = code_label(AMOUNT_LABELS, col)
+        column = label(AMOUNT_LABELS, col)
         if value is None:
             problems.append(_("{column} must be a number").format(column=column))
         elif value < 0:
@@ -242,11 +242,11 @@ def record_actuals(actor: Actor, plan_id: int, expected_version: int | None,
         problems = []
         for col, raw in values.items():
             if col not in ACTUALS:
-                problems.append(_("{column} cannot be changed here").format(column=code_label(AMOUNT_LABELS, col)))
+                problems.append(_("{column} cannot be changed here").format(column=label(AMOUNT_LABELS, col)))
                 continue
             value = parse_money(raw)
             if value is None or value < 0:
-                problems.append(_("{column} must be a non-negative number").format(column=code_label(AMOUNT_LABELS, col)))
+                problems.append(_("{column} must be a non-negative number").format(column=label(AMOUNT_LABELS, col)))
             else:
                 clean.setdefault(lid, {})[col] = value
         if problems:

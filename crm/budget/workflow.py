@@ -5,13 +5,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.budget.codes import ACTUALS, EDITABLE, QUARTERS, STATUS_LABELS, ZERO, code_label
+from crm.budget.codes import ACTUALS, EDITABLE, QUARTERS, PLAN_STATUSES, ZERO
 from crm.budget.locking import check_version
 from crm.budget.plans import load_plan
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import ConflictError, ValidationError
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, _, label
 from db.models import BudgetGoal, BudgetLine, BudgetPlan
 from db.types import utcnow
 
@@ -28,7 +28,7 @@ def _transition(actor: Actor, plan: BudgetPlan, expected_version: int | None, se
             "returned": N_("Only a submitted plan can be returned (this plan's status: {status})."),
         }
         message = refusals.get(action, N_("This plan cannot be changed in its status ({status})."))
-        raise ValidationError({"status": _(message).format(status=code_label(STATUS_LABELS, plan.status))})
+        raise ValidationError({"status": _(message).format(status=label(PLAN_STATUSES, plan.status))})
     before = plan.status
     plan.status = to
     if to == "submitted":

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from crm.core.errors import PermissionDenied
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, _, label
 
-# Departments from the requirement documents (code -> display name).
-DEPARTMENTS: dict[str, str] = {
+# Departments from the requirement documents (shown with ``label(DEPARTMENTS, code)``).
+DEPARTMENTS = Codes("department", {
     "sales": N_("Sales"),
     "marketing": N_("Marketing"),
     "customer_service": N_("Customer service"),
@@ -24,17 +24,18 @@ DEPARTMENTS: dict[str, str] = {
     "finance": N_("Finance"),
     "it": N_("IT / implementation"),
     "management": N_("Management"),
-}
+})
 
-ROLES: dict[str, str] = {
+ROLES = Codes("role", {
     "staff": N_("Staff"),
     "manager": N_("Manager"),
     "budget_officer": N_("Budget officer"),
     "sponsor": N_("Executive sponsor"),
     "admin": N_("Administrator"),
-}
+})
 
 ANY = "*"
+# The departments that deal with customers (they may own customers; see also the rules below).
 CUSTOMER_FACING = ("sales", "marketing", "customer_service", "technical_support")
 
 
@@ -127,11 +128,11 @@ class Actor:
 
     @property
     def department_name(self) -> str:
-        return _(DEPARTMENTS.get(self.department, self.department))
+        return label(DEPARTMENTS, self.department)
 
     @property
     def role_name(self) -> str:
-        return _(ROLES.get(self.role, self.role))
+        return label(ROLES, self.role)
 
 
 def can(actor: Actor | None, capability: str) -> bool:

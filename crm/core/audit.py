@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm.core.access import Actor
 from crm.core.paging import Page
+from crm.core.spreadsheet import safe_cell
 from db.models import AuditEvent
 from db.types import utcnow
 
@@ -150,15 +151,9 @@ def export_events_csv(actor: Actor, filters: AuditFilters | None = None, *, limi
         cells = [e.id, e.at.isoformat(), e.username or "", e.action, e.entity or "", e.entity_id or "", e.source,
                  json.dumps(e.before, ensure_ascii=False) if e.before else "",
                  json.dumps(e.after, ensure_ascii=False) if e.after else "", e.detail or ""]
-        writer.writerow([_safe_cell(c) for c in cells])
+        writer.writerow([safe_cell(c) for c in cells])
     record(session, actor, "export", "audit_events", None, detail="audit log exported")
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + value
-    return value
 
 
 def distinct_values(actor: Actor, *, session: Session) -> dict[str, list[str]]:

@@ -6,6 +6,8 @@ The language is per run of a script (a context variable), set by ``app.py`` from
 choice, so a service called from a page raises its errors in that user's language.
 
 Customer data is never passed through ``_()``: only text written in this code is translated.
+Stored codes (a status, a department, a channel...) stay codes until shown: each kind of code has one
+table of labels (``Codes``, kept beside the code that owns them) and ``label(kind, code)`` shows one.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +108,37 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     """Mark ``message`` for the catalog without translating it now (translate where shown)."""
     return message
+
+
+class Codes(dict[str, str]):
+    """The stored codes of one kind, in display order, each with its label marked ``N_()``.
+
+    A dict (code -> untranslated label), so ``list(CODES)`` gives the codes and ``code in CODES``
+    checks one; ``kind`` names the vocabulary ("customer status", "plan status"...).
+    """
+
+    def __init__(self, kind: str, labels: Mapping[str, str]) -> None:
+        super().__init__(labels)
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Codes({self.kind!r}, {dict(self)!r})"
+
+
+def label(kind: Mapping[str, str], code: str | None) -> str:
+    """The label of stored ``code`` of ``kind`` in the current language.
+
+    '' for no code; a code the table does not know is shown as it is (data, never translated).
+    """
+    if code is None or code == "":
+        return ""
+    text = kind.get(code)
+    return gettext(text) if text is not None else str(code)
+
+
+def label_list(kind: Mapping[str, str]) -> str:
+    """Every label of ``kind`` in the current language, in order, for "must be one of: ..." messages."""
+    return ", ".join(label(kind, code) for code in kind)
 
 
 # ---------------------------------------------------------------- formatting (Babel)

@@ -15,21 +15,25 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from crm.core.errors import ValidationError
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, _, label
 from crm.core.text import digits, fold, folded_words, words
 from crm.customers.phones import is_region, national_digits, normalize_phone
 from db.models import Customer, CustomerToken
 
-STATUSES = ("prospect", "customer", "former")
-# The label shown for each stored status code (translate where shown: ``_(STATUS_LABELS[code])``).
-STATUS_LABELS = {"prospect": N_("Prospect"), "customer": N_("Customer"), "former": N_("Former customer")}
+# A customer's status (shown with ``label(CUSTOMER_STATUSES, code)``).
+CUSTOMER_STATUSES = Codes("customer status", {"prospect": N_("Prospect"), "customer": N_("Customer"),
+                                              "former": N_("Former customer")})
+STATUSES = tuple(CUSTOMER_STATUSES)
 FIELDS = ("name", "company", "email", "phone", "address", "city", "country", "language", "status",
           "segment", "acquisition_source", "owner_id", "notes")
 MAX_LENGTHS = {"name": 200, "company": 200, "email": 254, "city": 120, "segment": 60,
                "acquisition_source": 60}
-FIELD_LABELS = {"name": N_("Name"), "company": N_("Company"), "address": N_("Address"), "city": N_("City"),
-                "language": N_("Language"), "segment": N_("Segment"),
-                "acquisition_source": N_("Acquisition source"), "notes": N_("Notes")}
+# A customer's fields, as forms, errors and the import name them.
+CUSTOMER_FIELDS = Codes("customer field", {
+    "name": N_("Name"), "company": N_("Company"), "email": N_("E-mail"), "phone": N_("Phone"),
+    "country": N_("Country"), "city": N_("City"), "address": N_("Address"), "status": N_("Status"),
+    "segment": N_("Segment"), "acquisition_source": N_("Acquisition source"), "language": N_("Language"),
+    "notes": N_("Notes")})
 
 
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -50,7 +54,7 @@ def plain_email(value: str) -> str | None:
     if match is None or len(value) > 254 or len(match.group(1)) > 64:
         return None
     domain = match.group(2).lower()
-    if any(label[2:4] == "--" for label in domain.split(".")):  # IDNA-reserved (xn--...): the library knows
+    if any(part[2:4] == "--" for part in domain.split(".")):  # IDNA-reserved (xn--...): the library knows
         return None
     if any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES):
         return None
@@ -107,7 +111,7 @@ def clean_customer_fields(data: dict[str, Any], *, partial: bool = False) -> dic
             limit = MAX_LENGTHS.get(key)
             if limit and out[key] and len(out[key]) > limit:
                 errors[key] = _("{field} is longer than {limit} characters.").format(
-                    field=_(FIELD_LABELS[key]), limit=limit)
+                    field=label(CUSTOMER_FIELDS, key), limit=limit)
     if ("name" in data or not partial) and not out.get("name"):
         errors["name"] = _("Name is required.")
 

@@ -1,4 +1,4 @@
-"""Import customers from other systems' files, account for every row, and revert an import.
+"""Import customers from other systems' files, account for every row, revert an import; export customers.
 
 Outcomes per row: imported, updated, duplicate (with the customer or row it
 matches), rejected (row number and every reason), blank. Matches: same e-mail
@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +21,8 @@ from crm.core.access import Actor, require
 from crm.customers.contact_rules import clean_customer_fields, refresh_search_keys, search_keys
 from crm.customers.service import _customer_rows, _write_audit_rows, _write_customers
 from crm.core.errors import CRMError, NotFound, ValidationError
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, _
+from crm.core.spreadsheet import csv_bytes, restore_cell, xlsx_bytes
 from crm.core.text import SimilarNames, fold
 from db.models import AuditEvent, Consent, Customer, CustomerToken, ImportBatch, ImportRow, Interaction, Receipt
 from db.bulk import fast_sqlite_writes, gc_paused, insert_rows, reserve_ids
@@ -44,10 +45,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "acquisition_source": ("acquisition source", "source", "lead source", "channel"),
     "notes": ("notes", "note", "comment", "comments", "remarks"),
 }
-ON_DUPLICATE = ("skip", "update", "create")
+# What to do with a row that matches an existing customer.
+ON_DUPLICATE = Codes("duplicate handling", {"skip": N_("Skip it"), "update": N_("Update the customer"),
+                                            "create": N_("Create a new customer anyway")})
+# What happened to a row of the file (the report's outcome codes).
+OUTCOMES = Codes("import outcome", {"imported": N_("Imported"), "updated": N_("Updated"),
+                                   "duplicate": N_("Duplicate"), "rejected": N_("Rejected"), "blank": N_("Blank")})
 FUZZY_THRESHOLD = 90
 CHUNK = 2000
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_COLUMNS = ["name", "company", "email", "phone", "country", "city", "address", "status", "segment",
                   "acquisition_source", "notes"]
 
@@ -73,37 +78,27 @@ class ImportReport:
 
     @property
     def counts(self) -> dict[str, int]:
-        out = {k: 0 for k in ("imported", "updated", "duplicate", "rejected", "blank")}
+        out = {k: 0 for k in OUTCOMES}
         for r in self.rows:
             out[r.outcome] += 1
         return out
 
     def as_csv(self) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["row", "outcome", "customer_id", "name", "reasons"])
-        for r in self.rows:
-            writer.writerow([r.row, r.outcome, r.customer_id or "", neutralise(r.name), neutralise(r.reasons)])
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return csv_bytes(["row", "outcome", "customer_id", "name", "reasons"],
+                         ([r.row, r.outcome, r.customer_id or "", r.name, r.reasons] for r in self.rows))
 
 
 # ------------------------------------------------------------------ reading
 
 
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+class Table(NamedTuple):
+    """An uploaded file as read: its header row and the rows below it (cells as text)."""
+
+    headers: list[str]
+    rows: list[list[str]]
 
 
-def _unneutralise(value: str) -> str:
-    if value.startswith("'") and value[1:2] in FORMULA_START:
-        return value[1:]
-    return value
-
-
-def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
+def read_table(data: bytes, filename: str) -> Table:
     """Headers and rows of a CSV (UTF-8 with or without BOM, comma/semicolon/tab) or Excel file."""
     if not data:
         raise ImportFileError(_("The file is empty."))
@@ -124,10 +119,10 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ImportFileError(_("The file has no header row."))
     headers = [h.strip() for h in rows[0]]
-    return headers, [[_unneutralise(c) for c in r] for r in rows[1:]]
+    return Table(headers, [[restore_cell(c) for c in r] for r in rows[1:]])
 
 
-def _read_excel(data: bytes) -> tuple[list[str], list[list[str]]]:
+def _read_excel(data: bytes) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -138,7 +133,7 @@ def _read_excel(data: bytes) -> tuple[list[str], list[list[str]]]:
     values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     if not values:
         raise ImportFileError(_("The first sheet of the Excel file is empty."))
-    return [h.strip() for h in values[0]], [[_unneutralise(c) for c in r] for r in values[1:]]
+    return Table([h.strip() for h in values[0]], [[restore_cell(c) for c in r] for r in values[1:]])
 
 
 def _header_key(header: str) -> str:
@@ -258,16 +253,21 @@ def run_import(
     filename: str,
     data: bytes,
     *,
+    table: Table | None = None,
     mapping: dict[str, int] | None = None,
     on_duplicate: str = "skip",
     progress: Callable[[float], None] | None = None,
     session: Session,
 ) -> ImportReport:
-    """Validate and import every row of the file in one transaction; the report accounts for each row."""
+    """Validate and import every row of the file in one transaction; the report accounts for each row.
+
+    ``table`` is the file already read by ``read_table`` (the Import page reads an upload once);
+    without it the file is read here.
+    """
     require(actor, "data.import")
     if on_duplicate not in ON_DUPLICATE:
         raise ValidationError({"on_duplicate": _("For duplicates choose skip, update or create.")})
-    headers, rows = read_table(data, filename)
+    headers, rows = table if table is not None else read_table(data, filename)
     mapping = auto_mapping(headers) if mapping is None else mapping
     if "name" not in mapping:
         raise ValidationError({"mapping": _("Choose the column that holds the customer's name.")})
@@ -436,38 +436,39 @@ def list_batches(actor: Actor, *, limit: int = 50, session: Session) -> list[dic
 # -------------------------------------------------------------------- export
 
 
-def export_customers_csv(actor: Actor, *, third_party: bool = False, include_archived: bool = False,
-                         session: Session) -> tuple[bytes, int, int]:
-    """Customers as CSV (formula-safe). For a third party only those who consented; returns (file, rows, left out)."""
+@dataclass(frozen=True)
+class CustomerExport:
+    """One export of the customers: the same rows, as a CSV file or as an Excel workbook."""
+
+    rows: list[list[str]]
+    left_out: int  # customers left out of a third-party export for lack of consent
+
+    @property
+    def included(self) -> int:
+        return len(self.rows)
+
+    def csv(self) -> bytes:
+        return csv_bytes(EXPORT_COLUMNS, self.rows)
+
+    def xlsx(self) -> bytes:
+        return xlsx_bytes("Customers", EXPORT_COLUMNS, self.rows)
+
+
+def export_customers(actor: Actor, *, third_party: bool = False, include_archived: bool = False,
+                     session: Session) -> CustomerExport:
+    """The customers to export (formula-safe as files); for a third party only those who consented. Audited once."""
     require(actor, "data.export")
     stmt = select(Customer).where(Customer.erased_at.is_(None)).order_by(Customer.id)
     if not include_archived:
         stmt = stmt.where(Customer.archived_at.is_(None))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    included = left_out = 0
+    rows: list[list[str]] = []
+    left_out = 0
     for customer in session.scalars(stmt.execution_options(yield_per=2000)):
         if third_party and not customer.consent_third_party:
             left_out += 1
             continue
-        writer.writerow([neutralise(getattr(customer, c) or "") for c in EXPORT_COLUMNS])
-        included += 1
+        rows.append([getattr(customer, c) or "" for c in EXPORT_COLUMNS])
     audit.record(session, actor, "export", "customers", None,
-                 detail=f"{'third-party ' if third_party else ''}export: {included} customers, {left_out} left out "
-                        "for lack of consent" if third_party else f"export: {included} customers")
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), included, left_out
-
-
-def export_customers_xlsx(actor: Actor, *, third_party: bool = False, session: Session) -> tuple[bytes, int, int]:
-    """The same export as an Excel workbook (text cells formula-safe, written as text)."""
-    from openpyxl import Workbook
-
-    data, included, left_out = export_customers_csv(actor, third_party=third_party, session=session)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Customers")
-    for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))):
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue(), included, left_out
+                 detail=f"{'third-party ' if third_party else ''}export: {len(rows)} customers, {left_out} left out "
+                        "for lack of consent" if third_party else f"export: {len(rows)} customers")
+    return CustomerExport(rows, left_out)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import NotFound, ValidationError
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, _, label, label_list
 from db.models import (
     AuditEvent,
     Consent,
@@ -27,7 +27,8 @@ from db.models import (
 )
 from db.types import utcnow
 
-PURPOSES = {"marketing": N_("Marketing"), "third_party": N_("Sharing with third parties")}  # shown with _()
+# What a customer consents to (shown with ``label(CONSENT_PURPOSES, code)``).
+CONSENT_PURPOSES = Codes("consent purpose", {"marketing": N_("Marketing"), "third_party": N_("Third-party sharing")})
 # Column names of the returned rows (shown as headers; the page renames them with _()).
 COLUMNS = (N_("When"), N_("Purpose"), N_("Decision"), N_("Source"), N_("Wording"), N_("Name"), N_("Created"),
            N_("Last contact"))
@@ -55,7 +56,7 @@ def consent_state(actor: Actor, customer_id: int, *, session: Session) -> list[C
     require(actor, "privacy.manage")
     _customer(session, customer_id)
     out = []
-    for purpose in PURPOSES:
+    for purpose in CONSENT_PURPOSES:
         last = session.scalar(select(Consent).where(Consent.customer_id == customer_id, Consent.purpose == purpose)
                               .order_by(Consent.recorded_at.desc(), Consent.id.desc()).limit(1))
         out.append(ConsentState(purpose, bool(last and last.granted), last.recorded_at if last else None,
@@ -65,7 +66,7 @@ def consent_state(actor: Actor, customer_id: int, *, session: Session) -> list[C
 
 def consent_history(actor: Actor, customer_id: int, *, session: Session) -> list[dict[str, Any]]:
     require(actor, "privacy.manage")
-    return [{"When": c.recorded_at, "Purpose": _(PURPOSES[c.purpose]) if c.purpose in PURPOSES else c.purpose,
+    return [{"When": c.recorded_at, "Purpose": label(CONSENT_PURPOSES, c.purpose),
              "Decision": _("given") if c.granted else _("withdrawn"), "Source": c.source, "Wording": c.wording_version}
             for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id)
                                      .order_by(Consent.recorded_at.desc(), Consent.id.desc()))]
@@ -76,9 +77,9 @@ def record_consent(actor: Actor, customer_id: int, purpose: str, granted: bool, 
     """Give or withdraw a consent (one click either way); history is kept."""
     require(actor, "privacy.manage")
     errors = {}
-    if purpose not in PURPOSES:
+    if purpose not in CONSENT_PURPOSES:
         errors["purpose"] = _("Purpose must be one of: {purposes}.").format(
-            purposes=", ".join(_(label) for label in PURPOSES.values()))
+            purposes=label_list(CONSENT_PURPOSES))
     if not (source or "").strip():
         errors["source"] = _("Say where the decision came from (form, phone call, letter…).")
     if errors:

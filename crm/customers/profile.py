@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
 from crm.customers.service import CustomerDetail, _read_customer
-from crm.core.i18n import N_
+from crm.core.i18n import N_, Codes
 from crm.interactions.service import InteractionFilters, InteractionRow, _interactions
 from db.models import Consent, Department, Interaction, Product, Receipt, ReceiptLine, SurveyResponse
 
 TIMELINE_LIMIT = 200
-# Stored codes and the label shown for them (translated where shown).
-PURCHASE_CHANNELS = {"store": N_("Store"), "online": N_("Online"), "partner": N_("Partner")}
-CONSENT_PURPOSES = {"marketing": N_("Marketing"), "third_party": N_("Third-party sharing")}
+# Where a receipt's purchase was made (shown with ``label(PURCHASE_CHANNELS, code)``).
+PURCHASE_CHANNELS = Codes("purchase channel", {"store": N_("Store"), "online": N_("Online"), "partner": N_("Partner")})
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class SurveyAnswer:
 @dataclass(frozen=True)
 class ConsentEvent:
     recorded_at: dt.datetime
-    purpose: str  # a CONSENT_PURPOSES code
+    purpose: str  # a CONSENT_PURPOSES code (crm.customers.privacy)
     granted: bool
     source: str | None
     wording_version: str | None

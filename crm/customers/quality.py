@@ -14,7 +14,7 @@ from crm.core.access import Actor, require
 from crm.customers.contact_rules import normalize_email, refresh_search_keys
 from crm.core.errors import NotFound, ValidationError
 from crm.core.text import similar_names
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, _
 from crm.insights.rollups import refresh_customers
 from db.models import Consent, Customer, Interaction, Receipt, SurveyResponse, User
 from db.types import utcnow
@@ -22,9 +22,10 @@ from db.types import utcnow
 COMPLETENESS_FIELDS = ("company", "email", "phone", "country", "city", "segment", "acquisition_source", "owner_id")
 FUZZY_THRESHOLD = 90
 # The completeness table's "Field" values (as returned) and the label shown for each.
-FIELD_LABELS = {"company": N_("company"), "email": N_("email"), "phone": N_("phone"), "country": N_("country"),
-                "city": N_("city"), "segment": N_("segment"), "acquisition source": N_("acquisition source"),
-                "owner": N_("owner")}
+FIELD_LABELS = Codes("completeness field", {
+    "company": N_("company"), "email": N_("email"), "phone": N_("phone"), "country": N_("country"),
+    "city": N_("city"), "segment": N_("segment"), "acquisition source": N_("acquisition source"),
+    "owner": N_("owner")})
 # Cluster reasons (codes the page translates with _()).
 SAME_EMAIL = N_("same e-mail")
 SAME_PHONE = N_("same phone")

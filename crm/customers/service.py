@@ -23,7 +23,7 @@ from crm.customers.contact_rules import (STATUSES, clean_customer_fields, refres
 from crm.core import paging
 from crm.core.paging import Page
 from crm.core.errors import ConflictError, NotFound, ValidationError
-from crm.core.i18n import N_, _, get_language, datetime as format_datetime
+from crm.core.i18n import N_, _, get_language, label, label_list, datetime as format_datetime
 from crm.core.text import digits, fold, words
 from db.distinct import distinct_values
 from db.bulk import insert_rows, reserve_ids
@@ -229,7 +229,7 @@ def search_customers(
     filters = filters or Filters()
     if filters.sort not in SORTS:
         raise ValidationError({"sort": _("Sort must be one of: {choices}.").format(
-            choices=", ".join(_(label) for label in SORTS.values()))})
+            choices=label_list(SORTS))})
     page_size = max(1, min(page_size, 200))
     page = max(1, page)
     dialect = session.get_bind().dialect.name
@@ -282,7 +282,7 @@ def _owners(session: Session) -> list[Option]:
         .order_by(User.full_name)
     ).all()
     return [Option(uid, _("{name} ({department})").format(
-                name=name, department=_(DEPARTMENTS[code]) if code in DEPARTMENTS else dept))
+                name=name, department=label(DEPARTMENTS, code) if code in DEPARTMENTS else dept))
             for uid, name, code, dept in rows]
 
 

@@ -204,21 +204,21 @@ def _months(f: InsightFilters) -> list[str]:
 
 def _interaction_trends(f: InsightFilters, session: Session) -> pd.DataFrame:
     if f.whole_months and not f.customer_filtered:
-        q = (select(InteractionMonthly.month, Department.name, InteractionMonthly.channel,
+        q = (select(InteractionMonthly.month, Department.code, InteractionMonthly.channel,
                     func.sum(InteractionMonthly.interactions))
              .join(Department, Department.id == InteractionMonthly.department_id)
              .where(InteractionMonthly.month.between(*f.months))
-             .group_by(InteractionMonthly.month, Department.name, InteractionMonthly.channel)
-             .order_by(InteractionMonthly.month, Department.name, InteractionMonthly.channel))
+             .group_by(InteractionMonthly.month, Department.code, InteractionMonthly.channel)
+             .order_by(InteractionMonthly.month, Department.code, InteractionMonthly.channel))
         if f.department:
             q = q.where(Department.code == f.department)
         return _frame(session.execute(q).all(), ["Month", "Department", "Channel", "Interactions"])
     m = month_of(Interaction.occurred_at, session)
-    q = (select(m, Department.name, Interaction.channel, func.count())
+    q = (select(m, Department.code, Interaction.channel, func.count())
          .join(Department, Department.id == Interaction.department_id)
          .where(Interaction.occurred_at >= f.start, Interaction.occurred_at < f.end)
-         .group_by(m, Department.name, Interaction.channel)
-         .order_by(m, Department.name, Interaction.channel))
+         .group_by(m, Department.code, Interaction.channel)
+         .order_by(m, Department.code, Interaction.channel))
     if f.department:
         q = q.where(Department.code == f.department)
     if f.customer_filtered:

@@ -8,18 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, can, require
-from crm.core.i18n import N_
 from crm.interactions.service import FollowUpRow, _open_follow_ups
 from db.models import BudgetPlan, ChecklistItem, Customer, Department, Interaction, PhaseSignoff
 
-
-# Budget plan statuses (stored codes) and the label shown for each.
-PLAN_STATUSES: dict[str, str] = {
-    "draft": N_("Draft"),
-    "submitted": N_("Submitted"),
-    "approved": N_("Approved"),
-    "returned": N_("Returned"),
-}
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.core import audit
-from crm.core.access import DEPARTMENTS, Actor, can, require
+from crm.core.access import Actor, can, require
 from crm.customers.service import touch_last_contact
 from crm.core.paging import Page, page_window
 from crm.core.errors import NotFound, PermissionDenied, ValidationError
-from crm.core.i18n import N_, _, ngettext, number
+from crm.core.i18n import N_, Codes, _, label_list, ngettext, number
 from crm.insights.rollups import apply_interaction
 from crm.accounts.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
 from db.types import utcnow
 
-# Stored codes -> labels (marked for the catalogs; translate where shown: ``_(CHANNELS[code])``).
-CHANNELS = {"call": N_("Call"), "email": N_("E-mail"), "meeting": N_("Meeting"), "chat": N_("Chat"),
-            "visit": N_("Visit"), "support_ticket": N_("Support ticket")}
-DIRECTIONS = {"inbound": N_("Inbound"), "outbound": N_("Outbound")}
-FEEDBACK_KINDS = {"feature_request": N_("Feature request"), "complaint": N_("Complaint"), "praise": N_("Praise")}
+# Stored codes and their labels (shown with ``label(CHANNELS, code)``...).
+CHANNELS = Codes("interaction channel", {"call": N_("Call"), "email": N_("E-mail"), "meeting": N_("Meeting"),
+                                         "chat": N_("Chat"), "visit": N_("Visit"),
+                                         "support_ticket": N_("Support ticket")})
+DIRECTIONS = Codes("interaction direction", {"inbound": N_("Inbound"), "outbound": N_("Outbound")})
+FEEDBACK_KINDS = Codes("feedback kind", {"feature_request": N_("Feature request"), "complaint": N_("Complaint"),
+                                         "praise": N_("Praise")})
 MAX_TAGS = 10
 
 
@@ -174,7 +176,7 @@ def _log(
     errors: dict[str, str] = {}
     if channel not in CHANNELS:
         errors["channel"] = _("Channel must be one of: {choices}.").format(
-            choices=", ".join(_(label) for label in CHANNELS.values()))
+            choices=label_list(CHANNELS))
     if direction not in DIRECTIONS:
         errors["direction"] = _("Direction must be inbound or outbound.")
     subject = " ".join((subject or "").split())
@@ -184,7 +186,7 @@ def _log(
         errors["subject"] = _("Subject is longer than {n} characters.").format(n=number(300))
     if feedback_kind is not None and feedback_kind not in FEEDBACK_KINDS:
         errors["feedback_kind"] = _("Feedback kind must be one of: {choices}.").format(
-            choices=", ".join(_(label) for label in FEEDBACK_KINDS.values()))
+            choices=label_list(FEEDBACK_KINDS))
     clean_tags = _clean_tags(tags)
     if clean_tags and not feedback_kind:
         errors["tags"] = _("Tags describe feedback: choose a feedback kind too.")
@@ -224,7 +226,7 @@ def _row(session: Session, i: Interaction) -> InteractionRow:
     user = session.get(User, i.user_id) if i.user_id else None
     return InteractionRow(
         id=i.id, customer_id=i.customer_id, customer=customer.name if customer else "?",
-        occurred_at=i.occurred_at, department=dept.name if dept else "?",
+        occurred_at=i.occurred_at, department=dept.code if dept else "?",
         user=user.full_name if user else None, channel=i.channel, direction=i.direction,
         subject=i.subject, notes=i.notes, outcome=i.outcome, follow_up_on=i.follow_up_on,
         follow_up_done=i.follow_up_done_at is not None, feedback_kind=i.feedback_kind,
@@ -279,7 +281,7 @@ def _interactions(filters: InteractionFilters, *, page: int, page_size: int, ses
     ordered = _listing(filters, session).order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
     window = page_window(session, ordered, page, page_size)
     stmt = (
-        select(Interaction, Customer.name, Department.name, User.full_name)
+        select(Interaction, Customer.name, Department.code, User.full_name)
         .join(Customer, Customer.id == Interaction.customer_id)
         .join(Department, Department.id == Interaction.department_id)
         .outerjoin(User, User.id == Interaction.user_id)
@@ -291,12 +293,12 @@ def _interactions(filters: InteractionFilters, *, page: int, page_size: int, ses
     rows = [
         InteractionRow(
             id=i.id, customer_id=i.customer_id, customer=cname, occurred_at=i.occurred_at,
-            department=dname, user=uname, channel=i.channel, direction=i.direction, subject=i.subject,
+            department=dcode, user=uname, channel=i.channel, direction=i.direction, subject=i.subject,
             notes=i.notes, outcome=i.outcome, follow_up_on=i.follow_up_on,
             follow_up_done=i.follow_up_done_at is not None, feedback_kind=i.feedback_kind,
             tags=tags.get(i.id, ()),
         )
-        for i, cname, dname, uname in results
+        for i, cname, dcode, uname in results
     ]
     return InteractionPage(rows=rows, total=window.total, page=max(1, page), page_size=page_size, more=window.more)
 
@@ -354,7 +356,7 @@ def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | No
     require(actor, "customers.read")
     if kind is not None and kind not in FEEDBACK_KINDS:
         raise ValidationError({"kind": _("Feedback kind must be one of: {choices}.").format(
-            choices=", ".join(_(label) for label in FEEDBACK_KINDS.values()))})
+            choices=label_list(FEEDBACK_KINDS))})
     stmt = (
         select(Interaction.feedback_kind, InteractionTag.tag, func.count(Interaction.id),
                func.count(func.distinct(Interaction.customer_id)))
@@ -371,11 +373,11 @@ def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | No
     items = [FeedbackItem(k, t, n, c) for k, t, n, c in session.execute(stmt).all()]
     if items:
         dept_rows = session.execute(
-            select(Interaction.feedback_kind, InteractionTag.tag, Department.name)
+            select(Interaction.feedback_kind, InteractionTag.tag, Department.code)
             .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
             .join(Department, Department.id == Interaction.department_id)
             .where(Interaction.feedback_kind.is_not(None))
-            .group_by(Interaction.feedback_kind, InteractionTag.tag, Department.name)
+            .group_by(Interaction.feedback_kind, InteractionTag.tag, Department.code)
         ).all()
         by_key: dict[tuple[str, str], list[str]] = {}
         for k, t, d in dept_rows:
@@ -399,7 +401,3 @@ def feedback_customers(actor: Actor, kind: str, tag: str, *, session: Session) -
         .limit(200)
     ).all()
     return [FeedbackCustomer(i, n, c, m, last) for i, n, c, m, last in rows]
-
-
-def department_choices() -> dict[str, str]:
-    return dict(DEPARTMENTS)

@@ -21,17 +21,18 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import ConflictError, NotFound, ValidationError
-from crm.core.i18n import N_, _, ngettext, number
+from crm.core.i18n import N_, Codes, _, label, label_list, ngettext, number
 from db.models import BudgetPlan, ChecklistItem, PhaseSignoff, User
 from db.types import utcnow
 
-# Codes are stored; the labels are marked here and translated where shown: _(PHASES[code]).
-PHASES = {"pre_implementation": N_("Pre-implementation"), "rollout": N_("Rollout"),
-          "maintenance": N_("Maintenance")}
-CATEGORIES = {"technical": N_("Technical"), "human": N_("Human"), "data": N_("Data"), "vendor": N_("Vendor"),
-              "maintenance": N_("Maintenance")}
-STATUSES = {"todo": N_("To do"), "in_progress": N_("In progress"), "blocked": N_("Blocked"), "done": N_("Done"),
-            "not_applicable": N_("Not applicable")}
+# Codes are stored; the labels are marked here and shown with ``label(PHASES, code)``.
+PHASES = Codes("rollout phase", {"pre_implementation": N_("Pre-implementation"), "rollout": N_("Rollout"),
+                                 "maintenance": N_("Maintenance")})
+CATEGORIES = Codes("checklist category", {"technical": N_("Technical"), "human": N_("Human"), "data": N_("Data"),
+                                          "vendor": N_("Vendor"), "maintenance": N_("Maintenance")})
+STATUSES = Codes("checklist status", {"todo": N_("To do"), "in_progress": N_("In progress"),
+                                      "blocked": N_("Blocked"), "done": N_("Done"),
+                                      "not_applicable": N_("Not applicable")})
 CLOSED = ("done", "not_applicable")
 EDITABLE = ("title", "description", "category", "owner_id", "start_on", "due_on", "status", "blocked_reason",
             "notes", "evidence", "expires_on", "recurrence_months")
@@ -100,11 +101,6 @@ class PhaseProgress:
     signed_at: dt.datetime | None
 
 
-def _labels(labels: dict[str, str]) -> str:
-    """The translated labels of a code table, for 'must be one of' messages."""
-    return ", ".join(_(label) for label in labels.values())
-
-
 def _today(today: dt.date | None) -> dt.date:
     return today or dt.date.today()
 
@@ -165,9 +161,9 @@ def _validate(changes: dict[str, Any], item: ChecklistItem) -> dict[str, str]:
         errors["fields"] = _("Unknown fields: {fields}.").format(fields=", ".join(sorted(unknown)))
     status = changes.get("status", item.status)
     if status not in STATUSES:
-        errors["status"] = _("Status must be one of: {values}.").format(values=_labels(STATUSES))
+        errors["status"] = _("Status must be one of: {values}.").format(values=label_list(STATUSES))
     if "category" in changes and changes["category"] not in CATEGORIES:
-        errors["category"] = _("Category must be one of: {values}.").format(values=_labels(CATEGORIES))
+        errors["category"] = _("Category must be one of: {values}.").format(values=label_list(CATEGORIES))
     if "title" in changes and not (changes["title"] or "").strip():
         errors["title"] = _("Title is required.")
     reason = changes.get("blocked_reason", item.blocked_reason)
@@ -246,7 +242,7 @@ def add_item(actor: Actor, data: dict[str, Any], *, session: Session) -> ItemVie
     require(actor, "checklist.write")
     errors: dict[str, str] = {}
     if data.get("phase") not in PHASES:
-        errors["phase"] = _("Phase must be one of: {values}.").format(values=_labels(PHASES))
+        errors["phase"] = _("Phase must be one of: {values}.").format(values=label_list(PHASES))
     probe = ChecklistItem(status="todo", category="technical")
     errors.update(_validate({k: v for k, v in data.items() if k != "phase"}, probe))
     if not (data.get("title") or "").strip():
@@ -318,25 +314,25 @@ def sign_off(actor: Actor, phase: str, comment: str | None = None, *, session: S
     """A sponsor signs off a phase once every item in it is done or not applicable."""
     require(actor, "checklist.signoff")
     if phase not in PHASES:
-        raise ValidationError({"phase": _("Phase must be one of: {values}.").format(values=_labels(PHASES))})
+        raise ValidationError({"phase": _("Phase must be one of: {values}.").format(values=label_list(PHASES))})
     if phase in _active_signoffs(session):
-        raise ConflictError(_("{phase} is already signed off.").format(phase=_(PHASES[phase])))
+        raise ConflictError(_("{phase} is already signed off.").format(phase=label(PHASES, phase)))
     items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)))
     if not items:
-        raise ValidationError({"phase": _("{phase} has no items to sign off.").format(phase=_(PHASES[phase]))})
+        raise ValidationError({"phase": _("{phase} has no items to sign off.").format(phase=label(PHASES, phase))})
     still_open = [i for i in items if i.status not in CLOSED]
     if still_open:
-        titles = "; ".join(f"{_(i.title)} ({_(STATUSES[i.status]).lower()})"
+        titles = "; ".join(f"{_(i.title)} ({label(STATUSES, i.status).lower()})"
                            for i in still_open[:8])
         n = len(still_open)
         if n > 8:
             message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles} and {more} more.",
                                "{phase} cannot be signed off: {n} items are still open: {titles} and {more} more.",
-                               n).format(phase=_(PHASES[phase]), n=number(n), titles=titles, more=number(n - 8))
+                               n).format(phase=label(PHASES, phase), n=number(n), titles=titles, more=number(n - 8))
         else:
             message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles}.",
                                "{phase} cannot be signed off: {n} items are still open: {titles}.",
-                               n).format(phase=_(PHASES[phase]), n=number(n), titles=titles)
+                               n).format(phase=label(PHASES, phase), n=number(n), titles=titles)
         raise ValidationError({"phase": message})
     signoff = PhaseSignoff(phase=phase, signed_by_id=actor.user_id, signed_at=utcnow(),
                            comment=(comment or "").strip() or None)
@@ -353,7 +349,7 @@ def revoke_sign_off(actor: Actor, phase: str, reason: str, *, session: Session) 
     require(actor, "checklist.revoke_signoff")
     signoff = _active_signoffs(session).get(phase)
     if signoff is None:
-        raise NotFound(_("{phase} is not signed off.").format(phase=_(PHASES.get(phase, phase))))
+        raise NotFound(_("{phase} is not signed off.").format(phase=label(PHASES, phase)))
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for undoing the sign-off.")})
     signoff.revoked_by_id = actor.user_id

@@ -1,8 +1,6 @@
 """Requirements register and stakeholders of the CRM project."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,28 +11,23 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, Actor, require
 from crm.core.errors import ConflictError, NotFound, ValidationError
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, Codes, _, label_list
+from crm.core.spreadsheet import csv_bytes
 from crm.accounts.users import department_id
 from db.models import BudgetLine, ChecklistItem, Department, Requirement, Stakeholder, User
 
-# Codes are stored; the labels are marked here and translated where shown: _(KINDS[code]).
-KINDS = {"functional": N_("Functional"), "technology": N_("Technology"), "vendor": N_("Vendor"),
-         "operational": N_("Operational")}
+# Codes are stored; the labels are marked here and shown with ``label(KINDS, code)``.
+KINDS = Codes("requirement kind", {"functional": N_("Functional"), "technology": N_("Technology"),
+                                   "vendor": N_("Vendor"), "operational": N_("Operational")})
 # MoSCoW priorities
-PRIORITIES = {"must": N_("Must"), "should": N_("Should"), "could": N_("Could"), "wont": N_("Won't")}
-REQ_STATUSES = {"proposed": N_("Proposed"), "agreed": N_("Agreed"), "in_progress": N_("In progress"),
-                "met": N_("Met"), "dropped": N_("Dropped")}
-INFLUENCE = {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")}
+PRIORITIES = Codes("requirement priority", {"must": N_("Must"), "should": N_("Should"), "could": N_("Could"),
+                                            "wont": N_("Won't")})
+REQ_STATUSES = Codes("requirement status", {"proposed": N_("Proposed"), "agreed": N_("Agreed"),
+                                            "in_progress": N_("In progress"), "met": N_("Met"),
+                                            "dropped": N_("Dropped")})
+INFLUENCE = Codes("stakeholder influence", {"low": N_("Low"), "medium": N_("Medium"), "high": N_("High")})
 REQ_FIELDS = ("kind", "title", "description", "priority", "status", "owner_id", "company_goal",
               "estimated_cost", "checklist_item_id", "budget_line_id")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """Keep spreadsheets from running a text cell as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)
@@ -73,7 +66,7 @@ def _clean(data: dict[str, Any], session: Session, current: Requirement | None =
         if key in data or current is None:
             value = data.get(key) or {"kind": None, "priority": "should", "status": "proposed"}[key]
             if value not in allowed:
-                errors[key] = _(message).format(values=", ".join(_(v) for v in allowed.values()))
+                errors[key] = _(message).format(values=label_list(allowed))
             out[key] = value
     if "estimated_cost" in data:
         raw = data["estimated_cost"]
@@ -153,15 +146,10 @@ def list_requirements(actor: Actor, *, kind: str | None = None, priority: str | 
 
 def export_requirements_csv(actor: Actor, *, session: Session, **filters: Any) -> bytes:
     rows = list_requirements(actor, session=session, **filters)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
     headers = ["id", "kind", "title", "description", "priority", "status", "owner", "company_goal",
                "estimated_cost", "checklist_item", "budget_line"]
-    writer.writerow(headers)
-    for r in rows:
-        d = asdict(r)
-        writer.writerow([neutralise("" if d[h] is None else str(d[h])) for h in headers])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    dicts = (asdict(r) for r in rows)
+    return csv_bytes(headers, ([None if d[h] is None else str(d[h]) for h in headers] for d in dicts))
 
 
 # ---------------------------------------------------------- stakeholders --
@@ -171,7 +159,7 @@ def export_requirements_csv(actor: Actor, *, session: Session, **filters: Any) -
 class StakeholderView:
     id: int
     name: str
-    department: str | None
+    department: str | None  # code
     title: str | None
     expectations: str | None
     needs: str | None
@@ -208,7 +196,7 @@ def add_stakeholder(actor: Actor, data: dict[str, Any], *, session: Session) -> 
 
 def list_stakeholders(actor: Actor, *, session: Session, only_id: int | None = None) -> list[StakeholderView]:
     require(actor, "checklist.read")
-    stmt = select(Stakeholder, Department.name).outerjoin(Department, Department.id == Stakeholder.department_id)
+    stmt = select(Stakeholder, Department.code).outerjoin(Department, Department.id == Stakeholder.department_id)
     if only_id:
         stmt = stmt.where(Stakeholder.id == only_id)
     return [StakeholderView(s.id, s.name, d, s.title, s.expectations, s.needs, s.influence, s.consulted,

@@ -75,11 +75,16 @@ def test_read_only_roles_see_the_list_but_no_write_tools(app_env, username: str)
     assert "New customer" not in labels and "Bulk edit" not in labels
 
 
-def test_managers_export_from_the_list_page(app_env) -> None:
+def test_managers_export_from_the_list_page_once_per_click(app_env) -> None:
+    from tests.app.test_import_page import _exports
+
     at = signed_in("salesmgr", PAGE)
+    assert not at.get("download_button")
+    before = _exports(app_env)
     next(b for b in at.button if b.label == "Prepare export files").click().run()
     assert not at.exception
-    assert any("customers" in str(c.value) for c in at.caption)
+    assert _exports(app_env) == before + 1  # one click, one export, one audit row
+    assert [d.proto.label for d in at.get("download_button")] == ["Download CSV", "Download Excel"]
 
 
 @pytest.mark.parametrize("language", ["ur", "bg", "id"])

@@ -2,18 +2,51 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
+from crm.core.database import session_scope
 from crm.core.i18n import _, use_language
+from db.models import AuditEvent
 from tests.app.helpers import signed_in, texts
 
 
-def test_manager_sees_import_tools_and_export(app_env) -> None:
+def _exports(url: str) -> int:
+    """Audit rows written for customer exports so far."""
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "export", AuditEvent.entity == "customers")) or 0
+
+
+def test_one_export_click_exports_once_and_offers_both_files(app_env) -> None:
     at = signed_in("salesmgr", "pages/import.py")
     assert not at.exception
     assert "Earlier imports" in texts(at) and "Export customers" in texts(at)
+    before = _exports(app_env)
     next(b for b in at.button if b.label == "Prepare export").click().run()
     assert not at.exception
-    assert any("customers" in str(c.value) for c in at.caption)
+    assert _exports(app_env) == before + 1  # one click, one export, one audit row
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert labels == ["Download customers (CSV)", "Download customers (Excel)"]
+
+
+def test_an_upload_is_read_once_however_often_the_page_runs(app_env, monkeypatch) -> None:
+    from crm.customers import importing
+
+    reads: list[str] = []
+    real = importing.read_table
+
+    def counted(data: bytes, filename: str):  # type: ignore[no-untyped-def]
+        reads.append(filename)
+        return real(data, filename)
+
+    monkeypatch.setattr(importing, "read_table", counted)
+    at = signed_in("salesmgr", "pages/import.py")
+    at.file_uploader[0].upload("few.csv", "Name,E-mail\nOnce Only,once@example.com\n".encode(), "text/csv").run()
+    assert not at.exception and "**1 row** in `few.csv`" in texts(at)
+    at.radio[0].set_value("update").run()  # another run of the page with the same upload
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception and "Report: few.csv" in texts(at)
+    assert reads == ["few.csv"]
 
 
 @pytest.mark.parametrize("username", ["sales", "support", "marketing", "sponsor"])

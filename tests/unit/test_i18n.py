@@ -92,3 +92,38 @@ def test_numbers_money_and_dates_follow_the_locale() -> None:
     assert "€" in seen["bg"][1] and seen["bg"][1].endswith("€")
     assert "مارچ" in seen["ur"][2]
     assert len(set(seen.values())) == 4
+
+
+def test_a_stored_code_is_shown_by_its_label_in_the_users_language() -> None:
+    from crm.core.access import DEPARTMENTS
+    from crm.core.i18n import label, label_list
+    from crm.customers.privacy import CONSENT_PURPOSES
+
+    with use_language("bg"):
+        assert label(DEPARTMENTS, "sales") == _("Sales") != "Sales"
+        assert label_list(CONSENT_PURPOSES) == ", ".join([_("Marketing"), _("Third-party sharing")])
+    assert label(DEPARTMENTS, "it") == "IT / implementation"
+    assert label(DEPARTMENTS, "retired_code") == "retired_code"  # data shown as it is, never translated
+    assert label(DEPARTMENTS, None) == label(DEPARTMENTS, "") == ""
+
+
+def test_the_two_statuses_are_two_vocabularies() -> None:
+    from crm.budget.plans import PLAN_STATUSES
+    from crm.core.i18n import label
+    from crm.customers.contact_rules import CUSTOMER_STATUSES
+
+    assert (CUSTOMER_STATUSES.kind, PLAN_STATUSES.kind) == ("customer status", "plan status")
+    assert label(CUSTOMER_STATUSES, "former") == "Former customer" and label(PLAN_STATUSES, "returned") == "Returned"
+    assert label(PLAN_STATUSES, "former") == "former"
+
+
+def test_a_consent_is_worded_the_same_on_every_screen() -> None:
+    import re
+
+    from tools.i18n_catalogs import source_files
+
+    wordings = set()
+    for path in source_files():
+        wordings |= set(re.findall(r'N?_\("((?:Sharing with third parties|Third-party sharing))"\)',
+                                   path.read_text(encoding="utf-8")))
+    assert wordings == {"Third-party sharing"}

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from crm.customers.service import search_customers
 from crm.core.errors import PermissionDenied
-from crm.customers.importing import ImportFileError, auto_mapping, export_customers_csv, read_table, revert_import, run_import
+from crm.customers.importing import ImportFileError, auto_mapping, export_customers, read_table, revert_import, run_import
 from tools.seed import ensure_demo_accounts
-from db.models import Customer
+from db.models import AuditEvent, Customer
 from tests.conftest import make_actor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,13 +226,14 @@ def test_staff_cannot_import_or_export(db, manager) -> None:
     with pytest.raises(PermissionDenied):
         run_import(sales, "messy.csv", MESSY, session=db)
     with pytest.raises(PermissionDenied):
-        export_customers_csv(sales, session=db)
+        export_customers(sales, session=db)
 
 
 def test_export_neutralises_formulas_keeps_phones_readable_and_reimports_unchanged(db, manager) -> None:
     payload = "Name,Company,Phone,Country\n\"=HYPERLINK(\"\"http://evil\"\")\",@corp,+62 811 2233 4455,ID\n"
     run_import(manager, "evil.csv", payload.encode(), session=db)
-    data, included, _ = export_customers_csv(manager, session=db)
+    export = export_customers(manager, session=db)
+    data, included = export.csv(), export.included
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[1][0].startswith("'=HYPERLINK") and rows[1][1] == "'@corp"
     assert rows[1][3] == "'+6281122334455"  # shown as text +6281122334455 by spreadsheets
@@ -246,8 +247,8 @@ def test_third_party_export_only_contains_consenting_customers(db, manager) -> N
     admin = make_actor(db, "admin")
     create_customer(admin, {"name": "Yes Share", "consent_third_party": True}, session=db)
     create_customer(admin, {"name": "No Share"}, session=db)
-    data, included, left_out = export_customers_csv(manager, third_party=True, session=db)
-    text = data.decode("utf-8-sig")
+    export = export_customers(manager, third_party=True, session=db)
+    text, included, left_out = export.csv().decode("utf-8-sig"), export.included, export.left_out
     assert (included, left_out) == (1, 1) and "Yes Share" in text and "No Share" not in text
 
 
@@ -289,12 +290,33 @@ def test_command_line_import_and_export(tmp_path: Path) -> None:
 
 
 def test_excel_export_is_formula_safe(db, manager) -> None:
-    from openpyxl import load_workbook
-
-    from crm.customers.importing import export_customers_xlsx
-
     run_import(manager, "evil.csv", "Name,Company\n=1+1,@corp\n".encode(), session=db)
-    data, included, _ = export_customers_xlsx(manager, session=db)
-    sheet = load_workbook(io.BytesIO(data)).active
+    export = export_customers(manager, session=db)
+    sheet = load_workbook(io.BytesIO(export.xlsx())).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "name" and rows[1][0] == "'=1+1" and rows[1][1] == "'@corp" and included == 1
+    assert rows[0][0] == "name" and rows[1][0] == "'=1+1" and rows[1][1] == "'@corp" and export.included == 1
+
+
+def test_one_export_writes_one_audit_row_and_both_files_hold_the_same_rows(db, manager) -> None:
+    run_import(manager, "messy.csv", MESSY, session=db)
+
+    def exports() -> int:
+        return db.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "export", AuditEvent.entity == "customers")) or 0
+
+    before = exports()
+    export = export_customers(manager, session=db)
+    as_csv = list(csv.reader(io.StringIO(export.csv().decode("utf-8-sig"))))
+    as_xlsx = [["" if v is None else str(v) for v in row]
+               for row in load_workbook(io.BytesIO(export.xlsx())).active.iter_rows(values_only=True)]
+    assert exports() == before + 1
+    assert as_csv == as_xlsx and len(as_csv) == export.included + 1 == 5
+
+
+def test_a_table_read_once_is_imported_without_reading_the_file_again(db, manager, monkeypatch) -> None:
+    from crm.customers import importing
+
+    table = read_table(MESSY, "messy.csv")
+    monkeypatch.setattr(importing, "read_table", lambda *a: pytest.fail("the file was read a second time"))
+    report = run_import(manager, "messy.csv", MESSY, table=table, session=db)
+    assert report.counts["imported"] == 4
