@@ -108,7 +108,7 @@ def test_a_stored_code_is_shown_by_its_label_in_the_users_language() -> None:
 
 
 def test_the_two_statuses_are_two_vocabularies() -> None:
-    from crm.budget.plans import PLAN_STATUSES
+    from crm.budget.codes import PLAN_STATUSES
     from crm.core.i18n import label
     from crm.customers.contact_rules import CUSTOMER_STATUSES
 
