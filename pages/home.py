@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from crm.interactions.home import PLAN_STATUSES, summary
+from crm.budget.codes import PLAN_STATUSES
+from crm.core.i18n import _, date, label, number
+from crm.interactions.home import summary
 from crm.rollout.checklist import PHASES
-from crm.core.i18n import _, date, number
 from ui.context import actor, call
 
 who = actor()
@@ -18,13 +19,13 @@ if data is not None:
         counts = {_("Customers"): data.counts.customers, _("Prospects"): data.counts.prospects,
                   _("Interactions by my department, last 30 days"): data.counts.department_interactions,
                   _("Open follow-ups for me"): data.counts.open_follow_ups}
-        for column, (label, value) in zip(st.columns(len(counts)), counts.items()):
-            column.metric(label, number(value))
+        for column, (caption, value) in zip(st.columns(len(counts)), counts.items()):
+            column.metric(caption, number(value))
 
     if data.rollout:
         st.subheader(_("Rollout progress"))
         st.dataframe(pd.DataFrame([{
-            _("Phase"): _(PHASES[r.phase]) if r.phase in PHASES else r.phase.replace("_", " ").capitalize(),
+            _("Phase"): label(PHASES, r.phase),
             _("Items"): r.items, _("Done"): r.done, _("Blocked"): r.blocked, _("Progress %"): r.progress,
             _("Signed off"): r.signed_off,
         } for r in data.rollout]), hide_index=True, width="stretch")
@@ -34,7 +35,7 @@ if data is not None:
         st.dataframe(pd.DataFrame([{
             _("Plan"): p.name, _("Fiscal year"): p.fiscal_year, _("Scenario"): p.scenario,
             _("Revision"): p.revision,
-            _("Status"): _(PLAN_STATUSES[p.status]) if p.status in PLAN_STATUSES else p.status,
+            _("Status"): label(PLAN_STATUSES, p.status),
         } for p in data.plans]), hide_index=True, width="stretch")
 
     st.subheader(_("My open follow-ups"))
