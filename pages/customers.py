@@ -8,7 +8,7 @@ from crm.core.access import DEPARTMENTS, can
 from crm.customers.service import (
     PAGE_SIZES,
     SORTS,
-    Filters,
+    CustomerFilters,
     archive_customer,
     bulk_update,
     create_customer,
@@ -283,7 +283,7 @@ def render_list() -> None:
     page_size = f8.selectbox(_("Rows per page"), PAGE_SIZES, key="cust_page_size", format_func=number)
     include_archived = st.checkbox(_("Include archived customers"), key="cust_archived")
 
-    filters = Filters(
+    filters = CustomerFilters(
         status=None if status == ANY else status, segment=None if segment == ANY else segment,
         owner_id=None if owner == ANY else owner, country=None if country == ANY else country,
         acquisition_source=None if source == ANY else source, consent=None if consent == ANY else consent,

@@ -111,7 +111,7 @@ class _Codec:
 
 
 @dataclass
-class _World:
+class _DrawSources:
     """What every chunk draws from: departments, staff, products, names, counters."""
 
     now_us: int
@@ -131,7 +131,7 @@ class _World:
     interaction_months: Counter[tuple[int, int, int]] = field(default_factory=Counter)  # (month, dept, channel)
 
     @classmethod
-    def load(cls, session: Session, seed: int, n_customers: int, today: dt.date) -> _World:
+    def load(cls, session: Session, seed: int, n_customers: int, today: dt.date) -> _DrawSources:
         ensure_departments(session=session)
         dept_ids = dict(session.execute(select(Department.code, Department.id)).all())
         staff: dict[str, list[int]] = {}
@@ -213,7 +213,7 @@ def _pick(rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
 class _Chunk:
     """One chunk of customers and all their rows, as columns."""
 
-    def __init__(self, world: _World, rng: np.random.Generator, size: int, fixed: list[dict[str, Any]],
+    def __init__(self, world: _DrawSources, rng: np.random.Generator, size: int, fixed: list[dict[str, Any]],
                  ipc: float, rpc: float, codec: _Codec) -> None:
         self.w, self.rng, self.c, self.codec = world, rng, size, codec
         self.result = SeedResult(customers=size)
@@ -497,7 +497,7 @@ def generate(
 ) -> SeedResult:
     """Add ``n_customers`` customers with history (adds to what is there); the same seed, the same data."""
     today = today or dt.date.today()
-    world = _World.load(session, seed, n_customers, today)
+    world = _DrawSources.load(session, seed, n_customers, today)
     rng = np.random.default_rng(seed + world.ids["customers"])
     codec = _Codec(session.get_bind().dialect.name)
     result = SeedResult(products=len(world.product_ids))
@@ -525,7 +525,7 @@ def generate(
     return result
 
 
-def _add_interaction_months(session: Session, world: _World) -> None:
+def _add_interaction_months(session: Session, world: _DrawSources) -> None:
     """Add the counted interactions to ``interaction_monthly`` (a small table: merged in Python)."""
     counts: Counter[tuple[str, int, str]] = Counter()
     for (month, dept, channel), n in world.interaction_months.items():

@@ -40,7 +40,7 @@ _HIGH = "\uffff"
 
 
 @dataclass(frozen=True)
-class Filters:
+class CustomerFilters:
     status: str | None = None
     segment: str | None = None
     owner_id: int | None = None
@@ -51,7 +51,7 @@ class Filters:
     sort: str = "name"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Filters":
+    def from_dict(cls, data: dict[str, Any]) -> "CustomerFilters":
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -177,7 +177,7 @@ def search_condition(query: str) -> Any | None:
     return and_(*[_token_match(term) for term in terms])
 
 
-def _filtered(query: str, filters: Filters) -> Select[Any]:
+def _filtered(query: str, filters: CustomerFilters) -> Select[Any]:
     stmt = select(Customer.id)
     condition = search_condition(query)
     if condition is not None:
@@ -218,7 +218,7 @@ def _order(stmt: Select[Any], sort: str, dialect: str = "sqlite") -> Select[Any]
 def search_customers(
     actor: Actor,
     query: str = "",
-    filters: Filters | None = None,
+    filters: CustomerFilters | None = None,
     *,
     page: int = 1,
     page_size: int = 25,
@@ -226,7 +226,7 @@ def search_customers(
 ) -> CustomerPage:
     """One page of customers matching the search box and filters, with the total count."""
     require(actor, "customers.read")
-    filters = filters or Filters()
+    filters = filters or CustomerFilters()
     if filters.sort not in SORTS:
         raise ValidationError({"sort": _("Sort must be one of: {choices}.").format(
             choices=label_list(SORTS))})

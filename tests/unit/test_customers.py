@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select, text
 
 from crm.customers.service import (
-    Filters,
+    CustomerFilters,
     archive_customer,
     bulk_update,
     create_customer,
@@ -80,15 +80,15 @@ def test_search_finds_by_name_company_email_phone_in_any_script(db, world, query
 
 def test_filters_sort_and_pagination_with_total(db, world) -> None:
     sales, _ = world
-    smb = search_customers(sales, "", Filters(segment="SMB"), session=db)
+    smb = search_customers(sales, "", CustomerFilters(segment="SMB"), session=db)
     assert sorted(names(smb)) == ["Josephine Baker", "José Álvarez", "عمران خان"]
-    prospects = search_customers(sales, "", Filters(status="prospect"), session=db)
+    prospects = search_customers(sales, "", CustomerFilters(status="prospect"), session=db)
     assert sorted(names(prospects)) == ["Siti Rahayu", "عمران خان"]
-    first = search_customers(sales, "", Filters(sort="name"), page=1, page_size=2, session=db)
-    second = search_customers(sales, "", Filters(sort="name"), page=2, page_size=2, session=db)
+    first = search_customers(sales, "", CustomerFilters(sort="name"), page=1, page_size=2, session=db)
+    second = search_customers(sales, "", CustomerFilters(sort="name"), page=2, page_size=2, session=db)
     assert first.total == 5 and first.pages == 3 and len(first.rows) == 2
     assert not set(names(first)) & set(names(second))
-    by_country = search_customers(sales, "", Filters(country="BG"), session=db)
+    by_country = search_customers(sales, "", CustomerFilters(country="BG"), session=db)
     assert names(by_country) == ["Иван Петров"]
 
 
@@ -156,7 +156,7 @@ def test_edits_and_archive_land_in_audit_log_with_before_and_after(db, world) ->
     update_customer(sales, cid, {"segment": "Enterprise", "consent_marketing": True}, version, session=db)
     archive_customer(sales, cid, session=db)
     assert search_customers(sales, "josephine", session=db).total == 0
-    assert search_customers(sales, "josephine", Filters(include_archived=True), session=db).total == 1
+    assert search_customers(sales, "josephine", CustomerFilters(include_archived=True), session=db).total == 1
     restore_customer(sales, cid, session=db)
     db.commit()
     events = db.scalars(select(AuditEvent).where(AuditEvent.entity == "customer",
@@ -175,7 +175,7 @@ def test_bulk_update_changes_many_and_audits_each(db, world) -> None:
     targets = [ids["José Álvarez"], ids["Siti Rahayu"]]
     owner = make_actor(db, "salesmgr").user_id
     assert bulk_update(sales, targets, {"owner_id": owner, "segment": "Key accounts"}, session=db) == 2
-    page = search_customers(sales, "", Filters(owner_id=owner), session=db)
+    page = search_customers(sales, "", CustomerFilters(owner_id=owner), session=db)
     assert sorted(names(page)) == ["José Álvarez", "Siti Rahayu"]
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "bulk_update")).all()
     assert sorted(int(e.entity_id) for e in events) == sorted(targets)
