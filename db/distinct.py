@@ -1,8 +1,8 @@
 """Distinct values of an indexed column without reading the whole index.
 
-``SELECT DISTINCT country FROM customers`` walks all million index entries (about 60 ms on SQLite
-at 1M customers, for nine values). A recursive query that jumps from each value to the next
-(``MIN(x) WHERE x > previous``) touches one index entry per value: well under a millisecond.
+``SELECT DISTINCT country FROM customers`` walks every index entry (a million of them for nine
+values at 1M customers). A recursive query that jumps from each value to the next
+(``MIN(x) WHERE x > previous``) touches one index entry per value.
 Works the same on SQLite and PostgreSQL. NULL is left out.
 """
 from __future__ import annotations
