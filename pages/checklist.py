@@ -32,6 +32,7 @@ COLOUR_BY = {"owner": N_("Owner"), "category": N_("Category"), "status": N_("Sta
 who = actor()
 may_edit = can(who, "checklist.write")
 may_sign = can(who, "checklist.signoff")
+may_revoke = can(who, "checklist.revoke_signoff")
 
 st.title(_("Checklist"))
 show_flash()
@@ -113,14 +114,14 @@ for phase in PHASES:
             _("Blocked by"): i.blocked_reason, _("Evidence"): i.evidence, _("Completed by"): i.completed_by,
             _("Completed"): i.completed_at, _("Every (months)"): i.recurrence_months, _("Expires"): i.expires_on,
         } for i in phase_items]), hide_index=True, width="stretch")
-        if may_sign and p is not None:
-            if p.signed_off:
+        if p is not None:
+            if p.signed_off and may_revoke:
                 reason = st.text_input(_("Reason for undoing the sign-off"), key=f"revoke_reason_{phase}")
                 if st.button(_("Undo sign-off of {phase}").format(phase=title), key=f"revoke_{phase}"):
                     if call(revoke_sign_off, phase, reason):
                         flash(_("{phase}: sign-off undone.").format(phase=title))
                         st.rerun()
-            else:
+            elif not p.signed_off and may_sign:
                 comment = st.text_input(_("Sign-off comment"), key=f"signoff_comment_{phase}")
                 if st.button(_("Sign off {phase}").format(phase=title), key=f"signoff_{phase}", type="primary"):
                     if call(sign_off, phase, comment):

@@ -9,6 +9,7 @@ import streamlit as st
 from crm.insights import figures as insights
 from crm.core.access import DEPARTMENTS, can
 from crm.core.i18n import N_, _, label, month, ngettext, number, percent
+from crm.core.spreadsheet import frame_csv_bytes
 from crm.interactions.service import CHANNELS
 from crm.insights.surveys import SURVEY_COLUMNS, find_customers, import_surveys, record_survey
 from ui.context import actor, call
@@ -72,7 +73,7 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def download(frame: pd.DataFrame, name: str) -> None:
-    st.download_button(_("Download data (CSV)"), table(frame).to_csv(index=False).encode("utf-8"),
+    st.download_button(_("Download data (CSV)"), frame_csv_bytes(table(frame)),
                        file_name=f"{name}.csv", mime="text/csv", key=f"dl_{name}")
 
 

@@ -19,9 +19,10 @@ from crm.core import audit
 from crm.core.access import Actor
 from tools.demo_data import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult
 from crm.insights.rollups import rebuild_interactions
+from crm.rollout import checklist, requirements
 from tools.seed_scale import generate
 from crm.accounts.users import SYSTEM, create_user, ensure_departments, hash_password
-from db.models import BudgetGoal, BudgetLine, BudgetPlan, Customer, Interaction, User
+from db.models import BudgetGoal, BudgetLine, BudgetPlan, ChecklistItem, Customer, Interaction, Requirement, User
 from db.types import utcnow
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "SeedResult", "ensure_demo_accounts", "generate", "is_empty",
@@ -65,11 +66,8 @@ def seed_demo(*, session: Session, today: dt.date | None = None) -> SeedResult:
     data = generate(400, session=session, seed=7, today=today, include_fixed=True)
     data.users = users
     _demo_follow_ups(session=session, today=today or dt.date.today())
-    from crm.rollout import checklist
-    from crm.rollout import requirements
-
-    checklist.seed_demo(session=session, today=today or dt.date.today())
-    requirements.seed_demo(session=session, today=today or dt.date.today())
+    _demo_checklist(session=session, today=today or dt.date.today())
+    _demo_requirements(session=session, today=today or dt.date.today())
     _demo_budget(session=session, today=today or dt.date.today())
     audit.record(session, SYSTEM, "seed", "database", None,
                  detail=f"demo data: {data.customers} customers, {data.interactions} interactions")
@@ -97,6 +95,91 @@ def _demo_follow_ups(*, session: Session, today: dt.date) -> None:
             ))
     session.flush()
     rebuild_interactions(session)
+
+
+def _demo_checklist(*, session: Session, today: dt.date) -> None:
+    """A project started four months ago: pre-implementation nearly done, rollout under way."""
+    if session.scalar(select(func.count()).select_from(ChecklistItem)):
+        return
+    start = today - dt.timedelta(days=120)
+    checklist.start_project(SYSTEM, start=start, session=session)
+    users = {u.username: u.id for u in session.scalars(select(User))}
+    plan: dict[str, tuple[str, str | None]] = {
+        "data_evaluation": ("done", None), "systems_evaluation": ("done", None), "executive_sponsor": ("done", None),
+        "stakeholders": ("done", None), "vendor_requirements": ("done", None), "timeline": ("done", None),
+        "migration_plan": ("blocked", "Finance has not yet exported the customer ledger"),
+        "training_plan": ("in_progress", None), "budget_approved": ("todo", None),
+        "pilot": ("in_progress", None),
+    }
+    owners = {"data": "it", "technical": "it", "human": "salesmgr", "vendor": "admin", "maintenance": "it"}
+    for item in session.scalars(select(ChecklistItem)):
+        item.owner_id = users.get(owners.get(item.category, "it"))
+        status, reason = plan.get(item.template_key or "", ("todo", None))
+        item.status = status
+        item.blocked_reason = reason
+        if status == "done":
+            item.completed_by_id = users.get("it")
+            item.completed_at = dt.datetime.combine(item.due_on or today, dt.time(16), tzinfo=dt.timezone.utc)
+            item.evidence = "Minutes of the steering meeting"
+        if item.template_key == "certification":
+            item.due_on = today + dt.timedelta(days=20)
+            item.expires_on = today + dt.timedelta(days=25)
+        if item.template_key == "backup_review":
+            item.due_on = today + dt.timedelta(days=5)
+    session.flush()
+
+
+def _demo_requirements(*, session: Session, today: dt.date) -> None:
+    """A requirements register under way and the project's stakeholders."""
+    if session.scalar(select(Requirement.id).limit(1)) is not None:
+        return
+    users = {u.username: u.id for u in session.scalars(select(User))}
+    items = {i.template_key: i.id for i in session.scalars(select(ChecklistItem)) if i.template_key}
+    demo = [
+        ("functional", "Find a customer by name, company, e-mail or phone in under a second", "must", "met",
+         "sales", "Answer customers while they are on the phone", 0, None),
+        ("functional", "Shared contact history across all departments", "must", "met", "service",
+         "What support hears reaches sales and marketing", 0, None),
+        ("functional", "Feedback board of feature requests and complaints", "should", "in_progress", "marketing",
+         "Build what customers ask for", 0, None),
+        ("functional", "Goal-based budget planning with sponsor approval", "must", "in_progress", "budget",
+         "Spend only where it serves a goal", 0, "budget_approved"),
+        ("technology", "Runs on PostgreSQL with several app servers", "must", "agreed", "it",
+         "Grow without changing tools", 8000, "systems_evaluation"),
+        ("technology", "Import from departmental spreadsheets and databases", "must", "in_progress", "it",
+         "One clean customer list", 12000, "migration_plan"),
+        ("technology", "Single sign-on with the company directory", "could", "proposed", "it",
+         "Fewer passwords", 6000, None),
+        ("vendor", "Hosting provider with EU data centre and backups", "must", "agreed", "admin",
+         "Keep customer data safe", 9000, "vendor_requirements"),
+        ("vendor", "Support contract with 4-hour response", "should", "proposed", "admin",
+         "Keep the portal running", 4000, None),
+        ("operational", "Consent recorded before sharing with third parties", "must", "met", "admin",
+         "Keep customers' trust", 0, None),
+        ("operational", "Quarterly access review", "must", "agreed", "it", "Stop illegal access", 0, None),
+        ("operational", "Mobile offline app", "wont", "dropped", "sales", "Not needed this year", 40000, None),
+    ]
+    for kind, title, prio, status, owner, goal, cost, item in demo:
+        session.add(Requirement(kind=kind, title=title, priority=prio, status=status, owner_id=users.get(owner),
+                                company_goal=goal, estimated_cost=Decimal(cost) if cost else None,
+                                checklist_item_id=items.get(item) if item else None))
+    for name, dept, title, expect, needs, infl, consulted in [
+        ("Susan Park", "management", "Executive sponsor", "Rollout on time and within budget",
+         "Monthly progress view", "high", True),
+        ("Georgi Dimitrov", "sales", "Sales manager", "Faster quotes and fewer lost leads",
+         "Pipeline by owner", "high", True),
+        ("Ayesha Khan", "customer_service", "Service lead", "See every customer's history in one place",
+         "Follow-up reminders", "medium", True),
+        ("Budi Santoso", "technical_support", "Support engineer", "Support tickets reach product",
+         "Feedback board", "medium", False),
+        ("Bilal Ahmed", "finance", "Budget officer", "Budget tied to goals", "Plan vs actual", "medium", True),
+        ("Hana Putri", "hr_development", "HR development", "Training plan for all staff",
+         "Training calendar", "low", False),
+    ]:
+        requirements.add_stakeholder(SYSTEM, {"name": name, "department": dept, "title": title, "expectations": expect,
+                                 "needs": needs, "influence": infl, "consulted": consulted,
+                                 "consulted_on": today if consulted else None}, session=session)
+    session.flush()
 
 
 def _demo_budget(*, session: Session, today: dt.date) -> None:

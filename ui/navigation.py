@@ -11,13 +11,13 @@ from crm.core.i18n import N_
 class PageSpec:
     title: str  # English (marked for the catalog); shown translated
     path: str  # file under pages/
-    capability: str | None  # None: every signed-in user
+    capability: str  # the capability that opens the screen (crm/core/access.py)
     icon: str
     section: str
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec(N_("Home"), "pages/home.py", None, ":material/home:", N_("Work")),
+    PageSpec(N_("Home"), "pages/home.py", "home.read", ":material/home:", N_("Work")),
     PageSpec(N_("Customers"), "pages/customers.py", "customers.read", ":material/groups:", N_("Work")),
     PageSpec(N_("Interactions"), "pages/interactions.py", "customers.read", ":material/forum:", N_("Work")),
     PageSpec(N_("Insights"), "pages/insights.py", "insights.read", ":material/insights:", N_("Knowledge")),
@@ -34,4 +34,4 @@ PAGES: tuple[PageSpec, ...] = (
 
 def pages_for(actor: Actor) -> list[PageSpec]:
     """The screens this actor may open, in menu order."""
-    return [p for p in PAGES if p.capability is None or can(actor, p.capability)]
+    return [p for p in PAGES if can(actor, p.capability)]

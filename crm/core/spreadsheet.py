@@ -51,3 +51,9 @@ def xlsx_bytes(sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def frame_csv_bytes(frame: Any) -> bytes:
+    """``csv_bytes`` of a pandas table of figures (its column names as header, missing values as empty cells)."""
+    cells = frame.astype(object).where(frame.notna(), None)
+    return csv_bytes([str(c) for c in frame.columns], cells.itertuples(index=False, name=None))

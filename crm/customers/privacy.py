@@ -132,6 +132,13 @@ def erase_customer(actor: Actor, customer_id: int, confirmation: str, *, session
             number=customer_id)})
     if customer.erased_at is not None:
         raise ValidationError({"customer": _("This customer was already erased.")})
+    _erase(session, actor, customer)
+    return customer_id
+
+
+def _erase(session: Session, actor: Actor, customer: Customer) -> None:
+    """``erase_customer`` once checked (also used by the retention purge)."""
+    customer_id = customer.id
     secrets = [v for v in (customer.email, customer.phone, customer.name, customer.address) if v]
     placeholder = f"Erased customer #{customer_id}"  # i18n: ok - stored data, the same for every reader
     for key in ("company", "email", "phone", "address", "city", "notes", "language", "company_key", "email_key",
@@ -159,7 +166,6 @@ def erase_customer(actor: Actor, customer_id: int, confirmation: str, *, session
         session.execute(update(AuditEvent).where(mentions).values(before=None, after=None, detail="(erased)"))
     session.flush()
     audit.record(session, actor, "erase", "customer", customer_id, detail="personal data erased")
-    return customer_id
 
 
 # ----------------------------------------------------------------- retention
@@ -189,6 +195,12 @@ def stale_prospects(actor: Actor, *, today: dt.date | None = None, limit: int = 
                     session: Session) -> list[dict[str, Any]]:
     """Prospects without any contact for longer than the retention period."""
     require(actor, "privacy.manage")
+    rows = _stale(session, today, limit)
+    return [{"id": i, "Name": n, "Created": c, "Last contact": lc} for i, n, c, lc in rows]
+
+
+def _stale(session: Session, today: dt.date | None, limit: int | None) -> list[Any]:
+    """(id, name, created, last contact) of the stale prospects, longest untouched first."""
     months = retention_months(session=session)
     cutoff = dt.datetime.combine((today or dt.date.today()) - dt.timedelta(days=30 * months), dt.time(),
                                  tzinfo=dt.timezone.utc)
@@ -199,15 +211,15 @@ def stale_prospects(actor: Actor, *, today: dt.date | None = None, limit: int = 
                    and_(Customer.last_contact_at.is_(None), Customer.created_at < cutoff)))
         .order_by(func.coalesce(Customer.last_contact_at, Customer.created_at)).limit(limit)
     ).all()
-    return [{"id": i, "Name": n, "Created": c, "Last contact": lc} for i, n, c, lc in rows]
+    return list(rows)
 
 
 def purge_prospects(actor: Actor, customer_ids: list[int], *, session: Session) -> int:
     """Erase the personal data of the listed stale prospects (only those still stale)."""
     require(actor, "privacy.manage")
-    stale = {r["id"] for r in stale_prospects(actor, limit=100_000, session=session)}
+    stale = {row[0] for row in _stale(session, None, None)}
     todo = [cid for cid in customer_ids if cid in stale]
     for cid in todo:
-        erase_customer(actor, cid, str(cid), session=session)
+        _erase(session, actor, _customer(session, cid))
     audit.record(session, actor, "purge", "customers", None, detail=f"{len(todo)} stale prospects erased")
     return len(todo)

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from crm.core import audit
 from crm.core.access import Actor, require
-from crm.core.errors import ValidationError
+from crm.core.errors import NotFound, ValidationError
 from crm.core.i18n import N_, _, number
 from crm.customers.importing import read_table
+from crm.customers.service import search_page
 from db.models import Customer, SurveyResponse
 from db.types import utcnow
 
@@ -71,6 +72,12 @@ def record_survey(actor: Actor, customer_id: int, *, score: Any, reason_first: s
                   reason_again: str | None = None, comment: str | None = None,
                   answered_on: dt.date | None = None, session: Session) -> int:
     require(actor, "surveys.write")
+    try:
+        cid = int(str(customer_id).strip())
+    except ValueError:
+        cid = None  # reported by _check with the other problems
+    if cid is not None and session.get(Customer, cid) is None:
+        raise NotFound(_("Customer #{id} does not exist.").format(id=cid))
     values, problems = _check({"customer_id": customer_id, "score": score, "reason_first": reason_first,
                                "reason_again": reason_again, "comment": comment, "answered_on": answered_on}, session)
     if problems:
@@ -122,8 +129,6 @@ def import_surveys(actor: Actor, filename: str, data: bytes, *, session: Session
 
 def find_customers(actor: Actor, query: str, *, session: Session) -> list[tuple[int, str]]:
     """Customers to pick for a survey answer (uses the customer search)."""
-    from crm.customers.service import search_customers
-
     require(actor, "surveys.write")
-    page = search_customers(actor, query, page_size=20, session=session)
+    page = search_page(session, actor, query, page_size=20)
     return [(r.id, f"{r.name} — {r.company or r.country or ''} (#{r.id})") for r in page.rows]

@@ -267,7 +267,10 @@ def _active_signoffs(session: Session) -> dict[str, PhaseSignoff]:
 
 def phase_progress(actor: Actor, *, today: dt.date | None = None, session: Session) -> list[PhaseProgress]:
     require(actor, "checklist.read")
-    today = _today(today)
+    return _progress(session, _today(today))
+
+
+def _progress(session: Session, today: dt.date) -> list[PhaseProgress]:
     signoffs = _active_signoffs(session)
     out = []
     for phase in PHASES:
@@ -286,7 +289,8 @@ def phase_progress(actor: Actor, *, today: dt.date | None = None, session: Sessi
 
 def readiness_score(actor: Actor, *, today: dt.date | None = None, session: Session) -> int:
     """Closed share of pre-implementation items, -5 per blocked and -2 per overdue item, in 0..100."""
-    progress = phase_progress(actor, today=today, session=session)
+    require(actor, "checklist.read")
+    progress = _progress(session, _today(today))
     pre = next(p for p in progress if p.phase == "pre_implementation")
     if not pre.total:
         return 0
@@ -369,36 +373,3 @@ def budget_approved(actor: Actor, *, year: int | None = None, session: Session) 
     return bool(session.scalar(select(func.count()).select_from(BudgetPlan).where(
         BudgetPlan.fiscal_year == year, BudgetPlan.status == "approved", BudgetPlan.superseded.is_(False))))
 
-
-def seed_demo(*, session: Session, today: dt.date) -> None:
-    """A project started four months ago: pre-implementation nearly done, rollout under way."""
-    from crm.accounts.users import SYSTEM
-
-    if session.scalar(select(func.count()).select_from(ChecklistItem)):
-        return
-    start = today - dt.timedelta(days=120)
-    start_project(SYSTEM, start=start, session=session)
-    users = {u.username: u.id for u in session.scalars(select(User))}
-    plan: dict[str, tuple[str, str | None]] = {
-        "data_evaluation": ("done", None), "systems_evaluation": ("done", None), "executive_sponsor": ("done", None),
-        "stakeholders": ("done", None), "vendor_requirements": ("done", None), "timeline": ("done", None),
-        "migration_plan": ("blocked", "Finance has not yet exported the customer ledger"),
-        "training_plan": ("in_progress", None), "budget_approved": ("todo", None),
-        "pilot": ("in_progress", None),
-    }
-    owners = {"data": "it", "technical": "it", "human": "salesmgr", "vendor": "admin", "maintenance": "it"}
-    for item in session.scalars(select(ChecklistItem)):
-        item.owner_id = users.get(owners.get(item.category, "it"))
-        status, reason = plan.get(item.template_key or "", ("todo", None))
-        item.status = status
-        item.blocked_reason = reason
-        if status == "done":
-            item.completed_by_id = users.get("it")
-            item.completed_at = dt.datetime.combine(item.due_on or today, dt.time(16), tzinfo=dt.timezone.utc)
-            item.evidence = "Minutes of the steering meeting"
-        if item.template_key == "certification":
-            item.due_on = today + dt.timedelta(days=20)
-            item.expires_on = today + dt.timedelta(days=25)
-        if item.template_key == "backup_review":
-            item.due_on = today + dt.timedelta(days=5)
-    session.flush()

@@ -80,14 +80,17 @@ def _clean(data: dict[str, Any], session: Session, current: Requirement | None =
                 out["estimated_cost"] = cost
             except (InvalidOperation, ValueError):
                 errors["estimated_cost"] = _("Estimated cost must be a non-negative amount.")
+    gone: list[str] = []  # linked rows that no longer exist: NotFound, as for any missing row
     for key, model, missing in (("owner_id", User, N_("The linked owner does not exist.")),
                                 ("checklist_item_id", ChecklistItem, N_("The linked checklist item does not exist.")),
                                 ("budget_line_id", BudgetLine, N_("The linked budget line does not exist."))):
         if key in data:
             value = data[key] or None
             if value is not None and session.get(model, value) is None:
-                errors[key] = _(missing)
+                gone.append(_(missing))
             out[key] = value
+    if gone:
+        raise NotFound(" ".join(gone))
     if errors:
         raise ValidationError(errors)
     return out
@@ -134,6 +137,11 @@ def update_requirement(actor: Actor, req_id: int, changes: dict[str, Any], expec
 def list_requirements(actor: Actor, *, kind: str | None = None, priority: str | None = None,
                       status: str | None = None, session: Session) -> list[RequirementView]:
     require(actor, "checklist.read")
+    return _requirements(session, kind=kind, priority=priority, status=status)
+
+
+def _requirements(session: Session, *, kind: str | None = None, priority: str | None = None,
+                  status: str | None = None) -> list[RequirementView]:
     stmt = select(Requirement).order_by(Requirement.kind, Requirement.priority, Requirement.id)
     if kind:
         stmt = stmt.where(Requirement.kind == kind)
@@ -144,8 +152,11 @@ def list_requirements(actor: Actor, *, kind: str | None = None, priority: str | 
     return [_view(session, r) for r in session.scalars(stmt)]
 
 
-def export_requirements_csv(actor: Actor, *, session: Session, **filters: Any) -> bytes:
-    rows = list_requirements(actor, session=session, **filters)
+def export_requirements_csv(actor: Actor, *, kind: str | None = None, priority: str | None = None,
+                            status: str | None = None, session: Session) -> bytes:
+    """The requirements (filtered as ``list_requirements``) as a CSV file."""
+    require(actor, "checklist.read")
+    rows = _requirements(session, kind=kind, priority=priority, status=status)
     headers = ["id", "kind", "title", "description", "priority", "status", "owner", "company_goal",
                "estimated_cost", "checklist_item", "budget_line"]
     dicts = (asdict(r) for r in rows)
@@ -191,11 +202,15 @@ def add_stakeholder(actor: Actor, data: dict[str, Any], *, session: Session) -> 
     session.add(s)
     session.flush()
     audit.record(session, actor, "create", "stakeholder", s.id, after=audit.snapshot(s))
-    return list_stakeholders(actor, session=session, only_id=s.id)[0]
+    return _stakeholders(session, only_id=s.id)[0]
 
 
-def list_stakeholders(actor: Actor, *, session: Session, only_id: int | None = None) -> list[StakeholderView]:
+def list_stakeholders(actor: Actor, *, session: Session) -> list[StakeholderView]:
     require(actor, "checklist.read")
+    return _stakeholders(session)
+
+
+def _stakeholders(session: Session, *, only_id: int | None = None) -> list[StakeholderView]:
     stmt = select(Stakeholder, Department.code).outerjoin(Department, Department.id == Stakeholder.department_id)
     if only_id:
         stmt = stmt.where(Stakeholder.id == only_id)
@@ -203,56 +218,3 @@ def list_stakeholders(actor: Actor, *, session: Session, only_id: int | None = N
                             s.consulted_on)
             for s, d in session.execute(stmt.order_by(Stakeholder.influence, Stakeholder.name))]
 
-
-def seed_demo(*, session: Session, today: Any) -> None:
-    from crm.accounts.users import SYSTEM
-
-    if session.scalar(select(Requirement.id).limit(1)) is not None:
-        return
-    users = {u.username: u.id for u in session.scalars(select(User))}
-    items = {i.template_key: i.id for i in session.scalars(select(ChecklistItem)) if i.template_key}
-    demo = [
-        ("functional", "Find a customer by name, company, e-mail or phone in under a second", "must", "met",
-         "sales", "Answer customers while they are on the phone", 0, None),
-        ("functional", "Shared contact history across all departments", "must", "met", "service",
-         "What support hears reaches sales and marketing", 0, None),
-        ("functional", "Feedback board of feature requests and complaints", "should", "in_progress", "marketing",
-         "Build what customers ask for", 0, None),
-        ("functional", "Goal-based budget planning with sponsor approval", "must", "in_progress", "budget",
-         "Spend only where it serves a goal", 0, "budget_approved"),
-        ("technology", "Runs on PostgreSQL with several app servers", "must", "agreed", "it",
-         "Grow without changing tools", 8000, "systems_evaluation"),
-        ("technology", "Import from departmental spreadsheets and databases", "must", "in_progress", "it",
-         "One clean customer list", 12000, "migration_plan"),
-        ("technology", "Single sign-on with the company directory", "could", "proposed", "it",
-         "Fewer passwords", 6000, None),
-        ("vendor", "Hosting provider with EU data centre and backups", "must", "agreed", "admin",
-         "Keep customer data safe", 9000, "vendor_requirements"),
-        ("vendor", "Support contract with 4-hour response", "should", "proposed", "admin",
-         "Keep the portal running", 4000, None),
-        ("operational", "Consent recorded before sharing with third parties", "must", "met", "admin",
-         "Keep customers' trust", 0, None),
-        ("operational", "Quarterly access review", "must", "agreed", "it", "Stop illegal access", 0, None),
-        ("operational", "Mobile offline app", "wont", "dropped", "sales", "Not needed this year", 40000, None),
-    ]
-    for kind, title, prio, status, owner, goal, cost, item in demo:
-        session.add(Requirement(kind=kind, title=title, priority=prio, status=status, owner_id=users.get(owner),
-                                company_goal=goal, estimated_cost=Decimal(cost) if cost else None,
-                                checklist_item_id=items.get(item) if item else None))
-    for name, dept, title, expect, needs, infl, consulted in [
-        ("Susan Park", "management", "Executive sponsor", "Rollout on time and within budget",
-         "Monthly progress view", "high", True),
-        ("Georgi Dimitrov", "sales", "Sales manager", "Faster quotes and fewer lost leads",
-         "Pipeline by owner", "high", True),
-        ("Ayesha Khan", "customer_service", "Service lead", "See every customer's history in one place",
-         "Follow-up reminders", "medium", True),
-        ("Budi Santoso", "technical_support", "Support engineer", "Support tickets reach product",
-         "Feedback board", "medium", False),
-        ("Bilal Ahmed", "finance", "Budget officer", "Budget tied to goals", "Plan vs actual", "medium", True),
-        ("Hana Putri", "hr_development", "HR development", "Training plan for all staff",
-         "Training calendar", "low", False),
-    ]:
-        add_stakeholder(SYSTEM, {"name": name, "department": dept, "title": title, "expectations": expect,
-                                 "needs": needs, "influence": infl, "consulted": consulted,
-                                 "consulted_on": today if consulted else None}, session=session)
-    session.flush()

@@ -82,7 +82,7 @@ def test_page_table_matches_capability_table() -> None:
     # a page is offered exactly when its capability is held
     for username, allowed in ALLOWED_PAGES.items():
         for spec in PAGES:
-            held = spec.capability is None or spec.capability in EXPECTED[username]
+            held = spec.capability in EXPECTED[username]
             assert (spec.title in allowed) == held, (username, spec.title)
 
 

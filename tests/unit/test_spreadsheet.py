@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from crm.core.spreadsheet import FORMULA_START, csv_bytes, restore_cell, safe_cell, xlsx_bytes
+from crm.core.spreadsheet import FORMULA_START, csv_bytes, frame_csv_bytes, restore_cell, safe_cell, xlsx_bytes
 
 ATTACKS = [
     "=HYPERLINK(\"http://evil\",\"click\")",
@@ -65,3 +65,16 @@ def test_excel_guards_text_cells_and_keeps_numbers_as_numbers() -> None:
     assert list(sheet.iter_rows(values_only=True)) == [("name", "amount"), ("'=1+1", 12.5), ("'+62 811", -3),
                                                         ("Siti", None)]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formula anywhere
+
+
+def test_an_insights_table_downloads_with_formulas_guarded_and_gaps_empty() -> None:
+    # the Insights page's "Download data (CSV)" writes its tables through frame_csv_bytes
+    import pandas as pd
+
+    frame = pd.DataFrame({"Customer": ["=HYPERLINK(\"http://evil\",\"click\")", "Siti Rahayu"],
+                          "Revenue": [1200.5, None], "Month": ["2026-01", "2026-02"]})
+    text = frame_csv_bytes(frame).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["Customer", "Revenue", "Month"]
+    assert rows[1] == ["'=HYPERLINK(\"http://evil\",\"click\")", "1200.5", "2026-01"]
+    assert rows[2] == ["Siti Rahayu", "", "2026-02"]
