@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from crm.customers.service import bulk_update, update_customer
 from crm.core.access import require
-from crm.core.errors import PermissionDenied, ValidationError
+from crm.core.errors import NotFound, PermissionDenied, ValidationError
 from crm.insights import figures
 from crm.insights.cache import FigureCache
 from crm.insights.figures import (
@@ -34,7 +34,7 @@ from crm.interactions.service import log_interaction
 from crm.customers.quality import merge_customers
 from crm.insights.rollups import apply_receipt, rebuild_all
 from tools.seed import ensure_demo_accounts
-from crm.insights.surveys import import_surveys, record_survey
+from crm.insights.surveys import find_customers, import_surveys, record_survey
 from db.models import (
     Customer,
     BuyerMonthCount,
@@ -371,8 +371,14 @@ def test_survey_form_and_csv_import(db, shop) -> None:
     sales = make_actor(db, "sales")
     assert record_survey(sales, ids["cai"], score=8, reason_first="Quality", session=db)
     with pytest.raises(ValidationError) as err:
-        record_survey(sales, 99999, score=11, session=db)
+        record_survey(sales, ids["cai"], score=11, reason_first="x" * 121, session=db)
     assert len(err.value.errors) == 2
+    with pytest.raises(NotFound):  # a customer gone since the form was opened: a missing row, not bad input
+        record_survey(sales, 99999, score=8, session=db)
+    missing = "customer_id,score\n99999,6\n"  # in a file it is one row's problem, reported with the others
+    with pytest.raises(ValidationError) as err:
+        import_surveys(sales, "s.csv", missing.encode(), session=db)
+    assert "99999" in " ".join(err.value.errors.values())
     good = f"customer_id,score,reason_first,reason_again,comment,answered_on\n{ids['bob']},6,Price,,Slow,2026-03-01\n"
     assert import_surveys(sales, "s.csv", good.encode(), session=db) == 1
     bad = f"customer_id,score\n{ids['bob']},6\nabc,12\n"
@@ -381,3 +387,14 @@ def test_survey_form_and_csv_import(db, shop) -> None:
     assert "Row 3" in " ".join(err.value.errors.values())
     with pytest.raises(PermissionDenied):
         record_survey(make_actor(db, "training"), ids["cai"], score=5, session=db)
+
+
+def test_finding_a_customer_for_a_survey_checks_the_right_once(db, shop, monkeypatch) -> None:
+    from tests.unit.require_counter import count_require
+
+    _, ids = shop
+    sales = make_actor(db, "sales")
+    checked = count_require(monkeypatch)
+    found = find_customers(sales, "", session=db)  # (the shop's customers have no search tokens)
+    assert checked == ["surveys.write"]
+    assert ids["cai"] in [cid for cid, _label in found]

@@ -98,3 +98,17 @@ def test_stale_prospects_are_listed_and_purged(db, people) -> None:
     assert [r["Name"] for r in stale] == ["Old Prospect"]
     assert purge_prospects(admin, [r["id"] for r in stale], session=db) == 1
     assert db.get(Customer, old.id).email is None and stale_prospects(admin, session=db) == []
+
+
+def test_purging_stale_prospects_checks_the_right_once(db, people, monkeypatch) -> None:
+    from tests.unit.require_counter import count_require
+
+    admin, sales, _ = people
+    old = [create_customer(sales, {"name": f"Old Prospect {n}", "email": f"old{n}@x.io"}, session=db) for n in (1, 2)]
+    for c in old:
+        db.get(Customer, c.id).created_at = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+    db.flush()
+    checked = count_require(monkeypatch)
+    assert purge_prospects(admin, [c.id for c in old], session=db) == 2
+    assert checked == ["privacy.manage"]
+    assert all(db.get(Customer, c.id).email is None for c in old)
