@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from crm.budget import editing, export, plans, workflow
 from crm.core.access import can
-from crm.core.errors import ConflictError, PermissionDenied, ValidationError
+from crm.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from tools.seed import DEMO_ACCOUNTS, ensure_demo_accounts
 from db.engine import get_sessionmaker
 from db.models import BudgetPlan
@@ -398,3 +398,19 @@ def test_two_officers_same_plan_two_sessions(db_url):
     with maker() as s:
         view = plans.get_plan(officer, plan, session=s, measure=False)
         assert view.lines[0]["q1"] == D("20") and view.version == va + 1
+
+
+def test_a_plan_that_does_not_exist_is_not_found_everywhere(setup) -> None:
+    db, officer, sponsor, _, _ = setup
+    gone = 99999
+    for call in (lambda: plans.get_plan(sponsor, gone, session=db),
+                 lambda: plans.variance(sponsor, gone, session=db),
+                 lambda: plans.revisions(sponsor, gone, session=db),
+                 lambda: export.export_csv(sponsor, gone, session=db),
+                 lambda: editing.save_lines(officer, gone, None, added=[], session=db),
+                 lambda: editing.save_goals(officer, gone, None, [], session=db),
+                 lambda: workflow.submit_plan(officer, gone, None, session=db),
+                 lambda: workflow.approve_plan(sponsor, gone, None, "ok", session=db)):
+        with pytest.raises(NotFound) as err:
+            call()
+        assert "99999" in err.value.message
