@@ -80,17 +80,14 @@ def _clean(data: dict[str, Any], session: Session, current: Requirement | None =
                 out["estimated_cost"] = cost
             except (InvalidOperation, ValueError):
                 errors["estimated_cost"] = _("Estimated cost must be a non-negative amount.")
-    gone: list[str] = []  # linked rows that no longer exist: NotFound, as for any missing row
     for key, model, missing in (("owner_id", User, N_("The linked owner does not exist.")),
                                 ("checklist_item_id", ChecklistItem, N_("The linked checklist item does not exist.")),
                                 ("budget_line_id", BudgetLine, N_("The linked budget line does not exist."))):
         if key in data:
             value = data[key] or None
             if value is not None and session.get(model, value) is None:
-                gone.append(_(missing))
+                errors[key] = _(missing)  # a pick on the form: reported with the other field errors
             out[key] = value
-    if gone:
-        raise NotFound(" ".join(gone))
     if errors:
         raise ValidationError(errors)
     return out
