@@ -407,7 +407,8 @@ def feedback_customers(actor: Actor, kind: str, tag: str | None, *, since: dt.da
         stmt = stmt.where(~select(InteractionTag.interaction_id)
                           .where(InteractionTag.interaction_id == Interaction.id).exists())
     else:
-        stmt = stmt.join(InteractionTag, InteractionTag.interaction_id == Interaction.id).where(InteractionTag.tag == tag)
+        stmt = (stmt.join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
+                .where(InteractionTag.tag == tag))
     return [FeedbackCustomer(i, n, c, m, last) for i, n, c, m, last in session.execute(stmt).all()]
 
 
