@@ -46,8 +46,9 @@ def read_once(upload) -> Table:  # noqa: ANN001 - Streamlit's UploadedFile
 who = actor()
 st.title(_("Import"))
 show_flash()
-st.caption(_("CSV (UTF-8, comma or semicolon) or Excel. Every row is accounted for: imported, updated, duplicate, "
-             "rejected with its reasons, or blank. Nothing is saved unless the whole file is processed."))
+st.caption(_("CSV (UTF-8, comma or semicolon) or Excel. Every row is accounted for: imported, possible duplicate "
+             "(imported, for you to compare with the customer it may be), updated, duplicate, rejected with its "
+             "reasons, or blank. Nothing is saved unless the whole file is processed."))
 
 upload = st.file_uploader(_("Customer file"), type=["csv", "txt", "xlsx"])
 if upload is not None:

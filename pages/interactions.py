@@ -31,6 +31,11 @@ def label_or_any(value: str, kind: dict[str, str]) -> str:
     return _("(any)") if value == ANY else label(kind, value)
 
 
+def topic(tag: str | None) -> str:
+    """A feedback board topic: the tag, or '(no tag)' for the feedback given without one."""
+    return _("(no tag)") if tag is None else tag
+
+
 st.title(_("Interactions"))
 tab_keys = ["mine", "browse", "board"]
 if can(who, "interactions.write"):
@@ -109,16 +114,18 @@ with tabs["board"]:
         st.info(_("No feedback recorded in this period."))
     else:
         board = pd.DataFrame([{
-            _("Kind"): label(FEEDBACK_KINDS, i.kind), _("Topic"): i.tag, _("Mentions"): i.mentions,
+            _("Kind"): label(FEEDBACK_KINDS, i.kind), _("Topic"): topic(i.tag), _("Mentions"): i.mentions,
             _("Customers"): i.customers, _("Raised by"): ", ".join(label(DEPARTMENTS, d) for d in i.departments),
         } for i in items])
         st.dataframe(board, hide_index=True, width="stretch")
         topics = {(i.kind, i.tag): i for i in items}
         chosen = st.selectbox(_("Customers behind"), list(topics), index=None, placeholder=_("Choose a topic"),
-                              format_func=lambda t: _("{kind}: {topic}").format(kind=label(FEEDBACK_KINDS, t[0]), topic=t[1]))
+                              key="board_behind",
+                              format_func=lambda t: _("{kind}: {topic}").format(kind=label(FEEDBACK_KINDS, t[0]),
+                                                                                 topic=topic(t[1])))
         if chosen is not None:
             item = topics[chosen]
-            people = call(feedback_customers, item.kind, item.tag) or []
+            people = call(feedback_customers, item.kind, item.tag, since=since) or []  # the board's period
             st.dataframe(pd.DataFrame([{
                 _("Customer"): p.name, _("Company"): p.company, _("Mentions"): p.mentions,
                 _("Last raised"): p.last_raised,

@@ -38,10 +38,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         who = _actor(args.user, session)
         report = run_import(who, path.name, path.read_bytes(), on_duplicate=args.on_duplicate, session=session)
     counts = report.counts
-    print(f"Import of {path.name} (batch {report.batch_id}): " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    print(f"Import of {path.name} (batch {report.batch_id}): "
+          + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
     for r in report.rows:
-        if r.outcome == "rejected":
-            print(f"  row {r.row}: rejected: {r.reasons}")
+        if r.outcome in ("rejected", "possible_duplicate"):  # the rows someone has to look at
+            print(f"  row {r.row}: {r.outcome.replace('_', ' ')}: {r.reasons}")
     if args.report:
         Path(args.report).write_bytes(report.as_csv())
         print(f"Report written to {args.report}")

@@ -9,13 +9,18 @@ from ui.context import call
 
 
 def interaction_form(key: str, *, customer_id: int | None = None, options: dict[str, int] | None = None) -> None:
-    """A form for one customer (``customer_id``) or with a customer picker (``options``: label -> id)."""
+    """A form for one customer (``customer_id``) or with a customer picker (``options``: label -> id).
+
+    The picker preselects the customer only when the search found exactly one; of several, the
+    user picks one before the form can be saved.
+    """
+    chosen = None
+    if options is not None:  # outside the form: picking one enables "Log interaction" at once
+        chosen = st.selectbox(_("Customer"), list(options), index=0 if len(options) == 1 else None,
+                              placeholder=_("Several customers match: choose one") if options
+                              else _("Search for the customer above"))  # no key: a new search, a new pick
     with st.form(key, clear_on_submit=True):
         st.markdown("**" + _("Log an interaction") + "**")
-        chosen = None
-        if options is not None:
-            chosen = st.selectbox(_("Customer"), list(options), index=0 if options else None,
-                                  placeholder=_("Search for the customer above"))
         c1, c2, c3 = st.columns(3)
         channel = c1.selectbox(_("Channel"), list(CHANNELS), format_func=lambda c: label(CHANNELS, c))
         direction = c2.selectbox(_("Direction"), list(DIRECTIONS), format_func=lambda d: label(DIRECTIONS, d))
@@ -27,7 +32,8 @@ def interaction_form(key: str, *, customer_id: int | None = None, options: dict[
         kind = c4.selectbox(_("Feedback"), [None, *FEEDBACK_KINDS],
                             format_func=lambda k: _("(no feedback)") if k is None else label(FEEDBACK_KINDS, k))
         tags = c5.text_input(_("Tags (comma separated)"), placeholder=_("e.g. mobile app, reporting"))
-        if not st.form_submit_button(_("Log interaction"), type="primary"):
+        if not st.form_submit_button(_("Log interaction"), type="primary",
+                                     disabled=options is not None and chosen is None):
             return
     target = customer_id if options is None else (options.get(chosen) if chosen else None)
     if target is None:

@@ -1,9 +1,11 @@
 """Import customers from other systems' files, account for every row, revert an import; export customers.
 
-Outcomes per row: imported, updated, duplicate (with the customer or row it
-matches), rejected (row number and every reason), blank. Matches: same e-mail
-(case-insensitive), same phone (normalised), or a very similar name at the
-same company (rapidfuzz); within the file and against the database.
+Outcomes per row: imported, possible duplicate (imported, but its e-mail or
+phone is an existing customer's under a clearly different name: the user
+decides), updated, duplicate (with the customer or row it matches), rejected
+(row number and every reason), blank. Matches: same e-mail (case-insensitive),
+same phone (normalised), or a very similar name at the same company
+(rapidfuzz); within the file and against the database.
 """
 from __future__ import annotations
 
@@ -49,9 +51,22 @@ ALIASES: dict[str, tuple[str, ...]] = {
 ON_DUPLICATE = Codes("duplicate handling", {"skip": N_("Skip it"), "update": N_("Update the customer"),
                                             "create": N_("Create a new customer anyway")})
 # What happened to a row of the file (the report's outcome codes).
-OUTCOMES = Codes("import outcome", {"imported": N_("Imported"), "updated": N_("Updated"),
+OUTCOMES = Codes("import outcome", {"imported": N_("Imported"),
+                                   "possible_duplicate": N_("Possible duplicate"), "updated": N_("Updated"),
                                    "duplicate": N_("Duplicate"), "rejected": N_("Rejected"), "blank": N_("Blank")})
 FUZZY_THRESHOLD = 90
+# Names that agree at least this much (rapidfuzz token set ratio of the folded names, 0-100) are one person's;
+# below it, a shared e-mail or phone only makes a possible duplicate. No transliteration is assumed.
+NAME_AGREES_THRESHOLD = 75
+# Why a row is a duplicate of an existing customer, by the field that matched.
+_SAME_AS = {"email": N_("same e-mail as existing customer #{id} ({name})"),
+            "phone": N_("same phone as existing customer #{id} ({name})"),
+            "company": N_("very similar name at the same company as existing customer #{id} ({name})"),
+            "name": N_("same name as existing customer #{id} ({name})")}
+# Why a row is only possibly one: the e-mail or phone matched, the names differ.
+_POSSIBLY_SAME_AS = {
+    "email": N_("same e-mail as existing customer #{id} ({name}), but a different name ({row_name})"),
+    "phone": N_("same phone as existing customer #{id} ({name}), but a different name ({row_name})")}
 CHUNK = 2000
 EXPORT_COLUMNS = ["name", "company", "email", "phone", "country", "city", "address", "status", "segment",
                   "acquisition_source", "notes"]
@@ -162,6 +177,15 @@ class _Candidate:
     keys: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _Match:
+    """The existing customer a row matches, by which field; ``possible``: only the e-mail or phone agrees."""
+
+    customer_id: int
+    field: str  # email, phone, company (very similar name there), name
+    possible: bool = False
+
+
 class _KnownCustomers:
     """Existing customers that rows of the file may match, by e-mail, phone, or similar name at the same company.
 
@@ -173,25 +197,53 @@ class _KnownCustomers:
         self.session = session
         self.by_company: dict[str, SimilarNames] = {}
 
-    def matches(self, cands: list[_Candidate]) -> dict[int, int]:
-        """Row -> existing customer id."""
-        by_email = self._first_ids(Customer.email_key, {c.keys["email_key"] for c in cands})
-        by_phone = self._first_ids(Customer.phone_digits, {c.keys["phone_digits"] for c in cands})
+    def matches(self, cands: list[_Candidate]) -> dict[int, _Match]:
+        """Row -> the existing customer it matches.
+
+        An e-mail or phone match counts when the names agree too; a very similar name at the same
+        company, or the same name without any contact details, counts alone. An e-mail or phone
+        shared only with customers of clearly different names is a possible duplicate.
+        """
+        by_email = self._customers_by(Customer.email_key, {c.keys["email_key"] for c in cands})
+        by_phone = self._customers_by(Customer.phone_digits, {c.keys["phone_digits"] for c in cands})
         self._read_companies({c.keys["company_key"] for c in cands if c.keys["company_key"]} - self.by_company.keys())
         no_contact = {c.keys["name_key"] for c in cands if not _has_contact(c.keys)}
         by_name = self._first_ids(Customer.name_key, no_contact, Customer.company_key.is_(None),
                                   Customer.email_key.is_(None), Customer.phone_digits.is_(None))
-        found: dict[int, int] = {}
+        found: dict[int, _Match] = {}
         for c in cands:
             k = c.keys
-            match = by_email.get(k["email_key"]) or by_phone.get(k["phone_digits"])
+            shared = [("email", cid, name) for cid, name in by_email.get(k["email_key"], ())] + \
+                     [("phone", cid, name) for cid, name in by_phone.get(k["phone_digits"], ())]
+            match = next((_Match(cid, f) for f, cid, name in shared if _names_agree(name, k["name_key"])), None)
             if match is None and k["company_key"] in self.by_company:
-                match = self.by_company[k["company_key"]].find(k["name_key"], FUZZY_THRESHOLD)
-            if match is None and not _has_contact(k):
-                match = by_name.get(k["name_key"])
+                cid = self.by_company[k["company_key"]].find(k["name_key"], FUZZY_THRESHOLD)
+                match = _Match(cid, "company") if cid is not None else None
+            if match is None and not _has_contact(k) and k["name_key"] in by_name:
+                match = _Match(by_name[k["name_key"]], "name")
+            if match is None and shared:
+                match = _Match(shared[0][1], shared[0][0], possible=True)
             if match is not None:
                 found[c.row] = match
         return found
+
+    def names(self, ids: set[int]) -> dict[int, str]:
+        """Customer id -> name, for the report."""
+        if not ids:
+            return {}
+        return dict(self.session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all())
+
+    def _customers_by(self, column: Any, values: set[Any]) -> dict[Any, list[tuple[int, str]]]:
+        """Value -> the customers (not erased) with that value in ``column``, oldest first, with their folded names."""
+        values.discard(None)
+        out: dict[Any, list[tuple[int, str]]] = {}
+        if values:
+            for cid, key, name in self.session.execute(select(Customer.id, column, Customer.name_key).where(
+                    column.in_(values), Customer.erased_at.is_(None))):
+                out.setdefault(key, []).append((cid, name))  # no ORDER BY: it can lead PostgreSQL to scan by id
+        for found in out.values():
+            found.sort()
+        return out
 
     def _first_ids(self, column: Any, values: set[Any], *conditions: Any) -> dict[Any, int]:
         """Value -> the first customer (not erased) with that value in ``column``."""
@@ -211,6 +263,13 @@ class _KnownCustomers:
                 Customer.company_key.in_(companies), Customer.erased_at.is_(None))).all()
             for cid, company, name in sorted(found):  # the oldest customer first, as a match
                 self.by_company[company].add(name, cid)
+
+
+def _names_agree(a: str | None, b: str | None) -> bool:
+    """Folded names of one person (small typos, word order, a missing word); not a transliteration."""
+    from rapidfuzz import fuzz
+
+    return fuzz.token_set_ratio(a or "", b or "") >= NAME_AGREES_THRESHOLD
 
 
 def _has_contact(keys: dict[str, Any]) -> bool:
@@ -288,17 +347,24 @@ def run_import(
             chunk = rows[start:start + CHUNK]
             candidates = _checked_rows(chunk, start + 2, mapping, seen, on_duplicate, report)  # the header is row 1
             matches = known.matches(candidates) if on_duplicate != "create" else {}
+            names = known.names({m.customer_id for m in matches.values()})
             to_create: list[_Candidate] = []
+            flagged: dict[int, str] = {}  # row -> why it may be an existing customer (created all the same)
             for cand in candidates:
-                existing = matches.get(cand.row)
-                if existing is None:
+                match = matches.get(cand.row)
+                if match is None:
                     to_create.append(cand)
+                elif match.possible:  # the user decides: created, and reported beside the customer it may be
+                    to_create.append(cand)
+                    flagged[cand.row] = _(_POSSIBLY_SAME_AS[match.field]).format(
+                        id=match.customer_id, name=names.get(match.customer_id, "?"), row_name=cand.values["name"])
                 elif on_duplicate == "skip":
-                    report.rows.append(RowResult(cand.row, "duplicate", existing, _("matches an existing customer"),
+                    report.rows.append(RowResult(cand.row, "duplicate", match.customer_id, _(_SAME_AS[match.field])
+                                                 .format(id=match.customer_id, name=names.get(match.customer_id, "?")),
                                                  cand.values["name"]))
                 else:
-                    _update_existing(session, actor, existing, cand, batch.id, report)
-            _create(session, actor, to_create, batch.id, now, report)
+                    _update_existing(session, actor, match.customer_id, cand, batch.id, report)
+            _create(session, actor, to_create, batch.id, now, report, flagged)
             if progress:
                 progress(min(1.0, (start + len(chunk)) / total))
     report.rows.sort(key=lambda r: r.row)
@@ -338,15 +404,17 @@ def _checked_rows(chunk: list[list[str]], first_row: int, mapping: dict[str, int
 
 
 def _create(session: Session, actor: Actor, cands: list[_Candidate], batch_id: int, now: Any,
-            report: ImportReport) -> None:
-    """The new customers of a chunk, written as a typed customer is, many at once, each with its audit row."""
+            report: ImportReport, flagged: dict[int, str]) -> None:
+    """The new customers of a chunk, written as a typed customer is, many at once, each with its audit row;
+    ``flagged`` rows (row -> reason) are reported as possible duplicates."""
     if not cands:
         return
     ids = reserve_ids(session, Customer.__table__, len(cands))
     _write_customers(session, [
         _customer_rows(actor, cid, cand.values, now=now, keys=cand.keys, import_batch_id=batch_id, source="import",
                        detail=f"import batch {batch_id}") for cid, cand in zip(ids, cands)])
-    report.rows.extend(RowResult(cand.row, "imported", cid, "", cand.values["name"]) for cid, cand in zip(ids, cands))
+    report.rows.extend(RowResult(cand.row, "possible_duplicate" if cand.row in flagged else "imported", cid,
+                                 flagged.get(cand.row, ""), cand.values["name"]) for cid, cand in zip(ids, cands))
 
 
 def _update_existing(session: Session, actor: Actor, customer_id: int, cand: _Candidate, batch_id: int,

@@ -101,8 +101,10 @@ class FeedbackCustomer:
 
 @dataclass
 class FeedbackItem:
+    """One line of the feedback board: a kind and a topic (``tag`` None: the feedback given without a tag)."""
+
     kind: str
-    tag: str
+    tag: str | None
     mentions: int
     customers: int
     departments: list[str] = field(default_factory=list)
@@ -352,34 +354,34 @@ def complete_follow_up(actor: Actor, interaction_id: int, *, session: Session) -
 
 def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | None = None,
                    limit: int = 50, session: Session) -> list[FeedbackItem]:
-    """Feature requests, complaints and praise across customers and departments, most mentioned first."""
+    """Feature requests, complaints and praise across customers and departments, most mentioned first.
+
+    Every feedback item counts: once per tag, and feedback without a tag as its own line (tag None).
+    """
     require(actor, "customers.read")
     if kind is not None and kind not in FEEDBACK_KINDS:
         raise ValidationError({"kind": _("Feedback kind must be one of: {choices}.").format(
             choices=label_list(FEEDBACK_KINDS))})
+    period = _feedback_in(kind, since)
     stmt = (
         select(Interaction.feedback_kind, InteractionTag.tag, func.count(Interaction.id),
                func.count(func.distinct(Interaction.customer_id)))
-        .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
-        .where(Interaction.feedback_kind.is_not(None))
+        .outerjoin(InteractionTag, InteractionTag.interaction_id == Interaction.id)
+        .where(*period)
         .group_by(Interaction.feedback_kind, InteractionTag.tag)
-        .order_by(func.count(Interaction.id).desc(), InteractionTag.tag)
+        .order_by(func.count(Interaction.id).desc(), InteractionTag.tag.is_(None), InteractionTag.tag)
         .limit(limit)
     )
-    if kind:
-        stmt = stmt.where(Interaction.feedback_kind == kind)
-    if since:
-        stmt = stmt.where(Interaction.occurred_at >= dt.datetime.combine(since, dt.time(), tzinfo=dt.timezone.utc))
     items = [FeedbackItem(k, t, n, c) for k, t, n, c in session.execute(stmt).all()]
     if items:
         dept_rows = session.execute(
             select(Interaction.feedback_kind, InteractionTag.tag, Department.code)
-            .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
+            .outerjoin(InteractionTag, InteractionTag.interaction_id == Interaction.id)
             .join(Department, Department.id == Interaction.department_id)
-            .where(Interaction.feedback_kind.is_not(None))
+            .where(*period)
             .group_by(Interaction.feedback_kind, InteractionTag.tag, Department.code)
         ).all()
-        by_key: dict[tuple[str, str], list[str]] = {}
+        by_key: dict[tuple[str, str | None], list[str]] = {}
         for k, t, d in dept_rows:
             by_key.setdefault((k, t), []).append(d)
         for item in items:
@@ -387,17 +389,34 @@ def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | No
     return items
 
 
-def feedback_customers(actor: Actor, kind: str, tag: str, *, session: Session) -> list[FeedbackCustomer]:
-    """The customers behind one feedback item, with how often and when they raised it."""
+def feedback_customers(actor: Actor, kind: str, tag: str | None, *, since: dt.date | None,
+                       session: Session) -> list[FeedbackCustomer]:
+    """The customers behind one line of the feedback board (``tag`` None: feedback without a tag), in the
+    board's period (``since``), with how often and when they raised it."""
     require(actor, "customers.read")
-    rows = session.execute(
+    stmt = (
         select(Customer.id, Customer.name, Customer.company, func.count(Interaction.id),
                func.max(Interaction.occurred_at))
         .join(Interaction, Interaction.customer_id == Customer.id)
-        .join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
-        .where(Interaction.feedback_kind == kind, InteractionTag.tag == tag)
+        .where(*_feedback_in(kind, since))
         .group_by(Customer.id, Customer.name, Customer.company)
         .order_by(func.count(Interaction.id).desc(), Customer.name)
         .limit(200)
-    ).all()
-    return [FeedbackCustomer(i, n, c, m, last) for i, n, c, m, last in rows]
+    )
+    if tag is None:
+        stmt = stmt.where(~select(InteractionTag.interaction_id)
+                          .where(InteractionTag.interaction_id == Interaction.id).exists())
+    else:
+        stmt = (stmt.join(InteractionTag, InteractionTag.interaction_id == Interaction.id)
+                .where(InteractionTag.tag == tag))
+    return [FeedbackCustomer(i, n, c, m, last) for i, n, c, m, last in session.execute(stmt).all()]
+
+
+def _feedback_in(kind: str | None, since: dt.date | None) -> list[Any]:
+    """The conditions of the board's feedback: of ``kind`` (any when None), given on or after ``since``."""
+    conditions: list[Any] = [Interaction.feedback_kind.is_not(None)]
+    if kind:
+        conditions.append(Interaction.feedback_kind == kind)
+    if since:
+        conditions.append(Interaction.occurred_at >= dt.datetime.combine(since, dt.time(), tzinfo=dt.timezone.utc))
+    return conditions

@@ -61,7 +61,8 @@ def test_every_row_is_accounted_for(db, manager) -> None:
     rejected = next(r for r in report.rows if r.row == 6)
     assert "E-mail" in rejected.reasons and "Phone" in rejected.reasons and "Country" in rejected.reasons
     assert "row 2" in next(r for r in report.rows if r.row == 7).reasons
-    assert report.counts == {"imported": 4, "updated": 0, "duplicate": 3, "rejected": 1, "blank": 1}
+    assert report.counts == {"imported": 4, "possible_duplicate": 0, "updated": 0, "duplicate": 3, "rejected": 1,
+                             "blank": 1}
     found = search_customers(manager, "иван", session=db)
     assert found.total == 1 and found.rows[0].phone == "+359888123456"
 
@@ -148,6 +149,51 @@ def test_duplicates_are_found_across_chunks_of_a_big_file(db, manager, monkeypat
     by_row = {r.row: r for r in report.rows}
     assert by_row[5].customer_id is not None and "existing" in by_row[5].reasons
     assert "row 2" in by_row[6].reasons and "row 3" in by_row[7].reasons
+
+
+def _imran(db, manager):  # noqa: ANN001, ANN202 - the customer row 4 of MESSY creates
+    run_import(manager, "messy.csv", MESSY, session=db)
+    return search_customers(manager, "عمران خان", session=db).rows[0]
+
+
+@pytest.mark.parametrize("on_duplicate", ["skip", "update"])
+def test_a_phone_shared_under_a_clearly_different_name_is_a_possible_duplicate_never_a_skip(
+        db, manager, on_duplicate) -> None:
+    imran = _imran(db, manager)
+    rahul = "Name,Company,Phone,Country\nRahul Mehta,Mehta Traders,+92 300 1234567,PK\n".encode()
+    report = run_import(manager, "rahul.csv", rahul, on_duplicate=on_duplicate, session=db)
+    row = report.rows[0]
+    assert row.outcome == "possible_duplicate" and report.counts["possible_duplicate"] == 1
+    assert row.customer_id not in (None, imran.id)  # imported as a new customer, for the user to decide
+    created = db.get(Customer, row.customer_id)
+    assert (created.name, created.company) == ("Rahul Mehta", "Mehta Traders")
+    assert db.get(Customer, imran.id).name == "عمران خان"  # and the existing customer is left as it was
+    # the reason says which field matched and shows both records
+    assert "phone" in row.reasons and f"#{imran.id}" in row.reasons
+    assert "عمران خان" in row.reasons and "Rahul Mehta" in row.reasons
+    # the same file again: now Rahul is known, the row is his duplicate (not a second Rahul)
+    again = run_import(manager, "rahul.csv", rahul, session=db).rows[0]
+    assert (again.outcome, again.customer_id) == ("duplicate", row.customer_id) and "Rahul Mehta" in again.reasons
+
+
+def test_an_email_shared_under_a_clearly_different_name_is_a_possible_duplicate(db, manager) -> None:
+    _imran(db, manager)
+    report = run_import(manager, "x.csv", "Name,Email\nDewi Lestari,IMRAN@lahore.pk\n".encode(), session=db)
+    row = report.rows[0]
+    assert row.outcome == "possible_duplicate" and "e-mail" in row.reasons and "phone" not in row.reasons
+    assert "عمران خان" in row.reasons and "Dewi Lestari" in row.reasons
+
+
+def test_the_same_name_and_phone_is_still_a_duplicate_and_the_reason_names_the_field(db, manager) -> None:
+    imran = _imran(db, manager)
+    same = "Name,Phone\n عمران  خان ,0092 300 1234567\n".encode()
+    row = run_import(manager, "same.csv", same, session=db).rows[0]
+    assert (row.outcome, row.customer_id) == ("duplicate", imran.id)
+    assert "phone" in row.reasons and f"#{imran.id}" in row.reasons and "عمران خان" in row.reasons
+    typo = "Name,Email\nJose Alvares,jose@alvarez.es\n".encode()  # a typo in the name is still the same person
+    row = run_import(manager, "typo.csv", typo, session=db).rows[0]
+    assert row.outcome == "duplicate" and "e-mail" in row.reasons and "José Álvarez" in row.reasons
+    assert db.scalar(select(func.count()).select_from(Customer)) == 4
 
 
 def test_importing_the_same_file_twice_creates_nothing_new(db, manager) -> None:
