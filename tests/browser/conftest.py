@@ -28,22 +28,30 @@ from playwright.sync_api import expect as _expect
 TIMEOUT = 30000  # ms: Streamlit reruns take a while on a loaded 2-core machine
 _expect.set_options(timeout=TIMEOUT)
 
-# Counts the script runs the page has seen: Streamlit marks <div data-testid="stApp"> with
-# data-test-script-state = running / notRunning, and every element left over from the previous run
-# with data-stale="true" until the run that replaces it ends.
+# Counts what the server sends the page (every run sends its elements and a "finished" message over
+# the websocket) and notes when anything last moved. Streamlit marks <div data-testid="stApp"> with
+# data-test-script-state = running / notRunning (a quick run may never show "running": React draws
+# both changes at once) and every element left over from the previous run with data-stale="true"
+# until the run that replaces it ends.
 _WATCH_RUNS = """
-window.__crmRuns = 0;
+window.__crmMessages = 0;
 window.__crmLastChange = performance.now();
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    window.__crmLastChange = performance.now();
-    if (m.target.getAttribute(m.attributeName) === 'running') window.__crmRuns += 1;
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', () => {
+      window.__crmMessages += 1;
+      window.__crmLastChange = performance.now();
+    });
   }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+};
+new MutationObserver(() => { window.__crmLastChange = performance.now(); })
+  .observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
 """
 _IDLE = """(quiet) => {
   const app = document.querySelector('[data-testid=stApp]');
-  return !!app && window.__crmRuns > 0
+  return !!app && window.__crmMessages > 0
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
     && app.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-stale=true]')
@@ -119,7 +127,7 @@ def portal(tmp_path: Path, sqlite_demo_template: Path) -> Iterator[str]:
 
 
 def new_page(browser, **options):  # type: ignore[no-untyped-def]
-    """A page in a fresh browser context (its own cookies: one person), which counts Streamlit's runs."""
+    """A page in a fresh browser context (its own cookies: one person) that watches Streamlit's runs."""
     context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **options})
     context.add_init_script(_WATCH_RUNS)
     pg = context.new_page()
@@ -143,10 +151,10 @@ def wait_until_idle(page, quiet: int = 400) -> None:  # type: ignore[no-untyped-
 @contextmanager
 def rerun(page, quiet: int = 400) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """Wrap an action that makes Streamlit rerun (a click on a button or menu link, Enter in a text box,
-    an option picked): on leaving, the rerun it caused has started and everything has settled."""
-    before = page.evaluate("window.__crmRuns")
+    an option picked): on leaving, the server has answered it and everything has settled."""
+    before = page.evaluate("window.__crmMessages")
     yield
-    page.wait_for_function("(n) => window.__crmRuns > n", arg=before, polling=50, timeout=TIMEOUT)
+    page.wait_for_function("(n) => window.__crmMessages > n", arg=before, polling=50, timeout=TIMEOUT)
     wait_until_idle(page, quiet)
 
 
