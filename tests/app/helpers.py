@@ -1,11 +1,14 @@
-"""Starting the portal in AppTest as a given demo user."""
+"""Starting the portal in AppTest as a given demo user, and reading what it shows."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from crm.core.database import session_scope
 from crm.core.i18n import set_language
+from db.models import Customer
 from tools.seed import DEMO_ACCOUNTS
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -37,3 +40,12 @@ def texts(at: AppTest) -> str:
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
         parts.extend(str(el.value) for el in getattr(at, kind))
     return "\n".join(parts)
+
+
+def exportable(url: str) -> tuple[int, int]:
+    """Customers an export holds (neither archived nor erased), and how many of them consented to sharing."""
+    with session_scope(url) as session:
+        rows = session.execute(select(Customer.consent_third_party, func.count()).where(
+            Customer.archived_at.is_(None), Customer.erased_at.is_(None)).group_by(Customer.consent_third_party))
+        counts = {bool(consented): n for consented, n in rows}
+    return counts.get(True, 0) + counts.get(False, 0), counts.get(True, 0)

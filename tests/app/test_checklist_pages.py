@@ -1,6 +1,7 @@
 """Checklist and Requirements pages per role."""
 from __future__ import annotations
 
+from crm.core.i18n import _, use_language
 from tests.app.helpers import signed_in, texts
 
 
@@ -51,8 +52,15 @@ def test_it_adds_a_requirement(app_env) -> None:
 
 
 def test_pages_render_in_urdu_and_bulgarian(app_env) -> None:
-    for language in ("ur", "bg"):  # nothing raises in a right-to-left or Cyrillic session
-        for username, page in (("sponsor", "pages/checklist.py"), ("it", "pages/checklist.py"),
-                               ("it", "pages/requirements.py")):
+    for language in ("ur", "bg"):  # a right-to-left and a Cyrillic session see the pages in their language
+        for username, page, title, section in (
+                ("sponsor", "pages/checklist.py", "Checklist", "Where the rollout stands"),
+                ("it", "pages/checklist.py", "Checklist", "Update an item"),
+                ("it", "pages/requirements.py", "Requirements", "Edit a requirement")):
             at = signed_in(username, page, language=language)
             assert not at.exception, (language, username, page)
+            with use_language(language):
+                title, section = _(title), _(section)
+            assert [t.value for t in at.title] == [title], (language, username, page)
+            assert section in [h.value for h in at.subheader], (language, username, page)
+            assert at.dataframe, (language, username, page)  # the items themselves are listed

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from crm.core.i18n import use_language
-from tests.app.helpers import signed_in, texts
+from tests.app.helpers import exportable, signed_in, texts
 
 PAGE = "pages/customers.py"
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +84,26 @@ def test_managers_export_from_the_list_page_once_per_click(app_env) -> None:
     next(b for b in at.button if b.label == "Prepare export files").click().run()
     assert not at.exception
     assert _exports(app_env) == before + 1  # one click, one export, one audit row
+def test_managers_export_from_the_list_page(app_env) -> None:
+    everyone, consenting = exportable(app_env)
+    assert 0 < consenting < everyone  # the demo data has both kinds of customer
+    at = signed_in("salesmgr", PAGE)
+    assert not at.get("download_button")  # nothing is prepared before the click
+    next(b for b in at.button if b.label == "Prepare export files").click().run()
+    assert not at.exception
+    assert f"{everyone} customers." in [c.value for c in at.caption]
+    assert [d.proto.label for d in at.get("download_button")] == ["Download CSV", "Download Excel"]
+
+
+def test_export_for_a_third_party_leaves_out_customers_without_consent(app_env) -> None:
+    everyone, consenting = exportable(app_env)
+    at = signed_in("salesmgr", PAGE)
+    at.checkbox(key="cust_export_third").check().run()
+    next(b for b in at.button if b.label == "Prepare export files").click().run()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert f"{consenting} customers; {everyone - consenting} left out without consent." in captions
+    assert f"{everyone} customers." not in captions
     assert [d.proto.label for d in at.get("download_button")] == ["Download CSV", "Download Excel"]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.core.i18n import _, use_language
 from tests.app.helpers import signed_in, texts
 
 
@@ -26,3 +27,10 @@ def test_staff_cannot_open_data_quality(app_env, username: str) -> None:
 def test_data_quality_page_renders_in_other_languages(app_env, language: str) -> None:
     at = signed_in("salesmgr", "pages/data_quality.py", language=language)
     assert not at.exception
+    with use_language(language):
+        expected = [_(h) for h in ("Completeness", "Invalid e-mails and phones", "Possible duplicates",
+                                   "Neglected customers")]
+        title, merge = _("Data quality"), _("Merge")
+    assert [t.value for t in at.title] == [title]
+    assert [h.value for h in at.subheader] == expected
+    assert merge in [b.label for b in at.button]  # the demo data holds duplicates to merge

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from crm.core.database import session_scope
 from crm.core.i18n import _, use_language
 from db.models import AuditEvent
-from tests.app.helpers import signed_in, texts
+from tests.app.helpers import exportable, signed_in, texts
 
 
 def _exports(url: str) -> int:
@@ -21,12 +21,15 @@ def test_one_export_click_exports_once_and_offers_both_files(app_env) -> None:
     at = signed_in("salesmgr", "pages/import.py")
     assert not at.exception
     assert "Earlier imports" in texts(at) and "Export customers" in texts(at)
+    assert not at.get("download_button")  # nothing is prepared before the click
     before = _exports(app_env)
     next(b for b in at.button if b.label == "Prepare export").click().run()
     assert not at.exception
     assert _exports(app_env) == before + 1  # one click, one export, one audit row
-    labels = [d.proto.label for d in at.get("download_button")]
-    assert labels == ["Download customers (CSV)", "Download customers (Excel)"]
+    everyone, _consenting = exportable(app_env)
+    assert f"{everyone} customers." in [c.value for c in at.caption]
+    assert [d.proto.label for d in at.get("download_button")] == ["Download customers (CSV)",
+                                                                  "Download customers (Excel)"]
 
 
 def test_an_upload_is_read_once_however_often_the_page_runs(app_env, monkeypatch) -> None:
@@ -63,5 +66,7 @@ def test_import_page_renders_in_other_languages(app_env, language: str) -> None:
     assert at.session_state["crm_language"] == language
     with use_language(language):
         label = _("Prepare export")
+        downloads = [_("Download customers (CSV)"), _("Download customers (Excel)")]
     next(b for b in at.button if b.label == label).click().run()
     assert not at.exception
+    assert [d.proto.label for d in at.get("download_button")] == downloads

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm.core.i18n import _, use_language
 from tests.app.helpers import signed_in, texts
 
 
@@ -37,3 +38,8 @@ def test_only_admins_open_privacy(app_env, username: str) -> None:
 def test_privacy_page_renders_in_other_languages(app_env, language: str) -> None:
     at = _open(signed_in("admin", "pages/privacy.py", language=language), "jose alvarez")
     assert not at.exception
+    with use_language(language):
+        title, withdraw, erase = _("Privacy"), _("Withdraw"), _("Erase personal data")
+    assert [t.value for t in at.title] == [title]
+    labels = [b.label for b in at.button]
+    assert withdraw in labels and erase in labels  # the customer opened, with its consent and erasure tools

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,39 @@ CHROMIUM_ARGS = [
 
 from playwright.sync_api import expect as _expect
 
-_expect.set_options(timeout=15000)  # Streamlit reruns take a moment on a loaded 2-core machine
+TIMEOUT = 30000  # ms: Streamlit reruns take a while on a loaded 2-core machine
+_expect.set_options(timeout=TIMEOUT)
+
+# Counts what the server sends the page (every run sends its elements and a "finished" message over
+# the websocket) and notes when anything last moved. Streamlit marks <div data-testid="stApp"> with
+# data-test-script-state = running / notRunning (a quick run may never show "running": React draws
+# both changes at once) and every element left over from the previous run with data-stale="true"
+# until the run that replaces it ends.
+_WATCH_RUNS = """
+window.__crmMessages = 0;
+window.__crmLastChange = performance.now();
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', () => {
+      window.__crmMessages += 1;
+      window.__crmLastChange = performance.now();
+    });
+  }
+};
+new MutationObserver(() => { window.__crmLastChange = performance.now(); })
+  .observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
+"""
+_IDLE = """(quiet) => {
+  const app = document.querySelector('[data-testid=stApp]');
+  return !!app && window.__crmMessages > 0
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-stale=true]')
+    && performance.now() - window.__crmLastChange >= quiet;
+}"""
+QUIET_AFTER_LOAD = 1500  # ms: the cookie and language components rerun the script once their frames load
 
 
 def _free_port() -> int:
@@ -92,38 +126,79 @@ def portal(tmp_path: Path, sqlite_demo_template: Path) -> Iterator[str]:
         stop_portal(proc)
 
 
+def new_page(browser, **options):  # type: ignore[no-untyped-def]
+    """A page in a fresh browser context (its own cookies: one person) that watches Streamlit's runs."""
+    context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **options})
+    context.add_init_script(_WATCH_RUNS)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    return pg
+
+
 @pytest.fixture
 def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    pg = context.new_page()
-    pg.set_default_timeout(20000)
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
+
+
+def wait_until_idle(page, quiet: int = 400) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit is done: connected, the script not running, nothing stale (half-replaced) on
+    screen, and no run started or ended for ``quiet`` ms."""
+    page.wait_for_function(_IDLE, arg=quiet, polling=50, timeout=TIMEOUT)
+
+
+@contextmanager
+def rerun(page, quiet: int = 400) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Wrap an action that makes Streamlit rerun (a click on a button or menu link, Enter in a text box,
+    an option picked): on leaving, the server has answered it and everything has settled."""
+    before = page.evaluate("window.__crmMessages")
+    yield
+    page.wait_for_function("(n) => window.__crmMessages > n", arg=before, polling=50, timeout=TIMEOUT)
+    wait_until_idle(page, quiet)
+
+
+def load(page, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Open ``url`` (reload the page without one) and wait until the portal has settled."""
+    if url is None:
+        page.reload()
+    else:
+        page.goto(url)
+    wait_until_idle(page, QUIET_AFTER_LOAD)
 
 
 def sign_in(page, url: str, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
-    """Fill the sign-in form like a person and wait for the portal (one retry if the page was still loading)."""
-    page.goto(url)
-    for attempt in range(2):
-        # the sign-in form can be drawn twice for a moment while the first runs settle (seen under load)
-        _expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30000)
-        page.wait_for_timeout(500)
-        _expect(page.get_by_label("Username", exact=True)).to_have_count(1, timeout=30000)
-        page.get_by_label("Username", exact=True).fill(username)
-        page.get_by_label("Password", exact=True).fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        try:
-            page.get_by_role("button", name="Logout").wait_for(timeout=20000)
-            return
-        except Exception:
-            if attempt:
-                page.screenshot(path=str(ROOT / "data" / f"sign-in-failed-{username}.png"))
-                raise
-            page.goto(url)
+    """Fill the sign-in form like a person and wait until the portal has settled on the signed-in screen."""
+    load(page, url)
+    main = page.get_by_test_id("stMain")
+    main.get_by_label("Username", exact=True).fill(username)
+    main.get_by_label("Password", exact=True).fill(password)
+    with rerun(page, QUIET_AFTER_LOAD):
+        main.get_by_role("button", name="Sign in", exact=True).click()
+    _expect(logout_button(page)).to_be_visible()
+
+
+def logout_button(page):  # type: ignore[no-untyped-def]
+    return page.get_by_test_id("stSidebar").get_by_role("button", name="Logout", exact=True)
 
 
 def open_page(page, title: str) -> None:  # type: ignore[no-untyped-def]
     """Open a screen from the sidebar menu, as a person would (keeps the session)."""
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-    page.get_by_role("heading", name=title, exact=True).wait_for()
-    page.wait_for_timeout(500)
+    with rerun(page):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+    _expect(page.get_by_test_id("stMain").get_by_role("heading", name=title, exact=True)).to_be_visible()
+
+
+def choose(page, label: str, option: str | re.Pattern[str]) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``option`` in the drop-down labelled ``label`` in the main area."""
+    page.get_by_test_id("stMain").get_by_role("combobox", name=label, exact=True).click()
+    with rerun(page):
+        page.get_by_role("option", name=option).click()
+
+
+def submit_text(page, label: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    """Type ``value`` into the main area's text box ``label`` and press Enter."""
+    box = page.get_by_test_id("stMain").get_by_role("textbox", name=label, exact=True)
+    box.fill(value)
+    with rerun(page):
+        box.press("Enter")

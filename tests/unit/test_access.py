@@ -64,6 +64,20 @@ def test_every_rule_names_known_roles_and_departments_and_every_capability_is_he
 def test_customer_owners_are_staff_and_managers_of_the_customer_facing_departments() -> None:
     facing = {"sales", "marketing", "customer_service", "technical_support"}
     assert set(holders("customers.own")) == {(role, dept) for role in ("staff", "manager") for dept in facing}
+ADMIN_ONLY = {"privacy.manage", "users.manage", "audit.read"}
+CUSTOMER_FACING = {"sales", "marketing", "customer_service", "technical_support"}
+
+
+@pytest.mark.parametrize("department", sorted(DEPARTMENTS))
+@pytest.mark.parametrize("role", sorted(ROLES))
+def test_rules_that_hold_for_every_role_in_every_department(role: str, department: str) -> None:
+    held = {cap for cap in CAPABILITIES if can(Actor(1, "x", "X", department, role), cap)}
+    assert {"customers.read", "checklist.read"} <= held  # everyone signed in sees customers and the rollout
+    assert held & ADMIN_ONLY == (ADMIN_ONLY if role == "admin" else set())
+    assert ("budget.write" in held) == (role == "budget_officer")
+    assert ("budget.approve" in held) == ("checklist.signoff" in held) == (role == "sponsor")
+    if role == "staff" and department not in CUSTOMER_FACING:
+        assert "customers.read_pii" not in held  # back-office staff see masked contact details
 
 
 def test_manager_of_marketing_may_write_customers_but_marketing_staff_may_not() -> None:
