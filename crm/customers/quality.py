@@ -124,13 +124,11 @@ def invalid_contacts(actor: Actor, *, limit: int = 200, session: Session) -> lis
         .limit(limit)
     ).all()
     for cid, name, email, phone in suspicious:
-        problems = []
-        if email and normalize_email(email)[1]:
-            problems.append("email")
-        if phone and (not phone.startswith("+") or len(phone) < 8):
-            problems.append("phone")
-        if problems:
-            out.append(InvalidContact(cid, name, email, phone, tuple(problems)))
+        bad_email = bool(email and normalize_email(email)[1])
+        bad_phone = bool(phone and (not phone.startswith("+") or len(phone) < 8))
+        if bad_email or bad_phone:
+            out.append(InvalidContact(cid, name, email, phone,
+                                      tuple(code for code, bad in (("email", bad_email), ("phone", bad_phone)) if bad)))
     return out
 
 
