@@ -25,8 +25,6 @@ MOVED = {
 }
 
 
-
-
 actor()  # signed in (and this session's language in use)
 st.title(_("Data quality"))
 show_flash()
