@@ -4,7 +4,16 @@ import streamlit as st
 
 from crm.core.i18n import _, date, label, ngettext, number
 from crm.customers.contact_rules import CUSTOMER_STATUSES
-from crm.customers.quality import FIELD_LABELS, completeness, duplicate_clusters, invalid_contacts, merge_customers, neglected
+from crm.customers.quality import (
+    CONTACT_PROBLEMS,
+    FIELD_LABELS,
+    Neglected,
+    completeness,
+    duplicate_clusters,
+    invalid_contacts,
+    merge_customers,
+    neglected,
+)
 from ui.context import actor, call, flash, show_flash
 
 # What a merge moved, per kind (codes returned by merge_customers).
@@ -16,19 +25,6 @@ MOVED = {
 }
 
 
-def _table(rows: list[dict], drop_id: bool = True) -> pd.DataFrame:
-    """Rows from the service, headers and dates in the user's language."""
-    df = pd.DataFrame(rows)
-    if drop_id:
-        df = df.drop(columns=["id"], errors="ignore")
-    for column in ("Created", "Last contact"):
-        if column in df:
-            df[column] = df[column].map(lambda v: date(v) if pd.notna(v) else "—")
-    if "Status" in df:
-        df["Status"] = df["Status"].map(lambda s: label(CUSTOMER_STATUSES, s) if isinstance(s, str) else s)
-    return df.rename(columns=_)
-
-
 actor()  # signed in (and this session's language in use)
 st.title(_("Data quality"))
 show_flash()
@@ -36,15 +32,16 @@ show_flash()
 st.subheader(_("Completeness"))
 fields = call(completeness) or []
 if fields:
-    table = pd.DataFrame(fields)
-    table["Field"] = table["Field"].map(lambda f: label(FIELD_LABELS, f))
-    table["Complete %"] = table["Complete %"].map(lambda v: number(v, 1))
-    st.dataframe(table.rename(columns=_), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{_("Field"): label(FIELD_LABELS, f.field), _("Filled"): f.filled,
+                                _("Missing"): f.missing, _("Complete %"): number(f.complete_pct, 1)}
+                               for f in fields]), hide_index=True, width="stretch")
 
 st.subheader(_("Invalid e-mails and phones"))
 bad = call(invalid_contacts) or []
 if bad:
-    st.dataframe(_table(bad), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{_("Name"): c.name, _("E-mail"): c.email, _("Phone"): c.phone,
+                                _("Problem"): ", ".join(label(CONTACT_PROBLEMS, p) for p in c.problems)}
+                               for c in bad]), hide_index=True, width="stretch")
 else:
     st.caption(_("No invalid e-mail or phone found."))
 
@@ -55,10 +52,12 @@ st.caption(ngettext("{n} group. Merging keeps every interaction, receipt, survey
                     "{n} groups. Merging keeps every interaction, receipt, survey answer and consent on the "
                     "customer you keep; the other is archived, not deleted.", len(clusters)).format(n=number(len(clusters))))
 for n, cluster in enumerate(clusters):
-    names = ", ".join(c["Name"] for c in cluster.customers)
+    names = ", ".join(c.name for c in cluster.customers)
     with st.expander(_("{reason}: {names}").format(reason=_(cluster.reason), names=names)):
-        st.dataframe(_table(cluster.customers), hide_index=True, width="stretch")
-        labels = {f"#{c['id']} {c['Name']}": c["id"] for c in cluster.customers}
+        st.dataframe(pd.DataFrame([{_("Name"): c.name, _("Company"): c.company, _("E-mail"): c.email,
+                                    _("Phone"): c.phone, _("Created"): date(c.created_at)}
+                                   for c in cluster.customers]), hide_index=True, width="stretch")
+        labels = {f"#{c.id} {c.name}": c.id for c in cluster.customers}
         keep = st.selectbox(_("Keep"), list(labels), key=f"keep_{n}")
         merge = st.selectbox(_("Merge into it"), [name for name in labels if name != keep], key=f"merge_{n}")
         if st.button(_("Merge"), key=f"do_merge_{n}"):
@@ -71,10 +70,14 @@ for n, cluster in enumerate(clusters):
 
 st.subheader(_("Neglected customers"))
 months = st.number_input(_("Without contact for (months)"), min_value=1, max_value=60, value=6)
-lists = call(neglected, months=int(months)) or {"no_owner": [], "no_contact": []}
+lists = call(neglected, months=int(months)) or Neglected([], [])
 c1, c2 = st.columns(2)
-c1.markdown(_("**Without owner** ({count})").format(count=number(len(lists["no_owner"]))))
-c1.dataframe(_table(lists["no_owner"]), hide_index=True, width="stretch")
+c1.markdown(_("**Without owner** ({count})").format(count=number(len(lists.no_owner))))
+c1.dataframe(pd.DataFrame([{_("Name"): c.name, _("Status"): label(CUSTOMER_STATUSES, c.status),
+                            _("Created"): date(c.created_at)} for c in lists.no_owner]),
+             hide_index=True, width="stretch")
 c2.markdown(ngettext("**No contact for {months} month** ({count})", "**No contact for {months} months** ({count})",
-                     int(months)).format(months=number(int(months)), count=number(len(lists["no_contact"]))))
-c2.dataframe(_table(lists["no_contact"]), hide_index=True, width="stretch")
+                     int(months)).format(months=number(int(months)), count=number(len(lists.no_contact))))
+c2.dataframe(pd.DataFrame([{_("Name"): c.name, _("Status"): label(CUSTOMER_STATUSES, c.status),
+                            _("Last contact"): date(c.last_contact_at), _("Owner"): c.owner}
+                           for c in lists.no_contact]), hide_index=True, width="stretch")

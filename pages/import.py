@@ -100,11 +100,12 @@ if report is not None:
 st.subheader(_("Earlier imports"))
 batches = call(list_batches) or []
 if batches:
-    shown = pd.DataFrame([{**b, "When": datetime(b["When"], "short"), "Counts": _counts(b["Counts"]),
-                           "Reverted": datetime(b["Reverted"], "short") if b["Reverted"] else ""} for b in batches])
-    st.dataframe(shown.rename(columns=_), hide_index=True, width="stretch")
-    revertible = {f"#{b['id']} {b['File']} ({datetime(b['When'], 'short')})": b["id"]
-                  for b in batches if not b["Reverted"]}
+    st.dataframe(pd.DataFrame([{"id": b.id, _("When"): datetime(b.created_at, "short"), _("File"): b.filename,
+                                _("Source"): b.source, _("Counts"): _counts(b.counts),
+                                _("Reverted"): datetime(b.reverted_at, "short") if b.reverted_at else ""}
+                               for b in batches]), hide_index=True, width="stretch")
+    revertible = {f"#{b.id} {b.filename} ({datetime(b.created_at, 'short')})": b.id
+                  for b in batches if not b.reverted_at}
     chosen = st.selectbox(_("Revert an import"), list(revertible), index=None,
                           placeholder=_("Choose an import to revert"))
     confirm = st.checkbox(_("I understand: customers it created are removed and customers it updated are restored"))

@@ -161,7 +161,7 @@ def show_groups() -> None:
 
 def show_reasons() -> None:
     survey = read(insights.survey_summary)
-    reasons = labelled(survey["reasons"], "Reason", "Question")
+    reasons = labelled(survey.reasons, "Reason", "Question")
     if not reasons.empty:
         st.altair_chart(alt.Chart(reasons).mark_bar().encode(
             y=alt.Y("Reason:N", sort="-x", title=_("Reason")), x=alt.X("Answers:Q", title=_("Answers")),
@@ -171,7 +171,7 @@ def show_reasons() -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(_("**NPS over time**"))
-        by_month = labelled(survey["by_month"], months=("Month",))
+        by_month = labelled(survey.by_month, months=("Month",))
         if not by_month.empty:
             st.altair_chart(alt.Chart(by_month).mark_line(point=True).encode(
                 x=month_axis(by_month), y=alt.Y("NPS:Q", title=_("NPS")),
@@ -179,15 +179,15 @@ def show_reasons() -> None:
         download(by_month, "nps-by-month")
     with right:
         st.markdown(_("**NPS by segment**"))
-        by_segment = labelled(survey["by_segment"], "Segment")
+        by_segment = labelled(survey.by_segment, "Segment")
         if not by_segment.empty:
             st.altair_chart(alt.Chart(by_segment).mark_bar().encode(
                 x=alt.X("Segment:N", title=_("Segment")), y=alt.Y("NPS:Q", title=_("NPS")),
                 tooltip=tips("Segment", "NPS", "Answers")), width="stretch")
         download(by_segment, "nps-by-segment")
     st.markdown(_("**What comments talk about**"))
-    st.dataframe(table(survey["themes"]), hide_index=True, width="stretch")
-    download(survey["themes"], "comment-themes")
+    st.dataframe(table(survey.themes), hide_index=True, width="stretch")
+    download(survey.themes, "comment-themes")
 
 
 def show_sales() -> None:
@@ -208,20 +208,19 @@ def show_sales() -> None:
 
 def show_lifetime_value() -> None:
     lv = read(insights.lifetime_value)
-    summary = lv["summary"].iloc[0]
     m1, m2, m3 = st.columns(3)
-    m1.metric(_("Customers who bought"), number(int(summary["Customers"])))
-    m2.metric(_("Lifetime revenue"), number(summary["Revenue"]))
-    m3.metric(_("Average revenue per customer"), number(summary["Average revenue"], 2))
+    m1.metric(_("Customers who bought"), number(lv.customers))
+    m2.metric(_("Lifetime revenue"), number(lv.revenue))
+    m3.metric(_("Average revenue per customer"), number(lv.average_revenue, 2))
     st.markdown(_("**Top customers**"))
-    st.altair_chart(alt.Chart(lv["top"]).mark_bar().encode(
+    st.altair_chart(alt.Chart(lv.top).mark_bar().encode(
         y=alt.Y("Customer:N", sort="-x", title=_("Customer")), x=alt.X("Revenue:Q", title=_("Revenue")),
         tooltip=tips("Customer", "Company", "Revenue", "Cost", "Margin")), width="stretch")
-    st.dataframe(table(lv["top"]), hide_index=True, width="stretch")
-    download(lv["top"], "top-customers")
+    st.dataframe(table(lv.top), hide_index=True, width="stretch")
+    download(lv.top, "top-customers")
     st.markdown(_("**Bottom customers**"))
-    st.dataframe(table(lv["bottom"]), hide_index=True, width="stretch")
-    download(lv["bottom"], "bottom-customers")
+    st.dataframe(table(lv.bottom), hide_index=True, width="stretch")
+    download(lv.bottom, "bottom-customers")
 
 
 def show_survey_answers() -> None:

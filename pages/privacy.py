@@ -50,9 +50,10 @@ if chosen:
                 st.rerun()
     history = call(consent_history, cid) or []
     if history:
-        table = pd.DataFrame(history)
-        table["When"] = table["When"].map(lambda v: date(v) if pd.notna(v) else "—")
-        st.dataframe(table.rename(columns=_), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{_("When"): date(h.recorded_at), _("Purpose"): label(CONSENT_PURPOSES, h.purpose),
+                                    _("Decision"): _("given") if h.granted else _("withdrawn"),
+                                    _("Source"): h.source, _("Wording"): h.wording_version} for h in history]),
+                     hide_index=True, width="stretch")
     if st.button(_("Prepare subject access file")):
         data = call(subject_access, cid)
         if data:
@@ -80,13 +81,12 @@ st.caption(ngettext("{n} prospect without contact for more than {months} months.
                     "{n} prospects without contact for more than {months} months.", len(stale))
            .format(n=number(len(stale)), months=number(months)))
 if stale:
-    table = pd.DataFrame(stale)
-    for column in ("Created", "Last contact"):
-        table[column] = table[column].map(lambda v: date(v) if pd.notna(v) else "—")
-    st.dataframe(table.rename(columns=_), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{"id": p.id, _("Name"): p.name, _("Created"): date(p.created_at),
+                                _("Last contact"): date(p.last_contact_at)} for p in stale]),
+                 hide_index=True, width="stretch")
     sure = st.checkbox(_("Erase the personal data of all listed prospects (irreversible)"))
     if st.button(_("Purge listed prospects"), disabled=not sure):
-        count = call(purge_prospects, [r["id"] for r in stale])
+        count = call(purge_prospects, [p.id for p in stale])
         if count is not None:
             flash(ngettext("{n} prospect purged.", "{n} prospects purged.", count).format(n=number(count)))
             st.rerun()

@@ -10,6 +10,7 @@ same phone (normalised), or a very similar name at the same company
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -494,10 +495,22 @@ def revert_import(actor: Actor, batch_id: int, *, session: Session) -> dict[str,
     return result
 
 
-def list_batches(actor: Actor, *, limit: int = 50, session: Session) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PastImport:
+    """One earlier import: its file, where it was started from, its outcome counts, and whether it was reverted."""
+
+    id: int
+    created_at: dt.datetime
+    filename: str
+    source: str  # where it was started: "page", "cli"...
+    counts: dict[str, int]  # rows per ``OUTCOMES`` code
+    reverted_at: dt.datetime | None
+
+
+def list_batches(actor: Actor, *, limit: int = 50, session: Session) -> list[PastImport]:
+    """The latest imports, newest first."""
     require(actor, "data.import")
-    return [{"id": b.id, N_("When"): b.created_at, N_("File"): b.filename, N_("Source"): b.source,
-             N_("Counts"): b.counts, N_("Reverted"): b.reverted_at}
+    return [PastImport(b.id, b.created_at, b.filename, b.source, dict(b.counts or {}), b.reverted_at)
             for b in session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit))]
 
 

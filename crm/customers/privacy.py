@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import NotFound, ValidationError
-from crm.core.i18n import N_, Codes, _, label, label_list
+from crm.core.i18n import N_, Codes, _, label_list
 from db.models import (
     AuditEvent,
     Consent,
@@ -29,9 +29,6 @@ from db.types import utcnow
 
 # What a customer consents to (shown with ``label(CONSENT_PURPOSES, code)``).
 CONSENT_PURPOSES = Codes("consent purpose", {"marketing": N_("Marketing"), "third_party": N_("Third-party sharing")})
-# Column names of the returned rows (shown as headers; the page renames them with _()).
-COLUMNS = (N_("When"), N_("Purpose"), N_("Decision"), N_("Source"), N_("Wording"), N_("Name"), N_("Created"),
-           N_("Last contact"))
 CURRENT_WORDING = "2025-01"
 DEFAULT_RETENTION_MONTHS = 24
 
@@ -43,6 +40,27 @@ class ConsentState:
     recorded_at: dt.datetime | None
     source: str | None
     wording_version: str | None
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """One decision recorded on a consent (``purpose`` a ``CONSENT_PURPOSES`` code)."""
+
+    recorded_at: dt.datetime
+    purpose: str
+    granted: bool
+    source: str | None
+    wording_version: str | None
+
+
+@dataclass(frozen=True)
+class StaleProspect:
+    """A prospect without contact for longer than the retention period."""
+
+    id: int
+    name: str
+    created_at: dt.datetime | None
+    last_contact_at: dt.datetime | None
 
 
 def _customer(session: Session, customer_id: int) -> Customer:
@@ -64,10 +82,10 @@ def consent_state(actor: Actor, customer_id: int, *, session: Session) -> list[C
     return out
 
 
-def consent_history(actor: Actor, customer_id: int, *, session: Session) -> list[dict[str, Any]]:
+def consent_history(actor: Actor, customer_id: int, *, session: Session) -> list[ConsentRecord]:
+    """Every consent decision recorded for the customer, newest first."""
     require(actor, "privacy.manage")
-    return [{"When": c.recorded_at, "Purpose": label(CONSENT_PURPOSES, c.purpose),
-             "Decision": _("given") if c.granted else _("withdrawn"), "Source": c.source, "Wording": c.wording_version}
+    return [ConsentRecord(c.recorded_at, c.purpose, bool(c.granted), c.source, c.wording_version)
             for c in session.scalars(select(Consent).where(Consent.customer_id == customer_id)
                                      .order_by(Consent.recorded_at.desc(), Consent.id.desc()))]
 
@@ -192,11 +210,10 @@ def set_retention_months(actor: Actor, months: int, *, session: Session) -> None
 
 
 def stale_prospects(actor: Actor, *, today: dt.date | None = None, limit: int = 500,
-                    session: Session) -> list[dict[str, Any]]:
-    """Prospects without any contact for longer than the retention period."""
+                    session: Session) -> list[StaleProspect]:
+    """Prospects without any contact for longer than the retention period, longest untouched first."""
     require(actor, "privacy.manage")
-    rows = _stale(session, today, limit)
-    return [{"id": i, "Name": n, "Created": c, "Last contact": lc} for i, n, c, lc in rows]
+    return [StaleProspect(i, n, c, lc) for i, n, c, lc in _stale(session, today, limit)]
 
 
 def _stale(session: Session, today: dt.date | None, limit: int | None) -> list[Any]:

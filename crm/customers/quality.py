@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from db.types import utcnow
 
 COMPLETENESS_FIELDS = ("company", "email", "phone", "country", "city", "segment", "acquisition_source", "owner_id")
 FUZZY_THRESHOLD = 90
-# The completeness table's "Field" values (as returned) and the label shown for each.
+# The fields ``completeness`` reports on (``FieldCompleteness.field``) and the label shown for each.
 FIELD_LABELS = Codes("completeness field", {
     "company": N_("company"), "email": N_("email"), "phone": N_("phone"), "country": N_("country"),
     "city": N_("city"), "segment": N_("segment"), "acquisition source": N_("acquisition source"),
@@ -30,32 +29,90 @@ FIELD_LABELS = Codes("completeness field", {
 SAME_EMAIL = N_("same e-mail")
 SAME_PHONE = N_("same phone")
 SIMILAR_NAME = N_("very similar name at the same company")
-# Column names of the returned rows (shown as headers; the page renames them with _()).
-COLUMNS = (N_("Field"), N_("Filled"), N_("Missing"), N_("Complete %"), N_("Name"), N_("E-mail"), N_("Phone"),
-           N_("Problem"), N_("Company"), N_("Created"), N_("Status"), N_("Last contact"), N_("Owner"))
+# What can be wrong with a customer's contact data (``InvalidContact.problems``).
+CONTACT_PROBLEMS = Codes("contact problem", {"email": N_("invalid e-mail"),
+                                             "phone": N_("phone not in international format")})
 
 
-@dataclass
+@dataclass(frozen=True)
+class FieldCompleteness:
+    """How many active customers have one field filled (``field`` a ``FIELD_LABELS`` code)."""
+
+    field: str
+    filled: int
+    missing: int
+    complete_pct: float  # 0-100, one decimal
+
+
+@dataclass(frozen=True)
+class InvalidContact:
+    """A customer whose e-mail or phone does not validate (``problems``: ``CONTACT_PROBLEMS`` codes)."""
+
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    id: int
+    name: str
+    company: str | None
+    email: str | None
+    phone: str | None
+    created_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class Cluster:
+    """Customers that may be one person, and why (``reason``: ``SAME_EMAIL``, ``SAME_PHONE`` or ``SIMILAR_NAME``)."""
+
     reason: str
-    customers: list[dict[str, Any]]
+    customers: tuple[ClusterMember, ...]
+
+
+@dataclass(frozen=True)
+class UnownedCustomer:
+    id: int
+    name: str
+    status: str  # a customer status code
+    created_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class QuietCustomer:
+    id: int
+    name: str
+    status: str  # a customer status code
+    last_contact_at: dt.datetime | None
+    owner: str | None  # the owner's full name
+
+
+@dataclass(frozen=True)
+class Neglected:
+    """Active customers without an owner, and customers without contact for a while."""
+
+    no_owner: list[UnownedCustomer]
+    no_contact: list[QuietCustomer]
 
 
 def _live():  # type: ignore[no-untyped-def]
     return (Customer.archived_at.is_(None), Customer.erased_at.is_(None))
 
 
-def completeness(actor: Actor, *, session: Session) -> list[dict[str, Any]]:
+def completeness(actor: Actor, *, session: Session) -> list[FieldCompleteness]:
     """Share of (active) customers with each field filled, counted in SQL."""
     require(actor, "data.quality")
     columns = [func.count(getattr(Customer, f)) for f in COMPLETENESS_FIELDS]
     total, *filled = session.execute(select(func.count(), *columns).where(*_live())).one()
-    return [{"Field": f.replace("_id", "").replace("_", " "), "Filled": n, "Missing": total - n,
-             "Complete %": round(100 * n / total, 1) if total else 100.0}
+    return [FieldCompleteness(f.replace("_id", "").replace("_", " "), n, total - n,
+                              round(100 * n / total, 1) if total else 100.0)
             for f, n in zip(COMPLETENESS_FIELDS, filled)]
 
 
-def invalid_contacts(actor: Actor, *, limit: int = 200, session: Session) -> list[dict[str, Any]]:
+def invalid_contacts(actor: Actor, *, limit: int = 200, session: Session) -> list[InvalidContact]:
     """E-mails that do not validate and phones not in international format."""
     require(actor, "data.quality")
     out = []
@@ -67,13 +124,11 @@ def invalid_contacts(actor: Actor, *, limit: int = 200, session: Session) -> lis
         .limit(limit)
     ).all()
     for cid, name, email, phone in suspicious:
-        problems = []
-        if email and normalize_email(email)[1]:
-            problems.append(_("invalid e-mail"))
-        if phone and (not phone.startswith("+") or len(phone) < 8):
-            problems.append(_("phone not in international format"))
-        if problems:
-            out.append({"id": cid, "Name": name, "E-mail": email, "Phone": phone, "Problem": ", ".join(problems)})
+        bad_email = bool(email and normalize_email(email)[1])
+        bad_phone = bool(phone and (not phone.startswith("+") or len(phone) < 8))
+        if bad_email or bad_phone:
+            out.append(InvalidContact(cid, name, email, phone,
+                                      tuple(code for code, bad in (("email", bad_email), ("phone", bad_phone)) if bad)))
     return out
 
 
@@ -90,8 +145,7 @@ def duplicate_clusters(actor: Actor, *, limit: int = 50, session: Session) -> li
         seen.add(key)
         rows = session.execute(select(Customer.id, Customer.name, Customer.company, Customer.email, Customer.phone,
                                       Customer.created_at).where(Customer.id.in_(ids)).order_by(Customer.id)).all()
-        clusters.append(Cluster(reason, [{"id": r[0], "Name": r[1], "Company": r[2], "E-mail": r[3], "Phone": r[4],
-                                          "Created": r[5]} for r in rows]))
+        clusters.append(Cluster(reason, tuple(ClusterMember(*r) for r in rows)))
 
     for column, reason in ((Customer.email_key, SAME_EMAIL), (Customer.phone_digits, SAME_PHONE)):
         keys = session.scalars(select(column).where(column.is_not(None), *_live()).group_by(column)
@@ -160,7 +214,7 @@ def merge_customers(actor: Actor, keep_id: int, merge_id: int, *, session: Sessi
 
 
 def neglected(actor: Actor, *, months: int = 6, today: dt.date | None = None, limit: int = 200,
-              session: Session) -> dict[str, list[dict[str, Any]]]:
+              session: Session) -> Neglected:
     """Customers without an owner, and customers without contact for ``months`` months."""
     require(actor, "data.quality")
     cutoff = dt.datetime.combine((today or dt.date.today()) - dt.timedelta(days=30 * months), dt.time(),
@@ -173,7 +227,4 @@ def neglected(actor: Actor, *, months: int = 6, today: dt.date | None = None, li
         .where(*_live(), Customer.status != "former",
                or_(Customer.last_contact_at < cutoff, Customer.last_contact_at.is_(None)))
         .order_by(Customer.last_contact_at.nulls_first()).limit(limit)).all()
-    return {
-        "no_owner": [{"id": i, "Name": n, "Status": s, "Created": c} for i, n, s, c in no_owner],
-        "no_contact": [{"id": i, "Name": n, "Status": s, "Last contact": lc, "Owner": o} for i, n, s, lc, o in quiet],
-    }
+    return Neglected([UnownedCustomer(*r) for r in no_owner], [QuietCustomer(*r) for r in quiet])

@@ -62,6 +62,36 @@ STOPWORDS = set("the a an and or but to of in on for with was is it its this tha
                 "have has had not no so at as by from are were would like dan yang di ke и на за не".split())
 
 
+@dataclass(frozen=True, eq=False)
+class SurveySummary:
+    """What the survey answers of a period say: reasons, NPS over time and by segment, comment themes.
+
+    The tables are chart data (English column names, see ``COLUMNS``): ``reasons`` (Reason, Answers, Question),
+    ``by_month`` (Month, Promoters, Detractors, Answers, Average score, NPS), ``by_segment`` (Segment, Promoters,
+    Detractors, Answers, NPS) and ``themes`` (Word, Mentions).
+    """
+
+    reasons: pd.DataFrame
+    by_month: pd.DataFrame
+    by_segment: pd.DataFrame
+    nps: float | None  # None without answers
+    answers: int
+    themes: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
+class LifetimeValue:
+    """The customers who bought, by lifetime revenue: the top and bottom ones (chart data: Customer, Company,
+    Segment, Country, Revenue, Cost, Margin, Purchases) and the totals."""
+
+    top: pd.DataFrame
+    bottom: pd.DataFrame
+    customers: int
+    revenue: float
+    margin: float
+    average_revenue: float
+
+
 @dataclass(frozen=True)
 class InsightFilters:
     """The period and the customer groups a figure is about (frozen: figures are cached under it)."""
@@ -313,7 +343,7 @@ def _nps_counts() -> tuple[Any, Any, Any]:
     return promoters, detractors, func.count()
 
 
-def _survey_summary(f: InsightFilters, session: Session) -> dict[str, Any]:
+def _survey_summary(f: InsightFilters, session: Session) -> SurveySummary:
     first = session.execute(_survey_query(f, SurveyResponse.reason_first, func.count())
                             .group_by(SurveyResponse.reason_first)).all()
     again = session.execute(_survey_query(f, SurveyResponse.reason_again, func.count())
@@ -336,8 +366,8 @@ def _survey_summary(f: InsightFilters, session: Session) -> dict[str, Any]:
                                .where(SurveyResponse.comment.is_not(None)).limit(20000))
     words = Counter(w for c in comments for w in re.findall(r"[^\W\d_]{3,}", c.lower()) if w not in STOPWORDS)
     themes = pd.DataFrame(words.most_common(15), columns=["Word", "Mentions"])
-    return {"reasons": reasons, "by_month": by_month, "by_segment": by_segment, "nps": overall,
-            "answers": answers, "themes": themes}
+    return SurveySummary(reasons=reasons, by_month=by_month, by_segment=by_segment, nps=overall, answers=answers,
+                         themes=themes)
 
 
 def _nps(f: InsightFilters, session: Session) -> tuple[float | None, int]:
@@ -433,7 +463,7 @@ def _repeat_purchase_rate(f: InsightFilters, session: Session) -> tuple[float | 
     return (round(100 * repeaters / buyers, 1) if buyers else None), repeaters, buyers
 
 
-def _lifetime_value(f: InsightFilters, limit: int, session: Session) -> dict[str, pd.DataFrame]:
+def _lifetime_value(f: InsightFilters, limit: int, session: Session) -> LifetimeValue:
     base = (select(Customer.name, Customer.company, Customer.segment, Customer.country, Customer.lifetime_revenue,
                    Customer.lifetime_cost, Customer.lifetime_revenue - Customer.lifetime_cost, Customer.purchase_count)
             .where(Customer.purchase_count > 0, Customer.erased_at.is_(None), *_customer_conditions(f)))
@@ -447,10 +477,10 @@ def _lifetime_value(f: InsightFilters, limit: int, session: Session) -> dict[str
     totals = session.execute(select(func.count(), func.sum(Customer.lifetime_revenue),
                                     func.sum(Customer.lifetime_revenue - Customer.lifetime_cost))
                              .where(Customer.purchase_count > 0, *_customer_conditions(f))).one()
-    out["summary"] = pd.DataFrame([{"Customers": int(totals[0] or 0), "Revenue": float(totals[1] or 0),
-                                    "Margin": float(totals[2] or 0),
-                                    "Average revenue": round(float(totals[1] or 0) / totals[0], 2) if totals[0] else 0.0}])
-    return out
+    customers, revenue = int(totals[0] or 0), float(totals[1] or 0)
+    return LifetimeValue(top=out["top"], bottom=out["bottom"], customers=customers, revenue=revenue,
+                         margin=float(totals[2] or 0),
+                         average_revenue=round(revenue / customers, 2) if customers else 0.0)
 
 
 def _filter_values(session: Session) -> dict[str, list[str]]:
@@ -514,7 +544,7 @@ def cohort_retention(actor: Actor, f: InsightFilters, *, session: Session,
 
 
 def survey_summary(actor: Actor, f: InsightFilters, *, session: Session,
-                   cache: FigureCache | None = None) -> dict[str, Any]:
+                   cache: FigureCache | None = None) -> SurveySummary:
     """Reasons chosen first vs again, NPS over time and by segment, and comment themes."""
     require(actor, "insights.read")
     return _figure(cache, session, _survey_summary, f)
@@ -549,7 +579,7 @@ def repeat_purchase_rate(actor: Actor, f: InsightFilters, *, session: Session,
 
 
 def lifetime_value(actor: Actor, f: InsightFilters, *, limit: int = 10, session: Session,
-                   cache: FigureCache | None = None) -> dict[str, pd.DataFrame]:
+                   cache: FigureCache | None = None) -> LifetimeValue:
     """Top and bottom customers by lifetime revenue, with cost and margin."""
     require(actor, "insights.read")
     return _figure(cache, session, _lifetime_value, f, limit)

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from crm.core.i18n import _, use_language
+from crm.core.database import session_scope
+from crm.core.i18n import _, label, use_language
+from crm.customers.quality import FIELD_LABELS
+from db.models import Customer
 from tests.app.helpers import signed_in, texts
 
 
@@ -34,3 +37,31 @@ def test_data_quality_page_renders_in_other_languages(app_env, language: str) ->
     assert [t.value for t in at.title] == [title]
     assert [h.value for h in at.subheader] == expected
     assert merge in [b.label for b in at.button]  # the demo data holds duplicates to merge
+
+
+def test_quality_tables_show_labelled_columns_in_the_users_language(app_env) -> None:
+    at = signed_in("salesmgr", "pages/data_quality.py", language="bg")
+    assert not at.exception
+    with use_language("bg"):
+        expected = {tuple(_(h) for h in headers) for headers in (
+            ("Field", "Filled", "Missing", "Complete %"), ("Name", "Company", "E-mail", "Phone", "Created"),
+            ("Name", "Status", "Created"), ("Name", "Status", "Last contact", "Owner"))}
+        owner, email = label(FIELD_LABELS, "owner"), label(FIELD_LABELS, "email")
+        statuses = {_("Prospect"), _("Customer"), _("Former customer")}
+    shown = [d.value for d in at.dataframe]
+    assert ("Field", "Filled", "Missing", "Complete %") not in expected  # the headers are translated
+    assert {tuple(t.columns) for t in shown} == expected
+    fields = shown[0]
+    assert {owner, email} <= set(fields.iloc[:, 0]) and "owner" not in set(fields.iloc[:, 0])
+    unowned = next(t for t in shown if len(t.columns) == 3)
+    assert set(unowned.iloc[:, 1]) <= statuses and not unowned.iloc[:, 2].str.match(r"^\d{4}-").any()
+
+
+def test_invalid_contacts_are_listed_with_their_problems(app_env) -> None:
+    with session_scope(app_env) as session:
+        session.add(Customer(name="Legacy Import", email="broken at example", phone="0812", name_key="legacy import"))
+    at = signed_in("salesmgr", "pages/data_quality.py")
+    bad = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    assert list(bad.columns) == ["Name", "E-mail", "Phone", "Problem"]
+    row = bad[bad["Name"] == "Legacy Import"].iloc[0]
+    assert row["Problem"] == "invalid e-mail, phone not in international format"

@@ -70,3 +70,17 @@ def test_import_page_renders_in_other_languages(app_env, language: str) -> None:
     next(b for b in at.button if b.label == label).click().run()
     assert not at.exception
     assert [d.proto.label for d in at.get("download_button")] == downloads
+
+
+def test_earlier_imports_show_file_counts_and_can_be_chosen_for_revert(app_env) -> None:
+    at = signed_in("salesmgr", "pages/import.py")
+    at.file_uploader[0].upload("few.csv", "Name,E-mail\nListed Once,listed@example.com\n".encode(), "text/csv").run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert not at.exception
+    batches = at.dataframe[-1].value
+    assert list(batches.columns) == ["id", "When", "File", "Source", "Counts", "Reverted"]
+    newest = batches.iloc[0]
+    assert (newest["File"], newest["Source"], newest["Reverted"]) == ("few.csv", "page", "")
+    assert {"Imported: 1", "Updated: 0", "Rejected: 0"} <= set(newest["Counts"].split(", "))
+    revert = next(s for s in at.selectbox if s.label == "Revert an import")
+    assert revert.options[0].startswith(f"#{newest['id']} few.csv (")

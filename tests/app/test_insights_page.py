@@ -86,3 +86,18 @@ def test_every_figure_is_read_as_the_signed_in_user(app_env, monkeypatch) -> Non
     assert first_run >= 5 and len(readers) == 2 * first_run
     assert set(readers) == {("sponsor", "insights.read")}
     assert "Actor(" not in PAGE.read_text(encoding="utf-8")
+
+
+def test_lifetime_value_and_survey_tabs_show_their_figures(app_env) -> None:
+    at = open_tab(signed_in("marketing", "pages/insights.py"), "Lifetime value")
+    assert not at.exception, at.exception
+    shown = {m.label: float(m.value.replace(",", "")) for m in at.metric
+             if m.label in ("Customers who bought", "Lifetime revenue", "Average revenue per customer")}
+    buyers, revenue = shown["Customers who bought"], shown["Lifetime revenue"]
+    assert buyers > 0 and revenue > 0
+    assert abs(shown["Average revenue per customer"] - revenue / buyers) < 1
+    assert list(at.dataframe[0].value.columns[:2]) == ["Customer", "Company"]
+    open_tab(at, "Why customers choose us")
+    assert not at.exception, at.exception
+    themes = at.dataframe[0].value
+    assert list(themes.columns) == ["Word", "Mentions"] and len(themes) > 0

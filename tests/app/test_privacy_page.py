@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.core.i18n import _, use_language
+from crm.core.i18n import _, label, use_language
+from crm.customers.privacy import CONSENT_PURPOSES
 from tests.app.helpers import signed_in, texts
 
 
@@ -43,3 +44,19 @@ def test_privacy_page_renders_in_other_languages(app_env, language: str) -> None
     assert [t.value for t in at.title] == [title]
     labels = [b.label for b in at.button]
     assert withdraw in labels and erase in labels  # the customer opened, with its consent and erasure tools
+
+
+def test_consent_history_shows_each_decision_in_the_users_language(app_env) -> None:
+    at = _open(signed_in("admin", "pages/privacy.py"), "jose alvarez")
+    next(b for b in at.button if b.label == "Withdraw").click().run()
+    at = _open(at, "jose alvarez")
+    history = at.dataframe[0].value
+    assert list(history.columns) == ["When", "Purpose", "Decision", "Source", "Wording"]
+    assert history.iloc[0][["Purpose", "Decision", "Source"]].tolist() == ["Marketing", "withdrawn", "phone call"]
+    at = _open(signed_in("admin", "pages/privacy.py", language="bg"), "jose alvarez")
+    with use_language("bg"):
+        headers = [_(h) for h in ("When", "Purpose", "Decision", "Source", "Wording")]
+        first = [label(CONSENT_PURPOSES, "marketing"), _("withdrawn")]
+    history = at.dataframe[0].value
+    assert list(history.columns) == headers and history.iloc[0][headers[1:3]].tolist() == first
+    assert headers != ["When", "Purpose", "Decision", "Source", "Wording"]

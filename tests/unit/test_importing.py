@@ -13,7 +13,15 @@ from sqlalchemy import func, select
 
 from crm.customers.service import search_customers
 from crm.core.errors import PermissionDenied
-from crm.customers.importing import ImportFileError, auto_mapping, export_customers, read_table, revert_import, run_import
+from crm.customers.importing import (
+    ImportFileError,
+    auto_mapping,
+    export_customers,
+    list_batches,
+    read_table,
+    revert_import,
+    run_import,
+)
 from tools.seed import ensure_demo_accounts
 from db.models import AuditEvent, Customer
 from tests.conftest import make_actor
@@ -366,3 +374,16 @@ def test_a_table_read_once_is_imported_without_reading_the_file_again(db, manage
     monkeypatch.setattr(importing, "read_table", lambda *a: pytest.fail("the file was read a second time"))
     report = run_import(manager, "messy.csv", MESSY, table=table, session=db)
     assert report.counts["imported"] == 4
+
+
+def test_earlier_imports_list_their_file_counts_and_revert_newest_first(db, manager) -> None:
+    first = run_import(manager, "messy.csv", MESSY, session=db)
+    second = run_import(manager, "few.csv", "Name,Email\nOnce Only,once@example.com\n".encode(), session=db)
+    revert_import(manager, first.batch_id, session=db)
+    newest, oldest = list_batches(manager, session=db)
+    assert (newest.id, newest.filename, newest.counts["imported"], newest.reverted_at) == (
+        second.batch_id, "few.csv", 1, None)
+    assert (oldest.id, oldest.filename, oldest.counts) == (first.batch_id, "messy.csv", first.counts)
+    assert oldest.reverted_at is not None and oldest.created_at is not None
+    with pytest.raises(PermissionDenied):
+        list_batches(make_actor(db, "sales"), session=db)

@@ -130,9 +130,9 @@ def test_a_customers_new_segment_moves_their_purchases_and_answers(db, shop) -> 
     update_customer(make_actor(db, "sales"), cai.id, {"segment": "Public"}, cai.version, session=db)
     groups = buyers_by_group(who, F, "segment", session=db).set_index("Group")
     assert groups.loc["Public", "Customers"] == 1 and "Enterprise" not in groups.index
-    by_segment = survey_summary(who, F, session=db)["by_segment"].set_index("Segment")
+    by_segment = survey_summary(who, F, session=db).by_segment.set_index("Segment")
     assert by_segment.loc["Public", "Answers"] == 1 and "Enterprise" not in by_segment.index
-    assert survey_summary(who, InsightFilters(F.date_from, F.date_to, segment="Public"), session=db)["answers"] == 1
+    assert survey_summary(who, InsightFilters(F.date_from, F.date_to, segment="Public"), session=db).answers == 1
 
 
 def test_sales_by_category_and_month_from_the_summary_table(db, shop) -> None:
@@ -174,15 +174,15 @@ def test_groups_by_segment_and_country(db, shop) -> None:
 def test_nps_reasons_and_comment_themes(db, shop) -> None:
     who, _ = shop
     s = survey_summary(who, F, session=db)
-    assert s["answers"] == 4 and s["nps"] == 25.0  # promoters 10 and 9 (50%) minus detractor 3 (25%)
+    assert s.answers == 4 and s.nps == 25.0  # promoters 10 and 9 (50%) minus detractor 3 (25%)
     assert nps(who, F, session=db) == (25.0, 4)  # the headline figure alone
     assert nps(who, InsightFilters(dt.date(2025, 1, 1), dt.date(2025, 12, 31)), session=db) == (None, 0)
-    reasons = s["reasons"]
+    reasons = s.reasons
     first = reasons[reasons["Question"] == "Chose us first"].set_index("Reason")["Answers"]
     assert first["Price"] == 3 and first["Quality"] == 1
-    themes = s["themes"].set_index("Word")["Mentions"]
+    themes = s.themes.set_index("Word")["Mentions"]
     assert themes["great"] == 2
-    by_month = s["by_month"].set_index("Month")
+    by_month = s.by_month.set_index("Month")
     assert by_month.loc["2026-01", "NPS"] == 0.0 and by_month.loc["2026-02", "NPS"] == 100.0
 
 
@@ -202,10 +202,10 @@ def test_cohort_retention_and_rfm(db, shop) -> None:
 def test_lifetime_value_top_and_bottom(db, shop) -> None:
     who, _ = shop
     lv = lifetime_value(who, F, session=db)
-    assert lv["top"]["Customer"].tolist() == ["Ana", "Bob", "Cai"]
-    assert lv["top"].iloc[0][["Revenue", "Cost", "Margin"]].tolist() == [130.0, 58.0, 72.0]
-    assert lv["bottom"]["Customer"].tolist()[0] == "Cai"
-    assert lv["summary"].iloc[0]["Revenue"] == 290.0
+    assert lv.top["Customer"].tolist() == ["Ana", "Bob", "Cai"]
+    assert lv.top.iloc[0][["Revenue", "Cost", "Margin"]].tolist() == [130.0, 58.0, 72.0]
+    assert lv.bottom["Customer"].tolist()[0] == "Cai"
+    assert (lv.customers, lv.revenue, lv.average_revenue) == (3, 290.0, 96.67)
 
 
 def _figure_services() -> dict[str, Callable[..., Any]]:

@@ -48,7 +48,9 @@ def test_consent_given_and_withdrawn_with_history(db, people) -> None:
     record_consent(admin, cid, "third_party", False, source="phone call", session=db)
     state = {s.purpose: s for s in consent_state(admin, cid, session=db)}
     assert not state["third_party"].granted and state["third_party"].source == "phone call"
-    assert [h["Decision"] for h in consent_history(admin, cid, session=db)] == ["withdrawn", "given"]
+    history = consent_history(admin, cid, session=db)  # newest first
+    assert [(h.purpose, h.granted, h.source) for h in history] == [("third_party", False, "phone call"),
+                                                                   ("third_party", True, "web form")]
     with pytest.raises(ValidationError):
         record_consent(admin, cid, "spam", True, source="", session=db)
 
@@ -95,8 +97,8 @@ def test_stale_prospects_are_listed_and_purged(db, people) -> None:
     db.get(Customer, old.id).created_at = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
     db.flush()
     stale = stale_prospects(admin, session=db)
-    assert [r["Name"] for r in stale] == ["Old Prospect"]
-    assert purge_prospects(admin, [r["id"] for r in stale], session=db) == 1
+    assert [r.name for r in stale] == ["Old Prospect"]
+    assert purge_prospects(admin, [r.id for r in stale], session=db) == 1
     assert db.get(Customer, old.id).email is None and stale_prospects(admin, session=db) == []
 
 

@@ -35,22 +35,22 @@ def data(db):
 
 def test_completeness_counts_filled_fields(db, data) -> None:
     mgr, *_ = data
-    by_field = {r["Field"]: r for r in completeness(mgr, session=db)}
-    assert by_field["email"]["Filled"] == 3 and by_field["email"]["Missing"] == 2
-    assert by_field["owner"]["Filled"] == 1
-    assert by_field["company"]["Complete %"] == 40.0
+    by_field = {r.field: r for r in completeness(mgr, session=db)}
+    assert by_field["email"].filled == 3 and by_field["email"].missing == 2
+    assert by_field["owner"].filled == 1
+    assert by_field["company"].complete_pct == 40.0
 
 
 def test_invalid_contacts_are_listed(db, data) -> None:
     mgr, *_ = data
     rows = invalid_contacts(mgr, session=db)
-    assert [r["Name"] for r in rows] == ["Legacy Import"]
-    assert "invalid e-mail" in rows[0]["Problem"] and "international" in rows[0]["Problem"]
+    assert [r.name for r in rows] == ["Legacy Import"]
+    assert rows[0].problems == ("email", "phone")
 
 
 def test_duplicate_clusters_by_email_and_similar_name(db, data) -> None:
     mgr, a, b, c, _ = data
-    clusters = {cl.reason: {x["id"] for x in cl.customers} for cl in duplicate_clusters(mgr, session=db)}
+    clusters = {cl.reason: {x.id for x in cl.customers} for cl in duplicate_clusters(mgr, session=db)}
     assert clusters["same e-mail"] == {a, c}
     assert clusters["very similar name at the same company"] == {a, b}
 
@@ -72,5 +72,5 @@ def test_merge_keeps_history_and_archives_the_other(db, data) -> None:
 def test_neglected_lists_customers_without_owner_or_contact(db, data) -> None:
     mgr, a, b, c, d = data
     result = neglected(mgr, months=6, session=db)
-    assert a not in {r["id"] for r in result["no_owner"]} and d in {r["id"] for r in result["no_owner"]}
-    assert b not in {r["id"] for r in result["no_contact"]} and d in {r["id"] for r in result["no_contact"]}
+    assert a not in {r.id for r in result.no_owner} and d in {r.id for r in result.no_owner}
+    assert b not in {r.id for r in result.no_contact} and d in {r.id for r in result.no_contact}
