@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,7 +14,7 @@ from crm.core import config
 from crm.core.access import DEPARTMENTS, ROLES, Actor
 from crm.core.database import ready, session_scope
 from crm.core.i18n import _, datetime, label
-from ui.navigation import PAGES, pages_for
+from ui.navigation import PAGES, PageSpec, pages_for
 from crm.accounts.security import (
     check_session,
     cookie_still_valid,
@@ -160,11 +161,15 @@ def current_actor(authenticator: stauth.Authenticate) -> Actor | None:
     return who
 
 
+def page_addresses(specs: Iterable[PageSpec]) -> dict[str, str]:
+    """The address (URL path) of each of these screens -> its name in the user's language."""
+    return {st.Page(spec.path).url_path: _(spec.title) for spec in specs if (ROOT / spec.path).exists()}
+
+
 def refused_pages(who: Actor) -> dict[str, str]:
     """The address of each screen ``who`` may not open -> its name in the user's language."""
     allowed = set(pages_for(who))
-    return {st.Page(spec.path).url_path: _(spec.title) for spec in PAGES
-            if spec not in allowed and (ROOT / spec.path).exists()}
+    return page_addresses(spec for spec in PAGES if spec not in allowed)
 
 
 def menu_for(who: Actor, refused: dict[str, str]) -> dict[str, list[st.Page]]:
@@ -227,7 +232,10 @@ def main() -> None:
     lay_out_for_language()
     if who is None:
         st.session_state.pop("actor", None)
-        st.navigation([st.Page(lambda: None, title=_("Sign in"), url_path="signin")], position="hidden")
+        # every screen's address shows the sign-in screen (not Streamlit's "Page not found"), and after the
+        # sign-in the person is on the screen they asked for
+        st.navigation([st.Page(lambda: None, title=_("Sign in"), url_path=url_path)
+                       for url_path in ["signin", *page_addresses(PAGES)]], position="hidden")
         return
 
     st.session_state["actor"] = who

@@ -66,3 +66,15 @@ def test_a_page_the_role_does_not_have_says_so(page, portal) -> None:  # type: i
     expect(page.get_by_text("The page 'Users' is not available to your account.")).to_be_visible()
     expect(page.get_by_role("heading", name="Users")).to_have_count(0)
     expect(page.get_by_role("heading", name="Home").first).to_be_visible()
+
+
+def test_a_screens_address_before_sign_in_shows_the_sign_in_screen_then_that_screen(page, portal) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{portal}/customers")  # the first request this server serves
+    expect(page.get_by_label("Username", exact=True)).to_have_count(1)
+    page.wait_for_timeout(1500)
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()
+    expect(page.get_by_text("Please sign in.")).to_have_count(0)
+    expect(page.get_by_role("dialog")).to_have_count(0)  # no "Page not found" over the sign-in screen
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    sign_in(page, f"{portal}/customers", "sales")
+    expect(page.get_by_role("heading", name="Customers", exact=True)).to_be_visible()
