@@ -1,7 +1,9 @@
 """The portal shell: sign-in screen, identity in the sidebar, pages per role."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -235,6 +237,8 @@ def test_lockout_says_until_when_on_the_users_own_clock(app_env, monkeypatch, zo
     message = next(str(e.value) for e in at.error if "locked until" in str(e.value))
     assert f"locked until {datetime(until, 'short', tz=zone)}." in message
     assert "UTC" not in message
+    local = until.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(zone))  # SQLite gives naive UTC
+    assert f"{local.hour % 12 or 12}:{local:%M}" in message
 
 
 def test_lockout_time_is_in_utc_and_says_so_when_the_browser_gives_no_time_zone(app_env, monkeypatch) -> None:
