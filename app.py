@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 import streamlit as st
@@ -11,8 +13,8 @@ import streamlit_authenticator as stauth
 from crm.core import config
 from crm.core.access import DEPARTMENTS, ROLES, Actor
 from crm.core.database import ready, session_scope
-from crm.core.i18n import _, label
-from ui.navigation import pages_for
+from crm.core.i18n import _, datetime, label
+from ui.navigation import PAGES, PageSpec, pages_for
 from crm.accounts.security import (
     check_session,
     cookie_still_valid,
@@ -42,6 +44,7 @@ def prepare_database() -> tuple[dict, int]:
 
 
 def sign_in_screen(user_count: int) -> None:
+    """What sits above the sign-in form: the title, the language, and one line on how to get in."""
     st.title(_("CRM portal"))
     language_selector()
     if config.demo_mode():
@@ -49,6 +52,17 @@ def sign_in_screen(user_count: int) -> None:
             _("**This is a demo.** It runs on an embedded database filled with made-up customers. "
               "Every demo account uses the password `{password}`.").format(password=DEMO_PASSWORD)
         )
+    elif user_count == 0:
+        st.warning(
+            _("No user account exists yet. An operator creates the first administrator on the "
+              "server with `{command}`.").format(
+                command='python -m crm create-user USERNAME --name "Full Name" --role admin --department it')
+        )
+
+
+def demo_accounts() -> None:
+    """The demo accounts, below the sign-in form (and its error), so that the form fits the first screen."""
+    if config.demo_mode():
         st.table(
             [
                 {_("Username"): username, _("Name"): name, _("Department"): label(DEPARTMENTS, dept),
@@ -56,12 +70,21 @@ def sign_in_screen(user_count: int) -> None:
                 for username, (name, dept, role) in DEMO_ACCOUNTS.items()
             ]
         )
-    elif user_count == 0:
-        st.warning(
-            _("No user account exists yet. An operator creates the first administrator on the "
-              "server with `{command}`.").format(
-                command='python -m crm create-user USERNAME --name "Full Name" --role admin --department it')
-        )
+
+
+def browser_time_zone() -> str | None:
+    """The IANA time zone of the person's browser ('Asia/Karachi'), None when unknown or not a real zone."""
+    try:
+        zone = st.context.timezone
+    except Exception:  # no browser (bare mode)
+        return None
+    if not zone:
+        return None
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return zone
 
 
 def refuse_stale_cookie(cookie_key: str) -> None:
@@ -80,8 +103,9 @@ def refuse_stale_cookie(cookie_key: str) -> None:
             st.session_state["logout"] = True  # the library then ignores the cookie
 
 
-def note_failed_sign_in(credentials: dict, was_failed_before: bool) -> None:
-    """Count a wrong password against the account (lockout) and tell the person plainly."""
+def note_failed_sign_in(credentials: dict, was_failed_before: bool, time_zone: str | None) -> None:
+    """Count a wrong password against the account (lockout) and tell the person plainly, giving the end
+    of a lock on the clock of ``time_zone`` (the browser's; UTC, said so, when unknown)."""
     failed = [u for u, c in credentials["usernames"].items() if c.get("failed_login_attempts")]
     with session_scope() as session:
         until = None
@@ -90,8 +114,9 @@ def note_failed_sign_in(credentials: dict, was_failed_before: bool) -> None:
         if not failed and not was_failed_before:  # an unknown username (reruns after a failure are not new attempts)
             record_failed_sign_in("(unknown)", session=session)
     if until:
-        st.error(_("Too many failed sign-ins: this account is locked until {time} UTC. "
-                   "Try again then, or ask an administrator to reset the password.").format(time=f"{until:%H:%M}"))
+        when = datetime(until, "short", tz=time_zone) if time_zone else f"{datetime(until, 'short')} UTC"
+        st.error(_("Too many failed sign-ins: this account is locked until {time}. "
+                   "Try again then, or ask an administrator to reset the password.").format(time=when))
     else:
         st.error(_("Username or password is incorrect."))
 
@@ -136,6 +161,32 @@ def current_actor(authenticator: stauth.Authenticate) -> Actor | None:
     return who
 
 
+def page_addresses(specs: Iterable[PageSpec]) -> dict[str, str]:
+    """The address (URL path) of each of these screens -> its name in the user's language."""
+    return {st.Page(spec.path).url_path: _(spec.title) for spec in specs if (ROOT / spec.path).exists()}
+
+
+def refused_pages(who: Actor) -> dict[str, str]:
+    """The address of each screen ``who`` may not open -> its name in the user's language."""
+    allowed = set(pages_for(who))
+    return page_addresses(spec for spec in PAGES if spec not in allowed)
+
+
+def menu_for(who: Actor, refused: dict[str, str]) -> dict[str, list[st.Page]]:
+    """The pages ``who`` may open, by menu section; and at the address of each page in ``refused``, a hidden
+    copy of Home (opening such a page by its URL then says it is not available, instead of silently
+    showing Home or Streamlit's English "Page not found")."""
+    sections: dict[str, list[st.Page]] = {}
+    for spec in pages_for(who):
+        if (ROOT / spec.path).exists():
+            section = sections.setdefault(_(spec.section), [])
+            section.append(st.Page(spec.path, title=_(spec.title), icon=spec.icon, default=spec.title == "Home"))
+            if spec.title == "Home":
+                section.extend(st.Page(spec.path, title=_(spec.title), url_path=url_path, visibility="hidden")
+                               for url_path in refused)
+    return sections
+
+
 def main() -> None:
     warm_up()
     apply_language()
@@ -171,25 +222,31 @@ def main() -> None:
         authenticator.login(location="main", key="login", fields={
             "Form name": _("Sign in"), "Username": _("Username"), "Password": _("Password"), "Login": _("Sign in")})
         if st.session_state.get("authentication_status") is False:
-            note_failed_sign_in(credentials, was_failed_before)
+            note_failed_sign_in(credentials, was_failed_before, browser_time_zone())
         who = current_actor(authenticator)
-        if who is not None:
+        if who is None:
+            demo_accounts()
+        else:
             sidebar_identity(who, authenticator)
 
     lay_out_for_language()
     if who is None:
         st.session_state.pop("actor", None)
-        st.navigation([st.Page(lambda: None, title=_("Sign in"), url_path="signin")], position="hidden")
+        # every screen's address shows the sign-in screen (not Streamlit's "Page not found"), and after the
+        # sign-in the person is on the screen they asked for
+        st.navigation([st.Page(lambda: None, title=_("Sign in"), url_path=url_path)
+                       for url_path in ["signin", *page_addresses(PAGES)]], position="hidden")
         return
 
     st.session_state["actor"] = who
-    sections: dict[str, list[st.Page]] = {}
-    for spec in pages_for(who):
-        if (ROOT / spec.path).exists():
-            sections.setdefault(_(spec.section), []).append(
-                st.Page(spec.path, title=_(spec.title), icon=spec.icon, default=spec.title == "Home")
-            )
-    st.navigation(sections).run()
+    refused = refused_pages(who)
+    # .streamlit/config.toml starts with the menu hidden (see there): a signed-in user's menu turns it on
+    if st.get_option("client.showSidebarNavigation") is False:
+        st.set_option("client.showSidebarNavigation", True)
+    page = st.navigation(menu_for(who, refused))
+    if page.url_path in refused:
+        st.warning(_("The page '{page}' is not available to your account.").format(page=refused[page.url_path]))
+    page.run()
 
 
 main()

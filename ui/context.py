@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from crm.core import audit
 from crm.core.access import Actor
@@ -14,6 +15,7 @@ from crm.core.i18n import _, set_language
 from ui.language import STATE as LANGUAGE
 
 T = TypeVar("T")
+ENTRY_POINT = "app.py"
 
 
 def actor() -> Actor:
@@ -22,9 +24,20 @@ def actor() -> Actor:
     if LANGUAGE in st.session_state:  # app.py set it; again here for a page run on its own (AppTest reruns)
         set_language(st.session_state[LANGUAGE])
     if current is None:
+        _to_sign_in()
         st.error(_("Please sign in."))
         st.stop()
     return current
+
+
+def _to_sign_in() -> None:
+    """Hand over to the portal's entry point (its sign-in screen). app.py signs the person in and sets the
+    actor before it runs any page: a page runs without it only as Streamlit's fallback for a pages/ folder,
+    on a fresh server's first request (to a screen's address) before app.py has called st.navigation."""
+    try:
+        st.switch_page(ENTRY_POINT)
+    except StreamlitAPIException:  # not registered as a page: app.py's own navigation is in charge
+        pass
 
 
 def call(fn: Callable[..., T], *args: Any, errors_into: Any = None, **kwargs: Any) -> T | None:

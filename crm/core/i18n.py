@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton
+from babel.dates import format_date, format_datetime, format_skeleton, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -182,11 +182,13 @@ def date(value: dt.date | None, style: str = "medium") -> str:
     return format_date(value, format=style, locale=_locale())
 
 
-def datetime(value: dt.datetime | None, style: str = "medium") -> str:
-    """Date and time (UTC, as stored) in the locale's way."""
+def datetime(value: dt.datetime | None, style: str = "medium", tz: str | None = None) -> str:
+    """Date and time (UTC, as stored) in the locale's way, on the clock of time zone ``tz``
+    (an IANA name such as 'Asia/Karachi'; UTC when None)."""
     if value is None:
         return "—"
-    return format_datetime(value, format=style, tzinfo=dt.timezone.utc, locale=_locale())
+    zone = dt.timezone.utc if tz is None else get_timezone(tz)
+    return format_datetime(value, format=style, tzinfo=zone, locale=_locale())
 
 
 def month(value: dt.date | str) -> str:

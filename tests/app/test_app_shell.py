@@ -1,7 +1,9 @@
 """The portal shell: sign-in screen, identity in the sidebar, pages per role."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -167,3 +169,83 @@ def test_sponsor_home_shows_rollout_phases_and_plan_statuses_in_the_users_langua
     plans = next(t for t in tables if "План" in t.columns)
     assert set(rollout["Фаза"]) == {"Подготовка за внедряване", "Внедряване", "Поддръжка"}
     assert set(plans["Статус"]) == {"Чернова", "Одобрен"}
+
+
+def _main_in_order(at: AppTest) -> list[str]:
+    """The main area's elements from top to bottom, each as its kind (and label where it has one)."""
+    shown: list[str] = []
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            for key in sorted(children):
+                walk(children[key])
+        else:
+            shown.append(f"{node.type}:{getattr(node, 'label', '')}")
+
+    walk(at.main)
+    return shown
+
+
+def test_the_sign_in_form_and_its_error_come_before_the_demo_accounts(app_env) -> None:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.text_input[0].input("sales")
+    at.text_input[1].input("not-the-password")
+    at.button[0].click().run()
+    order = _main_in_order(at)
+    table = order.index("table:")
+    assert order.index("text_input:Username") < table and order.index("text_input:Password") < table
+    error = next(i for i, e in enumerate(order) if e.startswith("error"))
+    assert error < table, order
+
+
+def _browser_time_zone(monkeypatch, zone: str | None) -> None:  # type: ignore[no-untyped-def]
+    """The time zone the browser reports (st.context.timezone; AppTest has none of its own)."""
+    import streamlit as st
+
+    monkeypatch.setattr(type(st.context), "timezone", property(lambda self: zone))
+
+
+def _lock_out(username: str) -> AppTest:
+    from crm.accounts.security import MAX_FAILED
+
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    for _ in range(MAX_FAILED):
+        at.text_input[0].input(username)
+        at.text_input[1].input("wrong password")
+        at.button[0].click().run()
+    return at
+
+
+def _locked_until(db_url: str, username: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from crm.core.database import session_scope
+    from db.models import User
+
+    with session_scope(db_url) as session:
+        return session.scalar(select(User.locked_until).where(User.username == username))
+
+
+@pytest.mark.parametrize("zone", ["Asia/Karachi", "America/New_York"])
+def test_lockout_says_until_when_on_the_users_own_clock(app_env, monkeypatch, zone: str) -> None:
+    from crm.core.i18n import datetime
+
+    _browser_time_zone(monkeypatch, zone)
+    at = _lock_out("service")
+    until = _locked_until(app_env, "service")
+    message = next(str(e.value) for e in at.error if "locked until" in str(e.value))
+    assert f"locked until {datetime(until, 'short', tz=zone)}." in message
+    assert "UTC" not in message
+    local = until.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(zone))  # SQLite gives naive UTC
+    assert f"{local.hour % 12 or 12}:{local:%M}" in message
+
+
+def test_lockout_time_is_in_utc_and_says_so_when_the_browser_gives_no_time_zone(app_env, monkeypatch) -> None:
+    from crm.core.i18n import datetime
+
+    _browser_time_zone(monkeypatch, None)
+    at = _lock_out("service")
+    until = _locked_until(app_env, "service")
+    message = next(str(e.value) for e in at.error if "locked until" in str(e.value))
+    assert f"locked until {datetime(until, 'short')} UTC." in message
