@@ -367,18 +367,14 @@ with tab_charts:
         frame["goal_name"] = frame["goal"].fillna(_("(no goal)"))
         frame["planned_amount"] = frame["planned"].astype(float)
         planned_axis = _("Planned ({currency})").format(currency=currency)
-        by_cat = frame.groupby("category_name", as_index=False)["planned_amount"].sum()
-        st.altair_chart(alt.Chart(by_cat, title=_("Planned spend by category")).mark_bar().encode(
-            x=alt.X("planned_amount:Q", title=planned_axis),
-            y=alt.Y("category_name:N", sort="-x", title=_("Category")),
-            tooltip=[alt.Tooltip("category_name:N", title=_("Category")),
-                     alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]), width="stretch")
-        by_goal = frame.groupby("goal_name", as_index=False)["planned_amount"].sum()
-        st.altair_chart(alt.Chart(by_goal, title=_("Planned spend by goal")).mark_bar().encode(
-            x=alt.X("planned_amount:Q", title=planned_axis),
-            y=alt.Y("goal_name:N", sort="-x", title=_("Goal")),
-            tooltip=[alt.Tooltip("goal_name:N", title=_("Goal")),
-                     alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]), width="stretch")
+        for field, title, heading in (("category_name", _("Category"), _("Planned spend by category")),
+                                      ("goal_name", _("Goal"), _("Planned spend by goal"))):
+            totals = frame.groupby(field, as_index=False)["planned_amount"].sum()
+            st.altair_chart(alt.Chart(totals, title=heading).mark_bar().encode(
+                x=alt.X("planned_amount:Q", title=planned_axis),
+                y=alt.Y(f"{field}:N", sort="-x", title=title),
+                tooltip=[alt.Tooltip(f"{field}:N", title=title),
+                         alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]), width="stretch")
         quarters = []
         for q in QUARTERS:
             quarters.append({"quarter": quarter_name(q), "kind": _("Plan"),

@@ -110,8 +110,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         _truncate_all(url)
         yield url
         return
-    template = request.getfixturevalue("sqlite_template")
-    path = tmp_path / "crm.sqlite3"
+    yield from _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path / "crm.sqlite3")
+
+
+def _sqlite_copy(template: Path, path: Path) -> Iterator[str]:
+    """A test's own copy of an SQLite template database, forgotten and disposed after the test."""
     shutil.copy(template, path)
     url = f"sqlite:///{path}"
     yield url
@@ -138,12 +141,7 @@ def migrate_and_return(url: str) -> str:
 @pytest.fixture
 def demo_db_url(tmp_path: Path, sqlite_demo_template: Path) -> Iterator[str]:
     """A copy of the demo database (SQLite) for app and journey tests."""
-    path = tmp_path / "demo.sqlite3"
-    shutil.copy(sqlite_demo_template, path)
-    url = f"sqlite:///{path}"
-    yield url
-    migrate.forget(url)
-    dispose_all()
+    yield from _sqlite_copy(sqlite_demo_template, tmp_path / "demo.sqlite3")
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from crm.core.access import Actor
 from crm.core.paging import Page
 from crm.core.spreadsheet import safe_cell
 from db.models import AuditEvent
+from db.where import where_given, within_days
 from db.types import utcnow
 
 
@@ -102,20 +103,9 @@ def _filtered(filters: AuditFilters):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     stmt = select(AuditEvent)
-    if filters.username:
-        stmt = stmt.where(AuditEvent.username == filters.username)
-    if filters.action:
-        stmt = stmt.where(AuditEvent.action == filters.action)
-    if filters.entity:
-        stmt = stmt.where(AuditEvent.entity == filters.entity)
-    if filters.source:
-        stmt = stmt.where(AuditEvent.source == filters.source)
-    if filters.date_from:
-        stmt = stmt.where(AuditEvent.at >= dt.datetime.combine(filters.date_from, dt.time(), tzinfo=dt.timezone.utc))
-    if filters.date_to:
-        stmt = stmt.where(AuditEvent.at < dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(),
-                                                              tzinfo=dt.timezone.utc))
-    return stmt
+    stmt = where_given(stmt, (AuditEvent.username, filters.username), (AuditEvent.action, filters.action),
+                       (AuditEvent.entity, filters.entity), (AuditEvent.source, filters.source))
+    return within_days(stmt, AuditEvent.at, filters.date_from, filters.date_to)
 
 
 def list_events(actor: Actor, filters: AuditFilters | None = None, *, page: int = 1, page_size: int = 100,

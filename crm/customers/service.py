@@ -26,6 +26,7 @@ from crm.core.errors import ConflictError, NotFound, ValidationError
 from crm.core.i18n import N_, _, get_language, label, label_list, datetime as format_datetime
 from crm.core.text import digits, fold, words
 from db.distinct import distinct_values
+from db.where import where_given
 from db.bulk import insert_rows, reserve_ids
 from db.models import AuditEvent, Consent, Customer, CustomerToken, Department, User
 from db.types import utcnow
@@ -184,16 +185,9 @@ def _filtered(query: str, filters: CustomerFilters) -> Select[Any]:
         stmt = stmt.where(condition)
     if not filters.include_archived:
         stmt = stmt.where(Customer.archived_at.is_(None))
-    if filters.status:
-        stmt = stmt.where(Customer.status == filters.status)
-    if filters.segment:
-        stmt = stmt.where(Customer.segment == filters.segment)
-    if filters.owner_id:
-        stmt = stmt.where(Customer.owner_id == filters.owner_id)
-    if filters.country:
-        stmt = stmt.where(Customer.country == filters.country)
-    if filters.acquisition_source:
-        stmt = stmt.where(Customer.acquisition_source == filters.acquisition_source)
+    stmt = where_given(stmt, (Customer.status, filters.status), (Customer.segment, filters.segment),
+                       (Customer.owner_id, filters.owner_id), (Customer.country, filters.country),
+                       (Customer.acquisition_source, filters.acquisition_source))
     if filters.consent == "marketing":
         stmt = stmt.where(Customer.consent_marketing.is_(True))
     elif filters.consent == "third_party":
@@ -361,6 +355,20 @@ def _split_consents(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, boo
     return fields, consents
 
 
+def _validated(session: Session, fields: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """The cleaned form fields, or ValidationError with every field error at once (the owner's included)."""
+    errors: dict[str, str] = {}
+    try:
+        clean = clean_customer_fields(fields, partial=partial)
+    except ValidationError as exc:
+        errors.update(exc.errors)
+        clean = {}
+    _check_owner(session, fields.get("owner_id"), errors)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
 def _check_owner(session: Session, owner_id: Any, errors: dict[str, str]) -> None:
     if owner_id and session.get(User, owner_id) is None:
         errors["owner_id"] = _("The chosen owner does not exist.")
@@ -370,15 +378,7 @@ def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> 
     """Create a customer from form fields; every field error is reported at once."""
     require(actor, "customers.write")
     fields, consents = _split_consents(data)
-    errors: dict[str, str] = {}
-    try:
-        clean = clean_customer_fields(fields)
-    except ValidationError as exc:
-        errors.update(exc.errors)
-        clean = {}
-    _check_owner(session, fields.get("owner_id"), errors)
-    if errors:
-        raise ValidationError(errors)
+    clean = _validated(session, fields)
     session.flush()
     (customer_id,) = reserve_ids(session, Customer.__table__, 1)
     _write_customers(session, [_customer_rows(actor, customer_id, clean, now=utcnow(), consents=consents)])
@@ -487,18 +487,10 @@ def update_customer(
     if customer.erased_at is not None:
         raise ValidationError({"customer": _("This customer's data was erased; it cannot be edited.")})
     fields, consents = _split_consents(changes)
-    errors: dict[str, str] = {}
     # keep country with phone so national numbers parse
     if "phone" in fields and "country" not in fields:
         fields["country"] = customer.country
-    try:
-        clean = clean_customer_fields(fields, partial=True)
-    except ValidationError as exc:
-        errors.update(exc.errors)
-        clean = {}
-    _check_owner(session, fields.get("owner_id"), errors)
-    if errors:
-        raise ValidationError(errors)
+    clean = _validated(session, fields, partial=True)
     before = audit.snapshot(customer)
     try:
         # a savepoint: a refused write is undone without touching the caller's other work in this session

@@ -22,6 +22,7 @@ from crm.core.i18n import N_, Codes, _, label_list, ngettext, number
 from crm.insights.rollups import apply_interaction
 from crm.accounts.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
+from db.where import where_given, within_days
 from db.types import utcnow
 
 # Stored codes and their labels (shown with ``label(CHANNELS, code)``...).
@@ -121,26 +122,14 @@ def _clean_tags(tags: Any) -> list[str]:
     return out
 
 
-def log_interaction(
-    actor: Actor,
-    customer_id: int,
-    *,
-    channel: str,
-    subject: str,
-    direction: str = "inbound",
-    notes: str | None = None,
-    outcome: str | None = None,
-    follow_up_on: dt.date | None = None,
-    feedback_kind: str | None = None,
-    tags: Any = None,
-    occurred_at: dt.datetime | None = None,
-    session: Session,
-) -> InteractionRow:
-    """Record a contact with a customer under the actor's own department."""
+def log_interaction(actor: Actor, customer_id: int, *, session: Session, **fields: Any) -> InteractionRow:
+    """Record a contact with a customer under the actor's own department.
+
+    ``fields``: channel and subject (required), direction, notes, outcome, follow_up_on, feedback_kind,
+    tags, occurred_at (see ``_log``).
+    """
     require(actor, "interactions.write")
-    return _log(actor, customer_id, channel=channel, subject=subject, direction=direction, notes=notes,
-                outcome=outcome, follow_up_on=follow_up_on, feedback_kind=feedback_kind, tags=tags,
-                occurred_at=occurred_at, session=session)
+    return _log(actor, customer_id, session=session, **fields)
 
 
 def schedule_follow_up(actor: Actor, customer_id: int, *, due_on: dt.date, subject: str,
@@ -251,21 +240,9 @@ def _listing(filters: InteractionFilters, session: Session) -> Any:
     stmt = select(Interaction.id)
     if filters.department:
         stmt = stmt.where(Interaction.department_id == department_id(filters.department, session=session))
-    if filters.channel:
-        stmt = stmt.where(Interaction.channel == filters.channel)
-    if filters.feedback_kind:
-        stmt = stmt.where(Interaction.feedback_kind == filters.feedback_kind)
-    if filters.user_id:
-        stmt = stmt.where(Interaction.user_id == filters.user_id)
-    if filters.customer_id:
-        stmt = stmt.where(Interaction.customer_id == filters.customer_id)
-    if filters.date_from:
-        stmt = stmt.where(Interaction.occurred_at >= dt.datetime.combine(
-            filters.date_from, dt.time(), tzinfo=dt.timezone.utc))
-    if filters.date_to:
-        stmt = stmt.where(Interaction.occurred_at < dt.datetime.combine(
-            filters.date_to + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc))
-    return stmt
+    stmt = where_given(stmt, (Interaction.channel, filters.channel), (Interaction.feedback_kind, filters.feedback_kind),
+                       (Interaction.user_id, filters.user_id), (Interaction.customer_id, filters.customer_id))
+    return within_days(stmt, Interaction.occurred_at, filters.date_from, filters.date_to)
 
 
 def list_interactions(actor: Actor, filters: InteractionFilters | None = None, *, page: int = 1,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from crm.core import audit
 from crm.core.access import Actor, require
+from crm.core.versions import load_for_edit
 from crm.core.errors import ConflictError, NotFound, ValidationError
 from crm.core.i18n import N_, Codes, _, label, label_list, ngettext, number
 from db.models import BudgetPlan, ChecklistItem, PhaseSignoff, User
@@ -185,11 +186,9 @@ def update_item(actor: Actor, item_id: int, changes: dict[str, Any], expected_ve
                 session: Session) -> ItemView:
     """Change an item; status rules are enforced and completing a recurring item schedules the next."""
     require(actor, "checklist.write")
-    item = session.get(ChecklistItem, item_id)
-    if item is None:
-        raise NotFound(_("That checklist item no longer exists."))
-    if item.version != expected_version:
-        raise ConflictError(_("Someone changed this item while you were editing it. Reload and try again."))
+    item = load_for_edit(session, ChecklistItem, item_id, expected_version,
+                         missing=_("That checklist item no longer exists."),
+                         changed=_("Someone changed this item while you were editing it. Reload and try again."))
     errors = _validate(changes, item)
     if errors:
         raise ValidationError(errors)

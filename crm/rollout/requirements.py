@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, Actor, require
-from crm.core.errors import ConflictError, NotFound, ValidationError
+from crm.core.versions import load_for_edit
+from crm.core.errors import ValidationError
 from crm.core.i18n import N_, Codes, _, label_list
 from crm.core.spreadsheet import csv_bytes
 from crm.accounts.users import department_id
@@ -115,11 +116,9 @@ def add_requirement(actor: Actor, data: dict[str, Any], *, session: Session) -> 
 def update_requirement(actor: Actor, req_id: int, changes: dict[str, Any], expected_version: int, *,
                        session: Session) -> RequirementView:
     require(actor, "checklist.write")
-    req = session.get(Requirement, req_id)
-    if req is None:
-        raise NotFound(_("That requirement no longer exists."))
-    if req.version != expected_version:
-        raise ConflictError(_("Someone changed this requirement while you were editing it. Reload and try again."))
+    req = load_for_edit(session, Requirement, req_id, expected_version,
+                        missing=_("That requirement no longer exists."),
+                        changed=_("Someone changed this requirement while you were editing it. Reload and try again."))
     clean = _clean(changes, session, current=req)
     before = audit.snapshot(req)
     for key, value in clean.items():

@@ -38,14 +38,17 @@ def test_cyrillic_search_and_masking_for_roles_without_pii(app_env) -> None:
     assert "New customer" not in [e.label for e in at.expander]  # training may not create customers
 
 
-def test_create_customer_shows_every_error_and_saves_nothing(app_env) -> None:
-    at = signed_in("service", PAGE)
+def fill_new_customer(at, values: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Type ``values`` (label -> text) into the new-customer form and press Save customer."""
     form_inputs = {t.label: t for t in at.text_input if t.key is None or not t.key.startswith("cust_")}
-    form_inputs["E-mail"].input("not-an-email")
-    form_inputs["Phone"].input("12")
-    form_inputs["Country (ISO code, e.g. ID, BG, PK)"].input("ES")
-    save = next(b for b in at.button if b.label == "Save customer")
-    save.click().run()
+    for label, value in values.items():
+        form_inputs[label].input(value)
+    return next(b for b in at.button if b.label == "Save customer").click().run()
+
+
+def test_create_customer_shows_every_error_and_saves_nothing(app_env) -> None:
+    at = fill_new_customer(signed_in("service", PAGE), {
+        "E-mail": "not-an-email", "Phone": "12", "Country (ISO code, e.g. ID, BG, PK)": "ES"})
     errors = " ".join(str(e.value) for e in at.error)
     assert "Nothing was saved" in errors
     assert "Name is required" in errors and "E-mail" in errors and "Phone" in errors
@@ -54,13 +57,9 @@ def test_create_customer_shows_every_error_and_saves_nothing(app_env) -> None:
 
 
 def test_create_customer_then_profile_opens(app_env) -> None:
-    at = signed_in("sales", PAGE)
-    form_inputs = {t.label: t for t in at.text_input if t.key is None or not t.key.startswith("cust_")}
-    form_inputs["Name"].input("Dewi Lestari")
-    form_inputs["Company"].input("PT Maju")
-    form_inputs["Phone"].input("0811 2233 4455")
-    form_inputs["Country (ISO code, e.g. ID, BG, PK)"].input("id")
-    next(b for b in at.button if b.label == "Save customer").click().run()
+    at = fill_new_customer(signed_in("sales", PAGE), {
+        "Name": "Dewi Lestari", "Company": "PT Maju", "Phone": "0811 2233 4455",
+        "Country (ISO code, e.g. ID, BG, PK)": "id"})
     assert not at.exception
     assert [h.value for h in at.header] == ["Dewi Lestari"]
     assert "+6281122334455" in texts(at)

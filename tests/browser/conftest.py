@@ -202,3 +202,18 @@ def submit_text(page, label: str, value: str) -> None:  # type: ignore[no-untype
     box.fill(value)
     with rerun(page):
         box.press("Enter")
+
+
+def create_customer(page, url: str, username: str, fields: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Sign in as ``username``, open Customers, fill the new-customer form (label -> text), save, and wait for
+    the new customer's profile."""
+    sign_in(page, url, username)
+    open_page(page, "Customers")
+    main = page.get_by_test_id("stMain")
+    main.get_by_text("New customer", exact=True).click()
+    _expect(main.get_by_label("Name", exact=True)).to_be_visible()
+    for label, value in fields.items():
+        main.get_by_label(label, exact=True).fill(value)
+    with rerun(page):
+        main.get_by_role("button", name="Save customer", exact=True).click()
+    _expect(main.get_by_role("heading", name=fields["Name"], exact=True)).to_be_visible()

@@ -5,25 +5,17 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import choose, load, logout_button, new_page, open_page, rerun, sign_in, submit_text
+from tests.browser.conftest import choose, create_customer, load, logout_button, new_page, open_page, rerun, sign_in, submit_text
 
 
 def test_what_support_hears_reaches_sales(browser, portal) -> None:  # type: ignore[no-untyped-def]
     sales = new_page(browser, viewport={"width": 1400, "height": 1100})
     support = new_page(browser, viewport={"width": 1400, "height": 1100})
     try:
-        sign_in(sales, portal, "sales")
-        open_page(sales, "Customers")
+        create_customer(sales, portal, "sales", {
+            "Name": "Ayu Kartika", "Company": "PT Cahaya Baru", "E-mail": "ayu@cahayabaru.co.id",
+            "Country (ISO code, e.g. ID, BG, PK)": "ID"})
         main = sales.get_by_test_id("stMain")
-        main.get_by_text("New customer", exact=True).click()
-        expect(main.get_by_label("Name", exact=True)).to_be_visible()
-        main.get_by_label("Name", exact=True).fill("Ayu Kartika")
-        main.get_by_label("Company", exact=True).fill("PT Cahaya Baru")
-        main.get_by_label("E-mail", exact=True).fill("ayu@cahayabaru.co.id")
-        main.get_by_label("Country (ISO code, e.g. ID, BG, PK)", exact=True).fill("ID")
-        with rerun(sales):
-            main.get_by_role("button", name="Save customer", exact=True).click()
-        expect(main.get_by_role("heading", name="Ayu Kartika", exact=True)).to_be_visible()
 
         sign_in(support, portal, "support")
         open_page(support, "Interactions")

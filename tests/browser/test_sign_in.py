@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import load, logout_button, new_page, rerun, sign_in, wait_until_idle
+from tests.browser.conftest import load, logout_button, new_page, rerun, sign_in
 
 COOKIE = "crm_portal_auth"
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from crm.core.database import session_scope
 from tools.seed import seed_demo
 from tests.browser.conftest import (
-    choose, new_page, open_page, rerun, sign_in, start_portal, stop_portal, submit_text,
+    choose, create_customer, new_page, open_page, rerun, sign_in, start_portal, stop_portal, submit_text,
 )
 from tests.conftest import _truncate_all
 
@@ -37,17 +37,9 @@ def test_customer_created_on_one_server_is_found_and_edited_on_the_other(browser
     a = new_page(browser, viewport={"width": 1400, "height": 1100})
     b = new_page(browser, viewport={"width": 1400, "height": 1100})
     try:
-        sign_in(a, url_a, "sales")
-        open_page(a, "Customers")
+        create_customer(a, url_a, "sales", {
+            "Name": "Nikolay Georgiev", "Company": "Balkan Solar АД", "Country (ISO code, e.g. ID, BG, PK)": "BG"})
         main_a = a.get_by_test_id("stMain")
-        main_a.get_by_text("New customer", exact=True).click()
-        expect(main_a.get_by_label("Name", exact=True)).to_be_visible()
-        main_a.get_by_label("Name", exact=True).fill("Nikolay Georgiev")
-        main_a.get_by_label("Company", exact=True).fill("Balkan Solar АД")
-        main_a.get_by_label("Country (ISO code, e.g. ID, BG, PK)", exact=True).fill("BG")
-        with rerun(a):
-            main_a.get_by_role("button", name="Save customer", exact=True).click()
-        expect(main_a.get_by_role("heading", name="Nikolay Georgiev", exact=True)).to_be_visible()
 
         sign_in(b, url_b, "service")
         open_page(b, "Customers")
