@@ -1,1 +1,1 @@
-"""The kernel every subject uses: access, audit, errors, i18n, database, config, paging, text, spreadsheet."""
+"""The kernel every subject uses: access, audit, errors, i18n, database, config, paging, text, spreadsheet, versions."""
