@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         terminalreporter.write_line(
             "PostgreSQL tests were skipped: set CRM_TEST_DATABASE_URL=postgresql+psycopg://... to run them."
         )
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """Streamlit's script runner (AppTest) installs each script it runs as ``__main__`` and leaves it there;
+    a later multiprocessing "spawn" pool would then run that script in every worker (and hang). Put the test
+    runner's own ``__main__`` back after every test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 # ----------------------------------------------------------------- SQLite --
