@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABELS, KPI_LABELS, KPIS, QUARTERS,
                               ZERO)
 from crm.budget.kpis import MEASURABLE, measure_kpi, measure_window
-from crm.budget.locking import bump_version, check_version, require_editable
+from crm.budget.locking import bump_version, check_version, confirm_unchanged, require_editable
 from crm.budget.plans import line_dict, load_plan, parse_money
 from crm.core import audit
 from crm.core.access import Actor, require
@@ -202,6 +202,7 @@ def save_lines(actor: Actor, plan_id: int, expected_version: int | None, *,
              if lid is None or any(getattr(existing[lid], k) != v for k, v in values.items())]
     count = len(edits) + len(gone)
     if not count:
+        confirm_unchanged(plan, expected_version, session)
         return LinesSaved(plan.version, 0)
     before = sum((line_dict(line, {})["planned"] for line in plan.lines), ZERO)
     lines_before = len(plan.lines)

@@ -65,3 +65,16 @@ def bump_version(plan: BudgetPlan, session: Session) -> None:
             _("Plan '{name}' was changed by someone else while you were saving; nothing was saved. "
               "Reload the plan and apply your changes again.").format(name=name)
         ) from exc
+
+
+def confirm_unchanged(plan: BudgetPlan, expected_version: int | None, session: Session) -> None:
+    """For a save that writes nothing: ``ConflictError`` when another writer committed since the plan was
+    read. The lines compared with the edits may already be theirs (each statement sees the newest committed
+    rows), so "nothing changed" is only true while the plan's version still is the one read; the row lock
+    waits for a writer still at work."""
+    current = session.scalar(select(BudgetPlan.version).where(BudgetPlan.id == plan.id).with_for_update())
+    if current != (plan.version if expected_version is None else expected_version):
+        raise ConflictError(
+            _("Plan '{name}' was changed by someone else while you were saving; nothing was saved. "
+              "Reload the plan and apply your changes again.").format(name=plan.name)
+        )

@@ -362,10 +362,9 @@ def test_stale_version_refused(setup):
     assert "Bilal Ahmed" in err.value.message and "nothing was saved" in err.value.message
 
 
-def test_two_officers_same_plan_two_sessions(db_url):
-    """Two sessions (two officers' requests) load the same version; the second save is refused."""
-    url = migrate_and_return(db_url)
-    maker = get_sessionmaker(url)
+def _plan_with_one_line(db_url):  # type: ignore[no-untyped-def]
+    """A committed plan with one line (Q1 = 10), for tests with several sessions: (maker, officer, plan, line)."""
+    maker = get_sessionmaker(migrate_and_return(db_url))
     with maker() as s:
         ensure_demo_accounts(session=s)
         officer = make_actor(s, "budget")
@@ -373,6 +372,33 @@ def test_two_officers_same_plan_two_sessions(db_url):
         editing.save_lines(officer, plan, None, added=[line("marketing", "A", (10, 0, 0, 0))], session=s)
         first = line_ids(s, officer, plan)[0]
         s.commit()
+    return maker, officer, plan, first
+
+
+def test_a_stale_save_equal_to_the_newer_lines_is_refused_not_reported_as_nothing_changed(db_url):
+    """b read the plan before a saved Q1 = 20 and then asks for Q1 = 20 too: the lines b compares with are
+    already a's, so "Nothing changed" would hide that b's own +10 was lost. Refused as a conflict."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite reads a whole transaction from one snapshot; PostgreSQL reads each statement afresh")
+    maker, officer, plan, first = _plan_with_one_line(db_url)
+    a, b = maker(), maker()
+    try:
+        version = plans.get_plan(officer, plan, session=a, measure=False).version
+        a.commit()
+        held = b.get(BudgetPlan, plan)  # b's request reads the plan row...
+        editing.save_lines(officer, plan, version, changed={first: {"q1": 20}}, session=a)
+        a.commit()
+        b.expire(held, ["lines"])  # ...and its lines only after a's commit (two SELECTs, a commit between)
+        with pytest.raises(ConflictError):
+            editing.save_lines(officer, plan, version, changed={first: {"q1": 20}}, session=b)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_two_officers_same_plan_two_sessions(db_url):
+    """Two sessions (two officers' requests) load the same version; the second save is refused."""
+    maker, officer, plan, first = _plan_with_one_line(db_url)
     a, b = maker(), maker()
     try:
         va = plans.get_plan(officer, plan, session=a, measure=False).version
