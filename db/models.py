@@ -236,6 +236,7 @@ class Interaction(Base):
     follow_up_done_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     feedback_kind: Mapped[Optional[str]] = mapped_column(String(30))  # feature_request, complaint, praise
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    import_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batches.id"), index=True)
 
     tags: Mapped[list["InteractionTag"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
@@ -276,6 +277,7 @@ class Product(Base):
     cost: Mapped[Decimal] = mapped_column(Money)
     stock: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    import_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batches.id"), index=True)
 
 
 class Receipt(Base):
@@ -283,11 +285,12 @@ class Receipt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    number: Mapped[str] = mapped_column(String(40), unique=True)
+    number: Mapped[str] = mapped_column(String(40))  # as the selling system wrote it; unique per source system
     purchased_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     channel: Mapped[Optional[str]] = mapped_column(String(30))
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     total_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    import_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batches.id"))
 
     lines: Mapped[list["ReceiptLine"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
@@ -296,6 +299,8 @@ class Receipt(Base):
     __table_args__ = (
         Index("ix_receipts_customer_purchased", "customer_id", "purchased_at"),
         Index("ix_receipts_purchased_at", "purchased_at"),
+        Index("ix_receipts_number", "number"),
+        Index("ix_receipts_import_batch_id", "import_batch_id"),
     )
 
 
@@ -325,6 +330,7 @@ class SurveyResponse(Base):
     comment: Mapped[Optional[str]] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(30), default="form")
     recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    import_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batches.id"), index=True)
     # the customer's segment and country, copied so that answers per segment need no look-up among a million
     # customers: set when the answer is written, kept equal by the trigger customers_groups_to_months (0010)
     segment: Mapped[Optional[str]] = mapped_column(String(60))
@@ -522,6 +528,76 @@ class ImportBatch(Base):
     counts: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
     reverted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     reverted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    source_system: Mapped[Optional[str]] = mapped_column(String(40))  # shop, helpdesk... (None: the portal's own)
+    options: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)  # mapping, value mapping and options used
+    profile_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_profiles.id", ondelete="SET NULL"))
+    data_source_id: Mapped[Optional[int]] = mapped_column(ForeignKey("data_sources.id", ondelete="SET NULL"))
+
+
+class ExternalId(Base):
+    """A record's id in another system: re-importing it, or a newer export of it, finds the record again.
+
+    One record may have ids in several systems (the same customer in the shop and in the helpdesk).
+    """
+
+    __tablename__ = "external_ids"
+    __table_args__ = (Index("ix_external_ids_entity", "entity", "entity_id"),)
+
+    source_system: Mapped[str] = mapped_column(String(40), primary_key=True)
+    entity: Mapped[str] = mapped_column(String(30), primary_key=True)  # customer, product, receipt, interaction...
+    external_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer)
+    import_batch_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_batches.id"), index=True)
+
+
+class ImportProfile(Base):
+    """How files (or a source database) of one system are read: column mapping, value mapping and options."""
+
+    __tablename__ = "import_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))  # customers, products, receipts, interactions, surveys
+    source_system: Mapped[Optional[str]] = mapped_column(String(40))
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSONText)  # field -> column name in the file
+    value_map: Mapped[dict[str, Any]] = mapped_column(JSONText)  # field -> {value as found: value to store}
+    options: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DataSource(Base):
+    """A departmental database read by the sync: connection, what to read, how to map it, how far it got."""
+
+    __tablename__ = "data_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)  # also the source system of what it imports
+    kind: Mapped[str] = mapped_column(String(30))
+    url: Mapped[str] = mapped_column(Text)  # SQLAlchemy URL, password included: never shown back nor logged
+    query: Mapped[str] = mapped_column(Text)  # a table name or a read-only SELECT
+    change_column: Mapped[Optional[str]] = mapped_column(String(120))  # updated-at or growing id: incremental
+    change_mark: Mapped[Optional[str]] = mapped_column(Text)  # the highest change value read so far
+    profile_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_profiles.id", ondelete="SET NULL"))
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    value_map: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_sync_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    last_batch_id: Mapped[Optional[int]] = mapped_column(Integer)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    lease_owner: Mapped[Optional[str]] = mapped_column(String(120))  # who is syncing now (host:pid:nonce)
+    lease_until: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ImportRow(Base):
@@ -534,6 +610,7 @@ class ImportRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))  # imported, updated, duplicate, rejected, blank
     customer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    entity_id: Mapped[Optional[int]] = mapped_column(Integer)  # the product, receipt, interaction... of the row
     reasons: Mapped[Optional[str]] = mapped_column(Text)
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
 
@@ -644,6 +721,9 @@ __all__ = [
     "AuditEvent",
     "ImportBatch",
     "ImportRow",
+    "ExternalId",
+    "ImportProfile",
+    "DataSource",
     "SalesMonthly",
     "InteractionMonthly",
     "CustomerMonth",

@@ -1,0 +1,60 @@
+"""Earlier imports of every kind: the list, and the revert of one (by the writer of its kind)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.core import audit
+from crm.core.access import Actor, require
+from crm.core.errors import NotFound, ValidationError
+from crm.core.i18n import _
+from crm.importing.kinds import writer
+from db.models import ImportBatch
+from db.types import utcnow
+
+
+@dataclass(frozen=True)
+class PastImport:
+    """One earlier import: what kind, from which file or source, its outcome counts, whether it was reverted."""
+
+    id: int
+    created_at: dt.datetime
+    kind: str
+    filename: str
+    source: str  # where it was started: "page", "cli", "sync"...
+    source_system: str | None
+    counts: dict[str, int]  # rows per outcome code (and extras such as products created)
+    reverted_at: dt.datetime | None
+
+
+def list_imports(actor: Actor, *, kind: str | None = None, limit: int = 50, session: Session) -> list[PastImport]:
+    """The latest imports, newest first (of one kind when given)."""
+    require(actor, "data.import")
+    stmt = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)
+    if kind:
+        stmt = stmt.where(ImportBatch.kind == kind)
+    return [PastImport(b.id, b.created_at, b.kind, b.filename, b.source, b.source_system, dict(b.counts or {}),
+                       b.reverted_at) for b in session.scalars(stmt)]
+
+
+def revert(actor: Actor, batch_id: int, *, session: Session) -> dict[str, int]:
+    """Undo an import of any kind: what it created is removed (or archived when already in use), what it
+    updated is restored, and every summary follows; audited."""
+    require(actor, "data.import")
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise NotFound(_("That import does not exist."))
+    if batch.reverted_at is not None:
+        raise ValidationError({"batch": _("This import was already reverted.")})
+    if batch.kind == "customers":
+        from crm.customers.importing import revert_import
+
+        return revert_import(actor, batch_id, session=session)
+    result = writer(batch.kind).revert(session, actor, batch_id)
+    batch.reverted_at = utcnow()
+    batch.reverted_by_id = actor.user_id
+    audit.record(session, actor, "revert_import", "import_batch", batch_id, after=result)
+    return result
