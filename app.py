@@ -28,10 +28,12 @@ from ui.language import adopt_saved_language, apply_language, language_selector,
 from ui.warm_up import warm_up
 
 ROOT = Path(__file__).resolve().parent
+# the tab icon is served by the portal itself: a Material icon name would be fetched from Google's font server
+FAVICON = str(ROOT / "static" / "favicon.png")
 COOKIE_NAME = "crm_portal_auth"
 COOKIE_DAYS = 1
 
-st.set_page_config(page_title="CRM", page_icon=":material/handshake:", layout="wide")
+st.set_page_config(page_title="CRM", page_icon=FAVICON, layout="wide")
 
 
 def prepare_database() -> tuple[dict, int]:
