@@ -34,7 +34,7 @@ page's filters (the department only changes the interactions).
 
 Output: a header row (CSV) or a list of objects with the same keys (JSON). Months are YYYY-MM. Counts are
 whole numbers. Amounts have 2 decimals and percentages 1 (average scores 2), without thousands separators:
-plain numbers in CSV, and strings in JSON ("1234.50"), so that no value goes through a binary float. A
+plain numbers in CSV, and strings in JSON ("1234.50") so that a JSON reader keeps them exact. A
 figure without a value (NPS without answers) is an empty cell in CSV and null in JSON. Text cells that a
 spreadsheet would run as a formula get a leading apostrophe in CSV.
 
