@@ -197,6 +197,10 @@ def show_sales() -> None:
         color=alt.Color("Category:N", title=_("Category")),
         tooltip=tips("Month", "Category", "Units", "Revenue", "Cost", "Margin")), width="stretch")
     download(sales, "sales-by-month")
+    st.markdown(_("**Sales per month** — receipts, units, amounts and the customers who bought"))
+    monthly = read(insights.monthly_sales)
+    st.dataframe(table(monthly), hide_index=True, width="stretch")
+    download(monthly, "sales-per-month")
     prods = read(insights.products)
     st.markdown(_("**Best sellers and stock on hand**"))
     st.altair_chart(alt.Chart(prods.head(15)).mark_bar().encode(

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -55,7 +56,8 @@ COLUMNS = (N_("Month"), N_("Department"), N_("Channel"), N_("Interactions"), N_(
            N_("Cohort size"), N_("Retention %"), N_("Reason"), N_("Answers"), N_("Question"), N_("Promoters"),
            N_("Detractors"), N_("Average score"), N_("Segment"), N_("NPS"), N_("Word"), N_("Mentions"),
            N_("Category"), N_("Units"), N_("Cost"), N_("SKU"), N_("Product"), N_("Stock"), N_("Units sold"),
-           N_("Company"), N_("Country"), N_("Purchases"), N_("Customer"), N_("Average revenue"))
+           N_("Company"), N_("Country"), N_("Purchases"), N_("Customer"), N_("Average revenue"), N_("Receipts"),
+           N_("Active customers"))
 
 T = TypeVar("T")
 STOPWORDS = set("the a an and or but to of in on for with was is it its this that very too we our you i my me be "
@@ -411,6 +413,43 @@ def _sales_by_month(f: InsightFilters, session: Session) -> pd.DataFrame:
     return frame.sort_values(["Month", "Category"], ignore_index=True)
 
 
+def _monthly_sales(f: InsightFilters, session: Session) -> pd.DataFrame:
+    """Per month of the period: receipts, units, revenue, cost, margin (exact ``Decimal`` amounts) and active
+    customers. Units and amounts are those of ``_sales_by_month`` added over the categories, and the receipts are
+    counted the same way (whole months from the summaries without a customer filter, else the receipts of the
+    period); the active customers are those of the customer trends."""
+    first, last = f.months
+    if not f.customer_filtered:
+        sold = (select(SalesMonthly.month, func.sum(SalesMonthly.quantity), func.sum(SalesMonthly.revenue),
+                       func.sum(SalesMonthly.cost))
+                .where(SalesMonthly.month >= first, SalesMonthly.month <= last).group_by(SalesMonthly.month))
+        receipts = (select(CustomerMonth.month, func.sum(CustomerMonth.receipts))
+                    .where(CustomerMonth.month.between(first, last)).group_by(CustomerMonth.month))
+    else:
+        m = month_of(Receipt.purchased_at, session)
+        in_period = (Receipt.purchased_at >= f.start, Receipt.purchased_at < f.end, *_customer_conditions(f))
+        sold = (select(m, func.sum(ReceiptLine.quantity), func.sum(ReceiptLine.quantity * ReceiptLine.unit_price),
+                       func.sum(ReceiptLine.quantity * ReceiptLine.unit_cost))
+                .join(ReceiptLine, ReceiptLine.receipt_id == Receipt.id)
+                .join(Customer, Customer.id == Receipt.customer_id).where(*in_period).group_by(m))
+        receipts = (select(m, func.count()).join(Customer, Customer.id == Receipt.customer_id)
+                    .where(*in_period).group_by(m))
+    totals = {month: (int(units or 0), _cents(revenue), _cents(cost))
+              for month, units, revenue, cost in session.execute(sold)}
+    counted = {month: int(n or 0) for month, n in session.execute(receipts)}
+    active = dict(session.execute(_buyers_per_month(f, session)).all())
+    rows = []
+    for month in _months(f):
+        units, revenue, cost = totals.get(month, (0, Decimal("0.00"), Decimal("0.00")))
+        rows.append((month, counted.get(month, 0), units, revenue, cost, revenue - cost, int(active.get(month, 0))))
+    return pd.DataFrame(rows, columns=["Month", "Receipts", "Units", "Revenue", "Cost", "Margin", "Active customers"])
+
+
+def _cents(value: Any) -> Decimal:
+    """An amount from SQL as an exact ``Decimal`` with 2 decimals (SQLite may hand back a float sum)."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+
+
 def _products(f: InsightFilters, session: Session) -> pd.DataFrame:
     if not f.customer_filtered:
         sold = (select(SalesMonthly.product_id.label("pid"), func.sum(SalesMonthly.quantity).label("units"),
@@ -562,6 +601,13 @@ def sales_by_month(actor: Actor, f: InsightFilters, *, session: Session,
     """Revenue, cost and margin per month and product category."""
     require(actor, "insights.read")
     return _figure(cache, session, _sales_by_month, f)
+
+
+def monthly_sales(actor: Actor, f: InsightFilters, *, session: Session,
+                  cache: FigureCache | None = None) -> pd.DataFrame:
+    """Per month: receipts, units, revenue, cost and margin (``Decimal``), and active customers."""
+    require(actor, "insights.read")
+    return _figure(cache, session, _monthly_sales, f)
 
 
 def products(actor: Actor, f: InsightFilters, *, session: Session,

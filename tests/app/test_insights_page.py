@@ -101,3 +101,12 @@ def test_lifetime_value_and_survey_tabs_show_their_figures(app_env) -> None:
     assert not at.exception, at.exception
     themes = at.dataframe[0].value
     assert list(themes.columns) == ["Word", "Mentions"] and len(themes) > 0
+
+
+def test_the_sales_tab_shows_the_sales_per_month_that_the_command_line_prints(app_env) -> None:
+    at = open_tab(signed_in("budget", "pages/insights.py"), "Sales")
+    assert not at.exception, at.exception
+    monthly = [d.value for d in at.dataframe
+               if list(d.value.columns) == ["Month", "Receipts", "Units", "Revenue", "Cost", "Margin",
+                                            "Active customers"]]
+    assert len(monthly) == 1 and monthly[0]["Receipts"].sum() > 0
