@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from crm.core.errors import ValidationError
 from crm.core.i18n import N_, Codes, _, label
 from crm.core.text import digits, fold, folded_words, words
-from crm.customers.phones import is_region, national_digits, normalize_phone
+from crm.customers.phones import national_digits, normalize_phone
+from crm.importing.cleaning import CleaningError, clean_text, country_code
 from db.models import Customer, CustomerToken
 
 # A customer's status (shown with ``label(CUSTOMER_STATUSES, code)``).
@@ -77,14 +78,15 @@ def normalize_email(value: str | None) -> tuple[str | None, str | None]:
 
 
 def normalize_country(value: str | None) -> tuple[str | None, str | None]:
-    value = (value or "").strip().upper()
-    if not value:
-        return None, None
-    if len(value) != 2 or not value.isalpha():
-        return None, _("Country '{value}' must be a two-letter ISO code such as ID, BG or PK.").format(value=value)
-    if not is_region(value):
-        return None, _("Country '{value}' is not a known country code.").format(value=value)
-    return value, None
+    """(ISO alpha-2 code or None, error message or None) for a country written as a code or a name.
+
+    Anything ``country_code`` reads: "id", "IDN", "Indonesia", "България", "پاکستان"...
+    """
+    try:
+        return country_code(value), None
+    except CleaningError:
+        return None, _("Country '{value}' is neither a country name nor an ISO code such as ID, BG or PK.").format(
+            value=clean_text(value))
 
 
 def clean_customer_fields(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -100,10 +102,7 @@ def clean_customer_fields(data: dict[str, Any], *, partial: bool = False) -> dic
 
     def text(key: str) -> str | None:
         value = data.get(key)
-        if value is None:
-            return None
-        value = " ".join(str(value).split()) if key not in {"notes", "address"} else str(value).strip()
-        return value or None
+        return None if value is None else clean_text(str(value), multiline=key in {"notes", "address"})
 
     for key in ("name", "company", "address", "city", "language", "segment", "acquisition_source", "notes"):
         if key in data or (not partial and key == "name"):

@@ -387,3 +387,15 @@ def test_earlier_imports_list_their_file_counts_and_revert_newest_first(db, mana
     assert oldest.reverted_at is not None and oldest.created_at is not None
     with pytest.raises(PermissionDenied):
         list_batches(make_actor(db, "sales"), session=db)
+
+
+def test_countries_written_as_names_in_any_language_or_alpha_3_are_stored_as_iso_codes(db, manager) -> None:
+    rows = ["Name,Country", "Dewi Lestari,Indonesia", "Ivan Petrov,BULGARIA", "Мария Иванова,България",
+            "عمران خان,پاکستان", "John Smith,United States", "Budi Santoso,IDN", "Nobody,Atlantis"]
+    report = run_import(manager, "countries.csv", "\n".join(rows).encode(), session=db)
+    assert outcomes(report) == {2: "imported", 3: "imported", 4: "imported", 5: "imported", 6: "imported",
+                                7: "imported", 8: "rejected"}
+    assert "Atlantis" in report.rows[-1].reasons
+    stored = {c.name: c.country for c in db.scalars(select(Customer))}
+    assert stored == {"Dewi Lestari": "ID", "Ivan Petrov": "BG", "Мария Иванова": "BG", "عمران خان": "PK",
+                      "John Smith": "US", "Budi Santoso": "ID"}
