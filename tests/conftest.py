@@ -175,6 +175,15 @@ def make_actor(session: Session, username: str, source: str = "page") -> Actor:
 
 
 @pytest.fixture(autouse=True)
+def _search_limits_afresh() -> Iterator[None]:
+    """Each test starts with no searches counted against its users (the limit is per process)."""
+    from crm.customers.service import SEARCHES
+
+    SEARCHES.forget()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _english_between_tests() -> Iterator[None]:
     """A test that switched the language (of the test's own thread) does not leak it into the next."""
     from crm.core.i18n import set_language

@@ -39,3 +39,11 @@ class NotFound(CRMError):
 
 class AuthError(CRMError):
     """Sign-in problems (locked account, inactive user)."""
+
+
+class RateLimited(CRMError):
+    """Too many requests of one kind by one user in a short time; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

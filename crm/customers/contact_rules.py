@@ -153,24 +153,30 @@ def search_tokens(name: str | None, company: str | None, email: str | None, phon
     return search_tokens_of_keys(search_keys(name, company, email, phone), phone)
 
 
+# Tokens of the e-mail and phone start with this mark: the search of someone who may not see contact details
+# never reaches them (a query cannot contain it), so typing growing prefixes tells nothing about them.
+CONTACT_MARK = "\x1f"
+
+
 def search_tokens_of_keys(keys: dict[str, Any], phone: str | None) -> set[str]:
     """``search_tokens`` from a customer's ``search_keys`` (already folded) and stored phone.
 
-    The words of the name and company, the e-mail and the words before its @, the phone's digits
-    and its national number (found when typed without the country code).
+    The words of the name and company; then, marked with ``CONTACT_MARK``, the e-mail and the words
+    before its @, the phone's digits and its national number (found when typed without the country code).
     """
     tokens: set[str] = set(folded_words(f"{keys['name_key'] or ''} {keys['company_key'] or ''}"))
+    contact: set[str] = set()
     email_key = keys["email_key"]
     if email_key:
-        tokens.add(email_key)
-        tokens.update(words(email_key.split("@", 1)[0]))
+        contact.add(email_key)
+        contact.update(words(email_key.split("@", 1)[0]))
     phone_digits = keys["phone_digits"]
     if phone_digits:
-        tokens.add(phone_digits)
+        contact.add(phone_digits)
         national = national_digits(phone)
         if national:
-            tokens.add(national)
-    return {t[:120] for t in tokens if t}
+            contact.add(national)
+    return {t[:120] for t in tokens if t} | {(CONTACT_MARK + t)[:120] for t in contact if t}
 
 
 def refresh_search_keys(customer: Customer, *, session: Session) -> None:

@@ -18,11 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, Actor, can, holders, require
-from crm.customers.contact_rules import (STATUSES, clean_customer_fields, refresh_search_keys, search_keys,
-                                         search_tokens_of_keys)
+from crm.customers.contact_rules import (CONTACT_MARK, STATUSES, clean_customer_fields, refresh_search_keys,
+                                         search_keys, search_tokens_of_keys)
 from crm.core import paging
 from crm.core.paging import Page
-from crm.core.errors import ConflictError, NotFound, ValidationError
+from crm.core.errors import ConflictError, NotFound, RateLimited, ValidationError
+from crm.core.ratelimit import DistinctRequests
 from crm.core.i18n import N_, _, get_language, label, label_list, datetime as format_datetime
 from crm.core.text import digits, fold, words
 from db.distinct import distinct_values
@@ -157,30 +158,36 @@ def _token_match(prefix: str) -> Any:
     )
 
 
-def search_condition(query: str) -> Any | None:
-    """The WHERE condition for the search box, or None for an empty query."""
-    query = (query or "").strip()
+def search_condition(query: str, contact_details: bool = True) -> Any | None:
+    """The WHERE condition for the search box, or None for an empty query.
+
+    ``contact_details``: whether the searcher may see e-mails and phones. Without it, the query matches
+    names and companies only: a search must not tell apart customers whose contact details differ.
+    """
+    query = (query or "").replace(CONTACT_MARK, " ").strip()
     if not query:
         return None
-    if _PHONE_QUERY.match(query) and len(digits(query)) >= 4:
+    if contact_details and _PHONE_QUERY.match(query) and len(digits(query)) >= 4:
         d = digits(query)
         candidates = {d}
         if d.startswith("00"):
             candidates.add(d[2:])
         if d.startswith("0"):
             candidates.add(d.lstrip("0"))  # national number typed with its trunk 0
-        return or_(*[_token_match(c) for c in candidates if c])
-    if "@" in query:
-        return _token_match(fold(query))
+        return or_(*[_token_match(CONTACT_MARK + c) for c in candidates if c])
+    if contact_details and "@" in query:
+        return _token_match(CONTACT_MARK + fold(query))
     terms = words(query)
     if not terms:
         return None
-    return and_(*[_token_match(term) for term in terms])
+    if not contact_details:
+        return and_(*[_token_match(term) for term in terms])
+    return and_(*[or_(_token_match(term), _token_match(CONTACT_MARK + term)) for term in terms])
 
 
-def _filtered(query: str, filters: CustomerFilters) -> Select[Any]:
+def _filtered(query: str, filters: CustomerFilters, contact_details: bool) -> Select[Any]:
     stmt = select(Customer.id)
-    condition = search_condition(query)
+    condition = search_condition(query, contact_details)
     if condition is not None:
         stmt = stmt.where(condition)
     if not filters.include_archived:
@@ -218,9 +225,31 @@ def search_customers(
     page_size: int = 25,
     session: Session,
 ) -> CustomerPage:
-    """One page of customers matching the search box and filters, with the total count."""
+    """One page of customers matching the search box and filters, with the total count.
+
+    Different search texts per user are limited (``SEARCHES``): scripted guessing is slowed down and each
+    burst of searches shows in the audit log.
+    """
     require(actor, "customers.read")
+    _count_search(actor, query, session)
     return search_page(session, actor, query, filters, page=page, page_size=page_size)
+
+
+# per user and minute: at most 60 different search texts; the 30th is recorded in the audit log as a burst
+SEARCHES = DistinctRequests(limit=60, burst=30, window=60.0)
+
+
+def _count_search(actor: Actor, query: str, session: Session) -> None:
+    text = fold(query)
+    if not text:
+        return
+    noted = SEARCHES.note(actor.user_id or actor.username, text)
+    if noted.burst_started:
+        audit.record(session, actor, "search_burst", "customers", None,
+                     detail=f"{noted.count} different searches within {int(SEARCHES.window)} s")
+    if not noted.allowed:
+        raise RateLimited(_("You have searched very often in the last minute. Please wait {seconds} seconds "
+                            "and search again.").format(seconds=noted.retry_after), noted.retry_after)
 
 
 def search_page(session: Session, actor: Actor, query: str = "", filters: CustomerFilters | None = None, *,
@@ -234,7 +263,8 @@ def search_page(session: Session, actor: Actor, query: str = "", filters: Custom
     page_size = max(1, min(page_size, 200))
     page = max(1, page)
     dialect = session.get_bind().dialect.name
-    window = paging.page_window(session, _order(_filtered(query, filters), filters.sort, dialect), page, page_size)
+    window = paging.page_window(session, _order(_filtered(query, filters, _pii(actor)), filters.sort, dialect), page,
+                                 page_size)
     page_ids = window.ids
     found = {c.id: (c, owner) for c, owner in session.execute(
         select(Customer, User.full_name).outerjoin(User, User.id == Customer.owner_id)

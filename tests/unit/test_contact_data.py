@@ -1,6 +1,6 @@
 import pytest
 
-from crm.customers.contact_rules import clean_customer_fields, search_tokens
+from crm.customers.contact_rules import CONTACT_MARK, clean_customer_fields, search_tokens
 from crm.core.errors import ValidationError
 
 
@@ -20,9 +20,11 @@ def test_clean_values_are_normalised() -> None:
     assert out["country"] == "ES" and out["phone"] == "+34612345678" and out["status"] == "customer"
 
 
-def test_search_tokens_cover_name_company_email_and_phone() -> None:
+def test_search_tokens_cover_name_company_email_and_phone_with_contact_tokens_marked() -> None:
     tokens = search_tokens("José Álvarez", "Álvarez Hermanos", "Jose.Alvarez@Example.es", "+34612345678")
-    assert tokens == {"jose", "alvarez", "hermanos", "jose.alvarez@example.es", "34612345678", "612345678"}
+    assert tokens == {"jose", "alvarez", "hermanos",
+                      *(CONTACT_MARK + t for t in ("jose.alvarez@example.es", "jose", "alvarez", "34612345678",
+                                                   "612345678"))}
 
 
 def test_a_phone_without_country_code_is_rejected_with_the_other_errors() -> None:
