@@ -8,6 +8,7 @@ Operator output stays English; the per-row reasons come from the services, in th
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import shlex
 import sys
@@ -22,6 +23,7 @@ from crm.core.access import Actor, require
 from crm.core.database import session_scope
 from crm.core.errors import CRMError, NotFound
 from crm.core.i18n import _
+from crm.core.spreadsheet import safe_cell
 from crm.core.text import fold
 from crm.customers.importing import export_customers
 from crm.importing import cleaning, runner, values
@@ -137,7 +139,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"Profile '{args.save_profile}' saved." if not args.dry_run
               else f"Profile '{args.save_profile}' not saved (dry run): run without --dry-run to save it.")
     if args.report:
-        Path(args.report).write_bytes(report.as_csv())
+        _write_report(report, Path(args.report))
         print(f"Report written to {args.report}")
     if args.dry_run:
         print("Dry run: nothing was saved.")
@@ -337,6 +339,16 @@ def _print_report(report: ImportReport, args: argparse.Namespace) -> None:
     if len(attention) > SHOWN_ROWS:
         where = "see the report" if args.report else "see --report"
         print(f"  ... and {len(attention) - SHOWN_ROWS:,} more ({where})")
+
+
+def _write_report(report: ImportReport, path: Path) -> None:
+    """``report.as_csv()`` written row by row: a million rows' report is not built in memory first."""
+    id_column = "customer_id" if report.kind == "customers" else "record_id"
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["row", "outcome", id_column, "name", "reasons"])
+        writer.writerows([r.row, r.outcome, r.entity_id or "", safe_cell(r.name), safe_cell(r.reasons)]
+                         for r in report.rows)
 
 
 def _print_unknown(unknown: list[values.UnknownValues]) -> None:
