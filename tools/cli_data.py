@@ -95,7 +95,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.kind == "customers" and "customers" not in available():
         return _import_customers_before_the_framework(args)
     if args.kind not in available():
-        raise CRMError(f"Importing {args.kind} is not available in this version.")
+        print(f"Error: importing {args.kind} is not available in this version.", file=sys.stderr)
+        return 1
     try:
         return _import(args)
     except UsageError as exc:
