@@ -2,7 +2,7 @@
 anything is written, import (or only check), see what happened to every row, revert; export customers."""
 import streamlit as st
 
-from crm.core.i18n import N_, _, label, ngettext, number, percent
+from crm.core.i18n import N_, _, get_language, label, ngettext, number, percent
 from crm.core.spreadsheet import EXCEL_MIME
 from crm.customers.importing import export_customers
 from crm.importing import upload as imports
@@ -12,6 +12,7 @@ from ui.context import actor, call, flash, show_flash
 
 UPLOAD = "import_upload"  # session state: (file id, the file as read, or the message why it cannot be)
 REPORT = "last_import"  # session state: the report of the last import
+QUESTIONS = "import_questions"  # session state: (file, kind, columns, language), what the file leaves open
 PROBLEM = "background-color: rgba(255, 75, 75, 0.15)"  # preview rows with problems
 DAY_FIRST = {True: N_("1 February 1997"), False: N_("January 2, 1997")}
 DECIMAL_MARKS = {".": N_("Point: 1,234.56"), ",": N_("Comma: 1.234,56")}
@@ -29,6 +30,18 @@ def read_once(upload) -> imports.Table:  # noqa: ANN001 - Streamlit's UploadedFi
     if isinstance(cached[1], str):
         st.error(cached[1])
         st.stop()
+    return cached[1]
+
+
+def ask_once(kind: str, table: imports.Table, mapping: dict[str, int], file_id: str) -> imports.FileQuestions:
+    """What the whole file leaves open, read again only when the file, the kind or the columns change."""
+    asked_for = (file_id, kind, tuple(sorted(mapping.items())), get_language())
+    cached = st.session_state.get(QUESTIONS)
+    if cached is None or cached[0] != asked_for:
+        asked = call(imports.questions, kind, table, mapping)
+        if asked is None:  # the reason is shown; ask again on the next run
+            return imports.FileQuestions(None, None, [])
+        cached = st.session_state[QUESTIONS] = (asked_for, asked)
     return cached[1]
 
 
@@ -125,7 +138,7 @@ if upload is not None:
     st.caption(_("Nothing is written yet. The first rows as found in the file and as they will be stored; "
                  "rows with problems are highlighted and would be rejected."))
     preview_box = st.container()
-    asked = call(imports.questions, kind, table, mapping) or imports.FileQuestions(None, None, [])
+    asked = ask_once(kind, table, mapping, upload.file_id)
     day_first = asked.dates.day_first if asked.dates and asked.dates.day_first is not None else start.day_first
     if asked.dates and asked.dates.needs_choice:
         day_first = st.radio(_("01/02/1997 means"), list(DAY_FIRST), format_func=lambda v: _(DAY_FIRST[v]), horizontal=True,

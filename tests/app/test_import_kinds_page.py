@@ -110,3 +110,19 @@ def test_an_ambiguous_date_order_is_asked_and_the_import_waits_for_the_answer(ap
     import_button.click().run()
     assert not at.exception
     assert list(at.dataframe[1].value["Name"]) == ["1997-02-01", "1997-04-03"]
+
+
+def test_a_products_import_can_be_reverted_from_the_page(app_env) -> None:
+    before = _products(app_env)
+    at = _products_file_ready(signed_in("salesmgr", "pages/import.py"))
+    next(b for b in at.button if b.label == "Import").click().run()
+    assert set(_products(app_env)) == set(before) | {"P-1", "P-2", "P-3"}
+    revert = next(s for s in at.selectbox if s.label == "Revert an import")
+    revert.set_value(revert.options[0]).run()
+    assert revert.options[0].startswith("#") and "shop-products.csv" in revert.options[0]
+    next(c for c in at.checkbox if c.label.startswith("I understand")).check().run()
+    next(b for b in at.button if b.label == "Revert import").click().run()
+    assert not at.exception
+    assert "Import reverted: Removed: 3, Archived (already in use): 0, Restored: 0." in texts(at)
+    assert _products(app_env) == before
+    assert at.dataframe[-1].value.iloc[0]["Reverted"] != ""
