@@ -2,6 +2,8 @@
 portal does not know, the order of day and month), check the preview, import or only check, read the report."""
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from sqlalchemy import func, select
 
@@ -126,3 +128,24 @@ def test_a_products_import_can_be_reverted_from_the_page(app_env) -> None:
     assert "Import reverted: Removed: 3, Archived (already in use): 0, Restored: 0." in texts(at)
     assert _products(app_env) == before
     assert at.dataframe[-1].value.iloc[0]["Reverted"] != ""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("crm.importing.profiles") is None,
+                    reason="crm.importing.profiles (saved import profiles) is not there yet")
+def test_settings_saved_as_a_profile_set_up_the_next_file_of_that_system(app_env) -> None:
+    at = _products_file_ready(signed_in("salesmgr", "pages/import.py"))
+    next(t for t in at.text_input if t.label == "Source system (optional)").input("shop").run()
+    next(t for t in at.text_input if t.label == "Profile name").input("Shop products").run()
+    next(b for b in at.button if b.label == "Save profile").click().run()
+    assert not at.exception and "Profile 'Shop products' saved." in texts(at)
+
+    at = signed_in("salesmgr", "pages/import.py")  # another day: the same system's file comes in
+    at.radio(key="import_kind").set_value("products").run()
+    profile = next(s for s in at.selectbox if s.label == "Start from a saved import profile")
+    profile.select_index(profile.options.index("Shop products")).run()
+    at.file_uploader[0].upload("shop-products-2.csv", PRODUCTS_FILE, "text/csv").run()
+    assert not at.exception
+    assert next(t for t in at.text_input if t.label == "Source system (optional)").value == "shop"
+    assert next(s for s in at.selectbox if s.label == "SKU (required)").value == 0  # "Item no", as saved
+    assert "Choose the columns for" not in texts(at)
+    assert next(s for s in at.selectbox if s.label == "Map Hardwre to").value == "Hardware"
