@@ -196,7 +196,7 @@ if upload is not None:
     waiting = bool(asked.dates and asked.dates.needs_choice and day_first is None)
     if waiting:
         st.info(_("Say what 01/02/1997 means in this file (above) before importing."))
-    if st.button(_("Import"), type="primary", disabled=waiting):
+    if st.button(_("Import"), type="primary", disabled=waiting or bool(missing)):
         bar = st.progress(0.0, text=_("Importing…"))
         report = call(imports.import_file, kind, table, filename=upload.name, data=upload.getvalue(),
                       mapping=mapping, options=options, profile_id=profile.id if profile else None,

@@ -268,12 +268,11 @@ def preview(actor: Actor, kind: str, table: Table, mapping: dict[str, int], opti
     records = []
     for p in runner.preview(actor, kind, rows, headers=headers, mapping=mapping, options=options, limit=limit,
                             session=session):
-        record: dict[str, Any] = {_("Row"): p.row}
+        record: dict[str, Any] = {_("Row"): p.row, _("Problems"): "; ".join(p.problems)}  # problems first: seen
         for f in mapping:
             name = _(k.field(f).label)
             record[found.format(field=name)] = p.found.get(f, "")
             record[stored.format(field=name)] = "" if p.problems and f not in p.stored else _shown(p.stored.get(f))
-        record[_("Problems")] = "; ".join(p.problems)
         records.append(record)
     frame = pd.DataFrame(records)
     return Preview(frame, [n for n, r in enumerate(records) if r[_("Problems")]])

@@ -37,6 +37,7 @@ def _products_file_ready(at, dry_run: bool = False):  # type: ignore[no-untyped-
     at.file_uploader[0].upload("shop-products.csv", PRODUCTS_FILE, "text/csv").run()
     assert not at.exception
     assert "Choose the columns for: SKU." in texts(at)
+    assert next(b for b in at.button if b.label == "Import").disabled  # not before every required field has a column
     next(s for s in at.selectbox if s.label == "SKU (required)").set_value(0).run()  # the "Item no" column
     assert "Choose the columns for" not in texts(at)
     assert "values the portal does not know" in texts(at)
