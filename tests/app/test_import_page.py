@@ -46,7 +46,8 @@ def test_an_upload_is_read_once_however_often_the_page_runs(app_env, monkeypatch
     at = signed_in("salesmgr", "pages/import.py")
     at.file_uploader[0].upload("few.csv", "Name,E-mail\nOnce Only,once@example.com\n".encode(), "text/csv").run()
     assert not at.exception and "**1 row** in `few.csv`" in texts(at)
-    at.radio[0].set_value("update").run()  # another run of the page with the same upload
+    duplicates = next(r for r in at.radio if r.label == "When a row matches an existing customer")
+    duplicates.set_value("update").run()  # another run of the page with the same upload
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception and "Report: few.csv" in texts(at)
     assert reads == ["few.csv"]
@@ -78,9 +79,11 @@ def test_earlier_imports_show_file_counts_and_can_be_chosen_for_revert(app_env) 
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
     batches = at.dataframe[-1].value
-    assert list(batches.columns) == ["id", "When", "File", "Source", "Counts", "Reverted"]
+    assert list(batches.columns) == ["id", "When", "Kind", "File", "Source system", "Started from", "Counts",
+                                     "Reverted"]
     newest = batches.iloc[0]
-    assert (newest["File"], newest["Source"], newest["Reverted"]) == ("few.csv", "page", "")
+    assert (newest["Kind"], newest["File"], newest["Started from"], newest["Reverted"]) == (
+        "Customers", "few.csv", "Import page", "")
     assert {"Imported: 1", "Updated: 0", "Rejected: 0"} <= set(newest["Counts"].split(", "))
     revert = next(s for s in at.selectbox if s.label == "Revert an import")
     assert revert.options[0].startswith(f"#{newest['id']} few.csv (")
