@@ -140,9 +140,9 @@ def test_a_typed_and_an_imported_customer_are_stored_alike(db, manager) -> None:
 
 
 def test_duplicates_are_found_across_chunks_of_a_big_file(db, manager, monkeypatch) -> None:
-    import crm.customers.importing as importing
+    import crm.importing.runner as runner
 
-    monkeypatch.setattr(importing, "CHUNK", 2)  # each company's customers are read once, in the first chunk
+    monkeypatch.setattr(runner, "CHUNK", 2)  # each company's customers are read once, in the first chunk
     run_import(manager, "existing.csv", b"Name,Company\nMaria Santos,Acme Ltd\n", session=db)
     rows = ["Name,Company,Phone,Country",
             "Ana Lima,Acme Ltd,,",                     # chunk 1: Acme's customers are read here
