@@ -25,6 +25,7 @@ from crm.customers.matching import POSSIBLY_SAME_AS, SAME_AS, Candidate, FileInd
 from crm.customers.service import _customer_rows, _write_audit_rows, _write_customers
 from crm.importing import identity
 from crm.importing.kinds import Field, Kind, register
+from crm.importing.refresh import figures_changed
 from crm.importing.writing import CleanRow, Context, RowResult, Writer
 from db.bulk import reserve_ids
 from db.models import AuditEvent, Consent, Customer, CustomerToken, ExternalId, ImportRow, Interaction, Receipt
@@ -151,6 +152,9 @@ class CustomerWriter(Writer):
         customer_of_row.update((r.row, r.entity_id) for r in created)
         return results + created
 
+    def finish(self, ctx: Context) -> None:
+        figures_changed()
+
     def revert(self, session: Session, actor: Actor, batch_id: int) -> dict[str, int]:
         """Remove the customers the import created (archive those someone already worked with), restore the
         ones it updated, forget the ids it kept."""
@@ -198,6 +202,7 @@ class CustomerWriter(Writer):
             refresh_search_keys(customer, session=session)
             restored += 1
         identity.forget_batch(session, batch_id)
+        figures_changed()
         return {"removed": len(removable), "archived": len(kept), "restored": restored}
 
 
@@ -211,10 +216,7 @@ def _known_ids(session: Session, source: str | None, rows: list[CleanRow]) -> di
     exist: set[int] = set()
     for start in range(0, len(ids), CHUNK):
         exist |= set(session.scalars(select(Customer.id).where(Customer.id.in_(ids[start:start + CHUNK]))))
-    gone = sorted(ext for ext, cid in found.items() if cid not in exist)
-    for start in range(0, len(gone), CHUNK):
-        session.execute(delete(ExternalId).where(ExternalId.source_system == source, ExternalId.entity == ENTITY,
-                                                 ExternalId.external_id.in_(gone[start:start + CHUNK])))
+    identity.forget(session, source, ENTITY, (ext for ext, cid in found.items() if cid not in exist))
     return {ext: cid for ext, cid in found.items() if cid in exist}
 
 

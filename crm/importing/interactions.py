@@ -24,11 +24,12 @@ from crm.core.text import fold
 from crm.importing import identity
 from crm.importing.customer_refs import customers_of
 from crm.importing.kinds import Field, Kind, register
+from crm.importing.refresh import figures_changed
 from crm.importing.writing import CleanRow, Context, RowResult, Writer
 from crm.insights.rollups import InteractionKey, add_interactions, interaction_key
 from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, MAX_TAGS, _clean_tags
 from db.bulk import insert_rows, reserve_ids
-from db.models import Customer, ExternalId, ImportRow, Interaction, InteractionTag, User
+from db.models import Customer, ImportRow, Interaction, InteractionTag, User
 from db.types import utcnow
 
 ENTITY = "interaction"
@@ -136,7 +137,7 @@ class InteractionWriter(Writer):
         gone = {ext for ext, iid in known.items() if iid not in existing}  # removed since (an erased customer's)
         links += [(r.values["external_id"], res.entity_id) for (r, _rec), res in zip(new, created)
                   if r.values.get("external_id") in gone]
-        _relink(session, source, gone)
+        identity.forget(session, source, ENTITY, gone)
         identity.remember(session, source, ENTITY, links, ctx.batch_id)
         session.flush()
         _recount_last_contact(session, moved)
@@ -352,13 +353,6 @@ def _users(ctx: Context) -> dict[str, int]:
     return ctx.state["users"]
 
 
-def _relink(session: Session, source: str | None, gone: set[str]) -> None:
-    """Forget the ids of interactions that no longer exist, so that the rows created for them are linked."""
-    if source and gone:
-        session.execute(delete(ExternalId).where(ExternalId.source_system == source, ExternalId.entity == ENTITY,
-                                                 ExternalId.external_id.in_(sorted(gone))))
-
-
 def _touch_last_contact(session: Session, last: dict[int, dt.datetime]) -> None:
     """Move each customer's last contact forward to their newest imported interaction (one statement)."""
     if not last:
@@ -379,13 +373,6 @@ def _recount_last_contact(session: Session, customers: set[int]) -> None:
     for start in range(0, len(ordered), CHUNK):
         session.execute(update(Customer).where(Customer.id.in_(ordered[start:start + CHUNK]))
                         .values(last_contact_at=newest).execution_options(synchronize_session=False))
-
-
-def figures_changed() -> None:
-    """Insights figures kept for a minute are read again (an import or its revert changed what they count)."""
-    from crm.insights.figures import SHARED_FIGURES
-
-    SHARED_FIGURES.clear()
 
 
 register(INTERACTIONS, InteractionWriter())
