@@ -507,3 +507,20 @@ def test_an_erased_customer_is_not_imported_again_from_its_source(db, manager) -
 def test_a_customer_import_without_data_import_is_refused(db, manager) -> None:
     with pytest.raises(PermissionDenied):
         _from_old_crm(db, make_actor(db, "sales"), OLD_ROWS)
+
+
+def test_after_a_merge_the_ids_of_the_merged_customer_find_the_kept_one(db, manager) -> None:
+    from crm.customers.quality import merge_customers
+    from crm.importing.kinds import auto_mapping as kind_mapping, kind
+    from crm.importing.runner import run
+    from db.models import Interaction
+
+    first = _from_old_crm(db, manager, OLD_ROWS[:3:2])  # Dewi (C-1) and Siti (C-3): the same person, say
+    dewi, siti = (r.customer_id for r in first.rows)
+    merge_customers(manager, dewi, siti, session=db)
+    assert _linked(db) == {"C-1": dewi, "C-3": dewi}
+    headers = ["Ticket ID", "Customer", "Created", "Summary"]
+    report = run(manager, "interactions", [["T-1", "C-3", "2024-03-05 10:15", "Hello"]], headers=headers,
+                 mapping=kind_mapping(kind("interactions"), headers),
+                 options=ImportOptions(source_system="helpdesk", customer_source="crm_old"), session=db)
+    assert db.get(Interaction, report.rows[0].entity_id).customer_id == dewi
