@@ -11,7 +11,7 @@ from crm.core.access import DEPARTMENTS, can
 from crm.core.i18n import N_, _, label, month, ngettext, number, percent
 from crm.core.spreadsheet import frame_csv_bytes
 from crm.interactions.service import CHANNELS
-from crm.insights.surveys import SURVEY_COLUMNS, find_customers, import_surveys, record_survey
+from crm.insights.surveys import find_customers, record_survey
 from ui.context import actor, call
 
 who = actor()
@@ -244,12 +244,9 @@ def show_survey_answers() -> None:
                     st.error(_("Nothing was saved. Choose the customer first."))
                 elif call(record_survey, cid, score=score, reason_first=first, reason_again=again, comment=comment):
                     st.success(_("Answer recorded; the figures include it within a minute."))
-        upload = st.file_uploader(_("Import answers (CSV: {columns})").format(columns=", ".join(SURVEY_COLUMNS)),
-                                  type=["csv"])
-        if upload is not None and st.button(_("Import answers")):
-            count = call(import_surveys, upload.name, upload.getvalue())
-            if count is not None:
-                st.success(ngettext("Imported {n} answer.", "Imported {n} answers.", count).format(n=number(count)))
+    if can(who, "data.import"):
+        st.caption(_("Files of survey answers are imported on the Import page (kind: Survey answers), with a "
+                     "report of every row and a revert."))
 
 
 # Only the open tab is computed: its figures are read when the user opens it.

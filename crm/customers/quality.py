@@ -15,7 +15,7 @@ from crm.core.errors import NotFound, ValidationError
 from crm.core.text import similar_names
 from crm.core.i18n import N_, Codes, _
 from crm.insights.rollups import refresh_customers
-from db.models import Consent, Customer, Interaction, Receipt, SurveyResponse, User
+from db.models import Consent, Customer, ExternalId, Interaction, Receipt, SurveyResponse, User
 from db.types import utcnow
 
 COMPLETENESS_FIELDS = ("company", "email", "phone", "country", "city", "segment", "acquisition_source", "owner_id")
@@ -184,6 +184,9 @@ def merge_customers(actor: Actor, keep_id: int, merge_id: int, *, session: Sessi
         result = session.execute(update(model).where(model.customer_id == merge_id).values(customer_id=keep_id))
         moved[label] = result.rowcount or 0
     refresh_customers(session, [keep_id, merge_id])  # the kept customer now has the other's purchase months
+    # the merged customer's ids in other systems now name the kept one (later imports from there find it)
+    session.execute(update(ExternalId).where(ExternalId.entity == "customer", ExternalId.entity_id == merge_id)
+                    .values(entity_id=keep_id))
     for key in ("company", "email", "phone", "address", "city", "country", "segment", "acquisition_source",
                 "owner_id", "language"):
         if getattr(keep, key) in (None, "") and getattr(gone, key) not in (None, ""):

@@ -49,10 +49,6 @@ def revert(actor: Actor, batch_id: int, *, session: Session) -> dict[str, int]:
         raise NotFound(_("That import does not exist."))
     if batch.reverted_at is not None:
         raise ValidationError({"batch": _("This import was already reverted.")})
-    if batch.kind == "customers":
-        from crm.customers.importing import revert_import
-
-        return revert_import(actor, batch_id, session=session)
     result = writer(batch.kind).revert(session, actor, batch_id)
     batch.reverted_at = utcnow()
     batch.reverted_by_id = actor.user_id

@@ -43,6 +43,14 @@ def remember(session: Session, source: str | None, entity: str, pairs: Iterable[
                     ["source_system", "entity", "external_id", "entity_id", "import_batch_id"], new)
 
 
+def forget(session: Session, source: str | None, entity: str, external_ids: Iterable[str]) -> None:
+    """Forget these ids of ``source`` (their records no longer exist: the rows that bring them again are linked anew)."""
+    gone = sorted(set(external_ids))
+    for start in range(0, len(gone), CHUNK) if source else ():
+        session.execute(delete(ExternalId).where(ExternalId.source_system == source, ExternalId.entity == entity,
+                                                 ExternalId.external_id.in_(gone[start:start + CHUNK])))
+
+
 def forget_batch(session: Session, batch_id: int) -> None:
     """Remove the external ids an import added (its revert)."""
     session.execute(delete(ExternalId).where(ExternalId.import_batch_id == batch_id))

@@ -23,6 +23,7 @@ from crm.importing.writing import (
     ImportOptions,
     ImportReport,
     RowResult,
+    Writer,
 )
 from db.bulk import fast_sqlite_writes, gc_paused, insert_rows
 from db.models import ImportBatch, ImportRow
@@ -36,8 +37,9 @@ class RowCleaner:
     """Cleans the mapped cells of one row into typed values, or says what is wrong with each (row and column)."""
 
     def __init__(self, k: Kind, headers: Sequence[str], mapping: dict[str, int], options: ImportOptions,
-                 session: Session | None = None) -> None:
+                 session: Session | None = None, writer: Writer | None = None) -> None:
         self.kind = k
+        self.writer = writer
         self.headers = headers
         self.mapping = {f: i for f, i in mapping.items()}
         self.options = options
@@ -51,6 +53,7 @@ class RowCleaner:
         """(values by field, problems): every problem names the column and the value."""
         out: dict[str, Any] = {}
         problems: list[str] = []
+        failed: set[str] = set()
         for f in self.fields:
             cell = raw.get(f.name, "")
             try:
@@ -58,9 +61,17 @@ class RowCleaner:
             except cleaning.CleaningError as exc:
                 problems.append(_("{column}: {problem}").format(column=self.headers[self.mapping[f.name]],
                                                                  problem=exc.message))
+                failed.add(f.name)
                 continue
             if out[f.name] is None and f.required:
                 problems.append(_("{column}: a value is required.").format(column=self.headers[self.mapping[f.name]]))
+                failed.add(f.name)
+        if self.writer is not None:  # the kind's own rules (an e-mail, a score from 0 to 10...), every one at once
+            for name, problem in self.writer.check(out).items():
+                if name in failed:
+                    continue
+                column = self.headers[self.mapping[name]] if name in self.mapping else None
+                problems.append(_("{column}: {problem}").format(column=column, problem=problem) if column else problem)
         return out, problems
 
     def _value(self, f: Field, cell: str) -> Any:
@@ -143,8 +154,8 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
     session.add(batch)
     session.flush()
     report = ImportReport(batch_id=batch.id, filename=filename, kind=kind, dry_run=options.dry_run)
-    ctx = Context(session, actor, batch.id, options, utcnow())
-    cleaner = RowCleaner(k, headers, mapping, options, session)
+    ctx = Context(session, actor, batch.id, options, utcnow(), columns={f: headers[i] for f, i in mapping.items()})
+    cleaner = RowCleaner(k, headers, mapping, options, session, w)
     done = 0
     with fast_sqlite_writes(session), gc_paused():
         for first, chunk in _chunks(rows, CHUNK):
@@ -227,7 +238,7 @@ def preview(actor: Actor, kind: str, rows: Sequence[Sequence[str]], *, headers: 
     """The first rows as they will be stored after cleaning, before anything is written."""
     require(actor, "data.import")
     k = kind_named(kind)
-    cleaner = RowCleaner(k, headers, mapping, options, session)
+    cleaner = RowCleaner(k, headers, mapping, options, session, writer_named(kind))
     out = []
     for n, raw_row in enumerate(rows[:limit], start=2):
         raw = cleaner.raw(raw_row)

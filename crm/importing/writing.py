@@ -111,10 +111,20 @@ class Context:
     options: ImportOptions
     now: dt.datetime
     state: dict[str, Any] = field(default_factory=dict)  # the writer's own, kept across chunks
+    columns: dict[str, str] = field(default_factory=dict)  # field -> the file's header (for reasons naming it)
+
+    def column(self, name: str) -> str:
+        """The file's header of a field (its name when unmapped), for a reason that names the column."""
+        return self.columns.get(name, name)
 
 
 class Writer:
     """Writes one kind's cleaned rows. ``write`` is called once per chunk, ``finish`` after the last one."""
+
+    def check(self, values: dict[str, Any]) -> dict[str, str]:
+        """The kind's own rules for one cleaned row, before anything is written (also in the preview):
+        problems by field, every one at once. May normalise ``values`` in place (a phone to +62...)."""
+        return {}
 
     def write(self, ctx: Context, rows: list[CleanRow]) -> list[RowResult]:
         raise NotImplementedError

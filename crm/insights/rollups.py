@@ -8,6 +8,7 @@
 
 Each is changed in the same transaction as the rows it summarises: ``apply_receipt`` and
 ``apply_interaction`` add a new row (upserts, so concurrent writers add up instead of overwriting),
+``add_interactions`` adds (or takes away) the counts of an import at once,
 ``refresh_customers`` recomputes the customers whose receipts moved (a merge); both move the customers'
 rows in ``buyer_month_counts`` from their old counts to their new ones; and ``rebuild_all``
 recomputes everything with INSERT ... SELECT (after a bulk load, or to repair). Tests check that random
@@ -173,6 +174,27 @@ def apply_interaction(session: Session, interaction: Interaction) -> None:
     _upsert(session, InteractionMonthly,
             {"month": month_key(interaction.occurred_at), "department_id": interaction.department_id,
              "channel": interaction.channel}, {"interactions": 1})
+
+
+InteractionKey = tuple[str, int, str]  # month, department id, channel
+
+
+def interaction_key(occurred_at: dt.datetime, department_id: int, channel: str) -> InteractionKey:
+    """The ``interaction_monthly`` row an interaction is counted in."""
+    return month_key(occurred_at), department_id, channel
+
+
+def add_interactions(session: Session, counts: Counter[InteractionKey]) -> None:
+    """Add many interactions at once (negative counts take them away: a revert, a moved interaction); a row
+    that reaches zero is removed. One upsert per month, department and channel, not per interaction."""
+    for (month, department, channel), change in sorted(counts.items()):
+        if not change:
+            continue
+        keys = {"month": month, "department_id": department, "channel": channel}
+        _upsert(session, InteractionMonthly, keys, {"interactions": change})
+        if change < 0:
+            session.execute(delete(InteractionMonthly).where(
+                *(getattr(InteractionMonthly, k) == v for k, v in keys.items()), InteractionMonthly.interactions <= 0))
 
 
 def rebuild_sales(session: Session) -> int:

@@ -1,35 +1,37 @@
-"""Survey answers: why customers chose us first and again, and how likely they are to recommend us."""
+"""Survey answers: why customers chose us first and again, and how likely they are to recommend us.
+
+Answers are typed here one by one (``record_survey``); files of answers come in through the Import page and
+the command line (``crm.importing.surveys``).
+"""
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import NotFound, ValidationError
 from crm.core.i18n import N_, _, number
-from crm.customers.importing import read_table
 from crm.customers.service import search_page
 from db.models import Customer, SurveyResponse
 from db.types import utcnow
 
-SURVEY_COLUMNS = ("customer_id", "score", "reason_first", "reason_again", "comment", "answered_on")
 REASON_TOO_LONG = {
     "reason_first": N_("The reason they chose us first is longer than {n} characters."),
     "reason_again": N_("The reason they chose us again is longer than {n} characters."),
 }
 
 
-def _check(values: dict[str, Any], session: Session, known: set[int] | None = None) -> tuple[dict[str, Any], list[str]]:
+def _check(values: dict[str, Any], session: Session) -> tuple[dict[str, Any], list[str]]:
     problems: list[str] = []
     out: dict[str, Any] = {}
     try:
         cid = int(str(values.get("customer_id") or "").strip())
-        if (known is not None and cid not in known) or (known is None and session.get(Customer, cid) is None):
+        if session.get(Customer, cid) is None:
             problems.append(_("Customer #{id} does not exist.").format(id=cid))
         out["customer_id"] = cid
     except ValueError:
@@ -61,7 +63,7 @@ def _check(values: dict[str, Any], session: Session, known: set[int] | None = No
     return out, problems
 
 
-def _segment_and_country(session: Session, customer_ids: Iterable[int]) -> dict[int, dict[str, str | None]]:
+def segment_and_country(session: Session, customer_ids: Iterable[int]) -> dict[int, dict[str, str | None]]:
     """Each customer's segment and country, as copied onto their survey answers."""
     ids = list(customer_ids)
     return {cid: {"segment": segment, "country": country} for cid, segment, country in session.execute(
@@ -82,49 +84,13 @@ def record_survey(actor: Actor, customer_id: int, *, score: Any, reason_first: s
                                "reason_again": reason_again, "comment": comment, "answered_on": answered_on}, session)
     if problems:
         raise ValidationError({str(i): p for i, p in enumerate(problems)})
-    groups = _segment_and_country(session, [values["customer_id"]])[values["customer_id"]]
+    groups = segment_and_country(session, [values["customer_id"]])[values["customer_id"]]
     answer = SurveyResponse(**values, **groups, source="form", recorded_by_id=actor.user_id)
     session.add(answer)
     session.flush()
     audit.record(session, actor, "create", "survey_response", answer.id,
                  after={"customer_id": customer_id, "score": values["score"]})
     return answer.id
-
-
-def import_surveys(actor: Actor, filename: str, data: bytes, *, session: Session) -> int:
-    """All-or-nothing: every row is checked and any problem (row number and reasons) rejects the file."""
-    require(actor, "surveys.write")
-    headers, rows = read_table(data, filename)
-    index = {h.strip().lower().replace(" ", "_"): i for i, h in enumerate(headers)}
-    missing = [c for c in ("customer_id", "score") if c not in index]
-    if missing:
-        raise ValidationError({"columns": _("The file needs the columns {columns}; missing: {missing}.").format(
-            columns=", ".join(SURVEY_COLUMNS), missing=", ".join(missing))})
-    ids = set()
-    for r in rows:
-        try:
-            ids.add(int(r[index["customer_id"]]))
-        except (ValueError, IndexError):
-            pass
-    groups = _segment_and_country(session, ids) if ids else {}
-    known = set(groups)
-    errors: dict[str, str] = {}
-    clean: list[dict[str, Any]] = []
-    for n, r in enumerate(rows, start=2):
-        if not any(c.strip() for c in r):
-            continue
-        values = {c: (r[i] if i < len(r) else "") for c, i in index.items() if c in SURVEY_COLUMNS}
-        out, problems = _check(values, session, known)
-        if problems:
-            errors[f"row {n}"] = _("Row {row}: {problems}").format(row=n, problems=" ".join(problems))
-        else:
-            clean.append({**out, "source": "import", "recorded_by_id": actor.user_id})
-    if errors:
-        raise ValidationError(errors)
-    if clean:
-        session.execute(insert(SurveyResponse), [{**row, **groups[row["customer_id"]]} for row in clean])
-    audit.record(session, actor, "import", "survey_responses", None, detail=f"{filename}: {len(clean)} answers")
-    return len(clean)
 
 
 def find_customers(actor: Actor, query: str, *, session: Session) -> list[tuple[int, str]]:

@@ -22,6 +22,7 @@ from crm.customers.importing import (
     revert_import,
     run_import,
 )
+from crm.importing.writing import ImportOptions
 from tools.seed import ensure_demo_accounts
 from db.models import AuditEvent, Customer
 from tests.conftest import make_actor
@@ -140,9 +141,9 @@ def test_a_typed_and_an_imported_customer_are_stored_alike(db, manager) -> None:
 
 
 def test_duplicates_are_found_across_chunks_of_a_big_file(db, manager, monkeypatch) -> None:
-    import crm.customers.importing as importing
+    import crm.importing.runner as runner
 
-    monkeypatch.setattr(importing, "CHUNK", 2)  # each company's customers are read once, in the first chunk
+    monkeypatch.setattr(runner, "CHUNK", 2)  # each company's customers are read once, in the first chunk
     run_import(manager, "existing.csv", b"Name,Company\nMaria Santos,Acme Ltd\n", session=db)
     rows = ["Name,Company,Phone,Country",
             "Ana Lima,Acme Ltd,,",                     # chunk 1: Acme's customers are read here
@@ -399,3 +400,139 @@ def test_countries_written_as_names_in_any_language_or_alpha_3_are_stored_as_iso
     stored = {c.name: c.country for c in db.scalars(select(Customer))}
     assert stored == {"Dewi Lestari": "ID", "Ivan Petrov": "BG", "Мария Иванова": "BG", "عمران خان": "PK",
                       "John Smith": "US", "Budi Santoso": "ID"}
+
+
+# ------------------------------------------------- customers in the common import flow (kind "customers")
+
+OLD_CRM = ["Customer No", "Name", "E-mail", "Status", "City"]
+OLD_ROWS = [["C-1", "Dewi Lestari", "dewi@sinar.co.id", "customer", "Bandung"],
+            ["C-2", "Ivan Petrov", "ivan@petrov.bg", "VIP", "Sofia"],
+            ["C-3", "Siti Rahayu", "siti@sinarjaya.co.id", "Prospect", ""]]
+
+
+def _from_old_crm(db, who, rows, **options):  # noqa: ANN001, ANN202
+    from crm.importing.kinds import auto_mapping as kind_mapping, kind
+    from crm.importing.runner import run
+    from crm.importing.writing import ImportOptions
+
+    report = run(who, "customers", rows, headers=OLD_CRM, mapping=kind_mapping(kind("customers"), OLD_CRM),
+                 options=ImportOptions(**{"source_system": "crm_old", **options}), filename="old.csv", session=db)
+    db.commit()
+    return report
+
+
+def _linked(db, source: str = "crm_old") -> dict[str, int]:
+    from db.models import ExternalId
+
+    return dict(db.execute(select(ExternalId.external_id, ExternalId.entity_id).where(
+        ExternalId.source_system == source, ExternalId.entity == "customer")).all())
+
+
+def test_an_unknown_status_is_listed_and_rejected_until_the_user_maps_it(db, manager) -> None:
+    from crm.importing import values
+    from crm.importing.kinds import auto_mapping as kind_mapping, kind
+
+    unknown = values.unknown_values(kind("customers"), OLD_CRM, OLD_ROWS, kind_mapping(kind("customers"), OLD_CRM),
+                                    ImportOptions(), db)
+    assert [(u.field, u.column, u.values, u.open_list) for u in unknown] == [("status", "Status", [("VIP", 1)], False)]
+    refused = _from_old_crm(db, manager, OLD_ROWS)
+    assert outcomes(refused) == {2: "imported", 3: "rejected", 4: "imported"}
+    assert "Status" in refused.rows[1].reasons and "VIP" in refused.rows[1].reasons
+    mapped = _from_old_crm(db, manager, OLD_ROWS, value_map={"status": {"vip": "customer"}})
+    assert [r.outcome for r in mapped.rows] == ["duplicate", "imported", "duplicate"]
+    ivan = db.get(Customer, mapped.rows[1].customer_id)
+    assert (ivan.name, ivan.status, ivan.city) == ("Ivan Petrov", "customer", "Sofia")
+    assert db.get(Customer, refused.rows[2].customer_id).status == "prospect"
+
+
+def test_every_problem_of_a_row_is_reported_at_once_naming_its_column(db, manager) -> None:
+    report = _from_old_crm(db, manager, [["C-9", "Bad Row", "not-an-email", "VIP", "x" * 121]])
+    reasons = report.rows[0].reasons
+    assert report.rows[0].outcome == "rejected"
+    assert "E-mail:" in reasons and "Status:" in reasons and "City:" in reasons
+
+
+def test_ids_of_the_source_make_a_reimport_idempotent_and_a_newer_export_an_update(db, manager) -> None:
+    first = _from_old_crm(db, manager, OLD_ROWS, value_map={"status": {"vip": "customer"}})
+    assert [r.outcome for r in first.rows] == ["imported"] * 3
+    linked = _linked(db)
+    assert linked == {f"C-{n}": first.rows[n - 1].customer_id for n in (1, 2, 3)}
+    count = db.scalar(select(func.count()).select_from(Customer))
+    again = _from_old_crm(db, manager, OLD_ROWS, value_map={"status": {"vip": "customer"}})
+    assert [r.outcome for r in again.rows] == ["duplicate"] * 3
+    assert "already imported from crm_old" in again.rows[0].reasons
+    # a newer export: Dewi moved and changed her e-mail (no e-mail match any more: the id finds her)
+    newer = _from_old_crm(db, manager, [["C-1", "Dewi Lestari", "dewi@new-mail.id", "customer", "Jakarta"]])
+    assert [(r.outcome, r.customer_id) for r in newer.rows] == [("updated", linked["C-1"])]
+    dewi = db.get(Customer, linked["C-1"])
+    assert (dewi.email, dewi.city) == ("dewi@new-mail.id", "Jakarta")
+    assert db.scalar(select(func.count()).select_from(Customer)) == count
+    revert_import(manager, newer.batch_id, session=db)
+    db.refresh(dewi)
+    assert (dewi.email, dewi.city) == ("dewi@sinar.co.id", "Bandung")
+
+
+def test_a_customer_matched_by_email_or_within_the_file_gets_the_source_id_linked(db, manager) -> None:
+    from crm.customers.service import create_customer
+
+    typed = create_customer(manager, {"name": "Dewi Lestari", "email": "DEWI@sinar.co.id"}, session=db).id
+    rows = [OLD_ROWS[0], ["C-1b", "Dewi  Lestari", "dewi@sinar.co.id", "", ""], OLD_ROWS[2]]
+    report = _from_old_crm(db, manager, rows)
+    assert [(r.outcome, r.customer_id) for r in report.rows[:2]] == [("duplicate", typed), ("duplicate", None)]
+    assert "row 2" in report.rows[1].reasons
+    assert _linked(db) == {"C-1": typed, "C-1b": typed, "C-3": report.rows[2].customer_id}
+
+
+def test_references_across_sources_find_the_customers_of_the_old_crm(db, manager) -> None:
+    from crm.importing.kinds import auto_mapping as kind_mapping, kind
+    from crm.importing.runner import run
+
+    _from_old_crm(db, manager, OLD_ROWS[:1])
+    headers = ["Ticket ID", "Customer", "Created", "Summary"]
+    tickets = [["T-1", "C-1", "2024-03-05 10:15", "Login fails"], ["T-2", "C-1", "2024-03-06 10:15", "Again"]]
+    on_own = run(manager, "interactions", tickets, headers=headers, mapping=kind_mapping(kind("interactions"), headers),
+                 options=ImportOptions(source_system="helpdesk"), session=db)
+    assert [r.outcome for r in on_own.rows] == ["rejected", "rejected"]  # the helpdesk's own ids know no C-1
+    across = run(manager, "interactions", tickets, headers=headers, mapping=kind_mapping(kind("interactions"), headers),
+                 options=ImportOptions(source_system="helpdesk", customer_source="crm_old"), session=db)
+    assert [r.outcome for r in across.rows] == ["imported", "imported"]
+
+
+def test_revert_forgets_the_ids_the_import_kept_and_they_come_back_on_the_next_import(db, manager) -> None:
+    first = _from_old_crm(db, manager, OLD_ROWS[:1])
+    assert revert_import(manager, first.batch_id, session=db)["removed"] == 1
+    assert _linked(db) == {}
+    again = _from_old_crm(db, manager, OLD_ROWS[:1])
+    assert again.rows[0].outcome == "imported" and _linked(db) == {"C-1": again.rows[0].customer_id}
+
+
+def test_an_erased_customer_is_not_imported_again_from_its_source(db, manager) -> None:
+    from crm.customers.privacy import erase_customer
+
+    first = _from_old_crm(db, manager, OLD_ROWS[:1])
+    erase_customer(make_actor(db, "admin"), first.rows[0].customer_id, str(first.rows[0].customer_id), session=db)
+    again = _from_old_crm(db, manager, OLD_ROWS[:1])
+    assert again.rows[0].outcome == "rejected" and "erased" in again.rows[0].reasons
+    assert db.get(Customer, first.rows[0].customer_id).name != "Dewi Lestari"
+
+
+def test_a_customer_import_without_data_import_is_refused(db, manager) -> None:
+    with pytest.raises(PermissionDenied):
+        _from_old_crm(db, make_actor(db, "sales"), OLD_ROWS)
+
+
+def test_after_a_merge_the_ids_of_the_merged_customer_find_the_kept_one(db, manager) -> None:
+    from crm.customers.quality import merge_customers
+    from crm.importing.kinds import auto_mapping as kind_mapping, kind
+    from crm.importing.runner import run
+    from db.models import Interaction
+
+    first = _from_old_crm(db, manager, OLD_ROWS[:3:2])  # Dewi (C-1) and Siti (C-3): the same person, say
+    dewi, siti = (r.customer_id for r in first.rows)
+    merge_customers(manager, dewi, siti, session=db)
+    assert _linked(db) == {"C-1": dewi, "C-3": dewi}
+    headers = ["Ticket ID", "Customer", "Created", "Summary"]
+    report = run(manager, "interactions", [["T-1", "C-3", "2024-03-05 10:15", "Hello"]], headers=headers,
+                 mapping=kind_mapping(kind("interactions"), headers),
+                 options=ImportOptions(source_system="helpdesk", customer_source="crm_old"), session=db)
+    assert db.get(Interaction, report.rows[0].entity_id).customer_id == dewi

@@ -34,7 +34,8 @@ from crm.interactions.service import log_interaction
 from crm.customers.quality import merge_customers
 from crm.insights.rollups import apply_receipt, rebuild_all
 from tools.seed import ensure_demo_accounts
-from crm.insights.surveys import find_customers, import_surveys, record_survey
+from crm.importing.runner import run
+from crm.insights.surveys import find_customers, record_survey
 from db.models import (
     Customer,
     BuyerMonthCount,
@@ -316,8 +317,8 @@ def _random_writes(db, rng: random.Random) -> None:
     editor = make_actor(db, "sales")
     for cid in customers:  # answers recorded on the form and imported, before the customers' groups change
         record_survey(editor, cid, score=rng.randint(0, 10), reason_first="Price", session=db)
-    import_surveys(editor, "s.csv", ("customer_id,score\n" + "".join(f"{c},{rng.randint(0, 10)}\n" for c in customers))
-                   .encode(), session=db)
+    run(make_actor(db, "salesmgr"), "surveys", [[str(c), str(rng.randint(0, 10))] for c in customers],
+        headers=["customer_id", "score"], mapping={"customer": 0, "score": 1}, session=db)
     for n, cid in enumerate(customers):  # groups change after the purchases: the summary follows the customer
         version = db.get(Customer, cid).version
         update_customer(editor, cid, {"segment": rng.choice(["SMB", "Enterprise", "Public", None]),
@@ -366,7 +367,7 @@ def test_whole_months_means_first_day_to_last_day_or_today() -> None:
     assert not InsightFilters(dt.date(2026, 1, 1), dt.date(2026, 2, 27)).whole_months
 
 
-def test_survey_form_and_csv_import(db, shop) -> None:
+def test_survey_form(db, shop) -> None:
     _, ids = shop
     sales = make_actor(db, "sales")
     assert record_survey(sales, ids["cai"], score=8, reason_first="Quality", session=db)
@@ -375,16 +376,6 @@ def test_survey_form_and_csv_import(db, shop) -> None:
     assert len(err.value.errors) == 2
     with pytest.raises(NotFound):  # a customer gone since the form was opened: a missing row, not bad input
         record_survey(sales, 99999, score=8, session=db)
-    missing = "customer_id,score\n99999,6\n"  # in a file it is one row's problem, reported with the others
-    with pytest.raises(ValidationError) as err:
-        import_surveys(sales, "s.csv", missing.encode(), session=db)
-    assert "99999" in " ".join(err.value.errors.values())
-    good = f"customer_id,score,reason_first,reason_again,comment,answered_on\n{ids['bob']},6,Price,,Slow,2026-03-01\n"
-    assert import_surveys(sales, "s.csv", good.encode(), session=db) == 1
-    bad = f"customer_id,score\n{ids['bob']},6\nabc,12\n"
-    with pytest.raises(ValidationError) as err:
-        import_surveys(sales, "s.csv", bad.encode(), session=db)
-    assert "Row 3" in " ".join(err.value.errors.values())
     with pytest.raises(PermissionDenied):
         record_survey(make_actor(db, "training"), ids["cai"], score=5, session=db)
 
