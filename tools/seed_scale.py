@@ -26,7 +26,7 @@ from tools.demo_data import (
     SEGMENTS, SOURCES, SUBJECTS, NamePool, SeedResult,
 )
 from crm.core.text import digits, fold, folded_words, words
-from crm.customers.contact_rules import search_tokens
+from crm.customers.contact_rules import CONTACT_MARK, search_tokens
 from crm.customers.phones import national_digits
 from crm.accounts.users import ensure_departments
 from db.bulk import fast_sqlite_writes, indexes_built_after, insert_rows
@@ -395,11 +395,11 @@ class _Chunk:
                 if company is not None:
                     found |= pool["company_tokens"][ci]
                 if email:  # made of folded ASCII words and digits: fold() would change nothing
-                    found.add(email)
-                    found.update(folded_words(email.split("@", 1)[0]))
+                    found.add(CONTACT_MARK + email)
+                    found.update(CONTACT_MARK + w for w in folded_words(email.split("@", 1)[0]))
                 if phone:
-                    found.add(phone[1:])
-                    found.add(phone[1 + pool["cc_len"]:])
+                    found.add(CONTACT_MARK + phone[1:])
+                    found.add(CONTACT_MARK + phone[1 + pool["cc_len"]:])
                 name_key = pool["name_keys"][ni]
                 company_key = pool["company_keys"][ci] if ci >= 0 else None
             cols["name"].append(name)
