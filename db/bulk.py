@@ -38,6 +38,17 @@ def insert_rows(session: Session, table: Table | str, columns: Sequence[str], ro
     dbapi.executemany(f"INSERT INTO {name} ({names}) VALUES ({marks})", (_sqlite_row(r) for r in rows))
 
 
+def execute_many(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Run one statement written with ``?`` markers once per row, through the driver's own ``executemany``
+    (``%s`` markers on PostgreSQL; values converted as for ``insert_rows``): bulk updates without the ORM."""
+    dbapi = session.connection().connection.driver_connection
+    if dialect(session) == "postgresql":
+        with dbapi.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), list(rows))
+        return
+    dbapi.executemany(sql, (_sqlite_row(r) for r in rows))
+
+
 @functools.lru_cache(maxsize=4096)  # a load repeats its timestamps and amounts (e.g. "now" on every new row)
 def _sqlite_value(value: Any) -> Any:
     """A value as SQLAlchemy stores it on SQLite (timestamps in UTC as text with microseconds)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, event, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
@@ -496,6 +496,13 @@ def _filter_values(session: Session) -> dict[str, list[str]]:
 # the database only. Without a cache the figure is computed from the data of ``session``, pending writes included.
 
 SHARED_FIGURES = FigureCache(ttl=60)  # the figures of the Insights page, shared by its readers for a minute
+
+
+def figures_changed(session: Session) -> None:
+    """Drop the shared figures now and once more when ``session`` commits: after a bulk write (an import of
+    receipts, its revert) the next reader computes them from the new data instead of waiting out the minute."""
+    SHARED_FIGURES.clear()
+    event.listen(session, "after_commit", lambda _session: SHARED_FIGURES.clear(), once=True)
 
 
 def _figure(cache: FigureCache | None, session: Session, compute: Callable[..., T], f: InsightFilters,
