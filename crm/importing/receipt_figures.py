@@ -4,8 +4,8 @@
   (``acquired_on``) when they had none: added per chunk with one ``executemany``;
 - ``sales_monthly``: the batch's lines summed per month and product in memory, added once at the end (replaced
   lines subtracted);
-- ``customer_months`` and ``buyer_month_counts``: recomputed for the chunk's customers
-  (``crm.insights.rollups.refresh_customers``);
+- ``customer_months`` and ``buyer_month_counts``: the chunk's receipts per customer and month added to the
+  customers' rows, read and written once per chunk (``crm.insights.rollups.add_customer_months``);
 - the Insights page's shared cache: emptied when the import commits.
 
 What a customer was before the import touched it (last purchase, first-purchase date) is kept with the batch
@@ -25,13 +25,12 @@ from sqlalchemy.orm import Session
 from crm.importing import identity
 from crm.importing.writing import RowResult
 from crm.insights.figures import figures_changed
-from crm.insights.rollups import _month_expr, month_key, refresh_customers
+from crm.insights.rollups import _month_expr, add_customer_months, month_key
 from db.bulk import dialect, execute_many, insert_rows
 from db.models import Customer, ImportRow, Product, Receipt, ReceiptLine, SalesMonthly
 
 LineKey = tuple[int, int, Decimal, Decimal]  # product, quantity, unit price, unit cost
 Header = tuple[int, dt.datetime, "str | None"]  # customer, purchased at, channel
-REFRESH_CHUNK = 2000  # customers per recomputation of their summary rows
 _IMPORT_ROW_COLUMNS = ["batch_id", "row_number", "outcome", "customer_id", "entity_id", "reasons", "before"]
 
 _ADD_SQLITE = ("UPDATE customers SET lifetime_revenue = lifetime_revenue + ?, lifetime_cost = lifetime_cost + ?, "
@@ -55,6 +54,7 @@ class Figures:
         self.sales: dict[tuple[str, int], list[Any]] = {}  # (month, product) -> [units, revenue, cost, lines]
         self.pending: dict[int, list[Any]] = {}  # customer -> [revenue, cost, receipts, latest, earliest]
         self.receipt_totals: dict[int, list[Decimal]] = {}  # receipt created earlier -> [total, cost] to add
+        self.months: dict[tuple[int, str], list[Any]] = {}  # (customer, month) -> [receipts, revenue, cost]
         self.recheck: set[int] = set()  # customers whose last purchase is recomputed from their receipts
         self.known: set[int] = set()  # customers whose figures before the import are kept
         self.filled: set[int] = set()  # customers without a first-purchase date before the import
@@ -70,7 +70,16 @@ class Figures:
             t[2] += cost
             t[3] += lines
 
-    def customer(self, cid: int, revenue: Decimal, cost: Decimal, receipts: int, at: dt.datetime | None) -> None:
+    def customer(self, cid: int, month: str, revenue: Decimal, cost: Decimal, receipts: int,
+                 at: dt.datetime | None) -> None:
+        """Count (or uncount: negative) receipts of a customer in a month; ``at``: a purchase's time, if any."""
+        m = self.months.get((cid, month))
+        if m is None:
+            self.months[(cid, month)] = [receipts, revenue, cost]
+        else:
+            m[0] += receipts
+            m[1] += revenue
+            m[2] += cost
         t = self.pending.get(cid)
         if t is None:
             self.pending[cid] = [revenue, cost, receipts, at, at]
@@ -106,7 +115,7 @@ class Figures:
         _insert_lines(self.session, receipt_id, lines)
         revenue, cost = self.lines(lines, month_key(first[1]), 1)
         self.add_to_receipt(receipt_id, revenue, cost)
-        self.customer(first[0], revenue, cost, 0, first[1])
+        self.customer(first[0], month_key(first[1]), revenue, cost, 0, first[1])
         self._import_rows(results, None)
 
     def replace(self, receipt_id: int, snapshot: dict[str, Any], first: Header, lines: list[LineKey],
@@ -116,10 +125,11 @@ class Figures:
         old_cid, old_at = snapshot["customer_id"], dt.datetime.fromisoformat(snapshot["purchased_at"])
         old_lines = [(p, q, Decimal(u), Decimal(c)) for p, q, u, c in snapshot["lines"]]
         old_revenue, old_cost = self.lines(old_lines, month_key(old_at), -1)
-        self.customer(old_cid, -Decimal(snapshot["total"]), -Decimal(snapshot["total_cost"]), -1, None)
+        self.customer(old_cid, month_key(old_at), -Decimal(snapshot["total"]), -Decimal(snapshot["total_cost"]), -1,
+                      None)
         cid, at, channel = first
         revenue, cost = self.lines(lines, month_key(at), 1)
-        self.customer(cid, revenue, cost, 1, at)
+        self.customer(cid, month_key(at), revenue, cost, 1, at)
         if (old_cid, old_at) != (cid, at):
             self.recheck.add(old_cid)
         self.session.execute(delete(ReceiptLine).where(ReceiptLine.receipt_id == receipt_id))
@@ -154,7 +164,7 @@ class Figures:
             execute_many(session, "UPDATE receipts SET total = total + ?, total_cost = total_cost + ? WHERE id = ?",
                          [(t, c, rid) for rid, (t, c) in self.receipt_totals.items()])
             self.receipt_totals = {}
-        if not self.pending and not self.recheck:
+        if not self.pending and not self.recheck and not self.months:
             return
         if not self.reverting:
             self._keep_before(sorted(set(self.pending) - self.known))
@@ -172,12 +182,10 @@ class Figures:
             execute_many(session, add + " WHERE id = ?", plain)
         if first:
             execute_many(session, add + acquired + " WHERE id = ?", first)
-        ids = sorted(set(self.pending) | self.recheck)
         if self.recheck:
             self._last_purchase_from_receipts(sorted(self.recheck))
-        self.pending, self.recheck = {}, set()
-        for start in range(0, len(ids), REFRESH_CHUNK):
-            refresh_customers(session, ids[start:start + REFRESH_CHUNK])
+        add_customer_months(session, self.months)
+        self.pending, self.recheck, self.months = {}, set(), {}
 
     def _keep_before(self, ids: list[int]) -> None:
         """Keep what these customers were before the import first touched them (for the revert)."""
@@ -229,7 +237,8 @@ def revert_batch(session: Session, batch_id: int) -> dict[str, int]:
         select(ImportRow.customer_id, ImportRow.before).where(
             ImportRow.batch_id == batch_id, ImportRow.outcome == "customer", ImportRow.customer_id.is_not(None)))
         if before is not None]
-    deltas, figures.pending = figures.pending, {}
+    deltas, figures.pending, months = figures.pending, {}, figures.months
+    figures.months = {}
     affected = sorted(set(deltas) | {cid for cid, _before in befores})
     # sums first (moved back by what this import added: exact whatever was imported since), then the dates
     postgres = dialect(session) == "postgresql"
@@ -242,8 +251,7 @@ def revert_batch(session: Session, batch_id: int) -> dict[str, int]:
         execute_many(session, "UPDATE customers SET acquired_on = NULL WHERE id = ?",
                      [(cid,) for cid, b in befores if b.get("acquired_on") is None])
     _later_purchases(session, affected)
-    for start in range(0, len(affected), REFRESH_CHUNK):
-        refresh_customers(session, affected[start:start + REFRESH_CHUNK])
+    add_customer_months(session, months)
     figures.finish()
     products = _remove_products(session, batch_id)
     identity.forget_batch(session, batch_id)
@@ -268,11 +276,13 @@ def _restore_replaced(session: Session, figures: Figures, batch_id: int) -> int:
             select(ReceiptLine.product_id, ReceiptLine.quantity, ReceiptLine.unit_price, ReceiptLine.unit_cost)
             .where(ReceiptLine.receipt_id == rid))]
         figures.lines(lines, month_key(current.purchased_at), -1)
-        figures.customer(current.customer_id, -Decimal(str(current.total)), -Decimal(str(current.total_cost)), -1, None)
+        figures.customer(current.customer_id, month_key(current.purchased_at), -_money(current.total),
+                         -_money(current.total_cost), -1, None)
         old_at = dt.datetime.fromisoformat(snap["purchased_at"])
         old_lines = [(p, q, Decimal(u), Decimal(c)) for p, q, u, c in snap["lines"]]
         figures.lines(old_lines, month_key(old_at), 1)
-        figures.customer(snap["customer_id"], Decimal(snap["total"]), Decimal(snap["total_cost"]), 1, None)
+        figures.customer(snap["customer_id"], month_key(old_at), Decimal(snap["total"]), Decimal(snap["total_cost"]), 1,
+                         None)
         session.execute(delete(ReceiptLine).where(ReceiptLine.receipt_id == rid))
         _insert_lines(session, rid, old_lines)
         session.execute(update(Receipt).where(Receipt.id == rid).values(
@@ -292,10 +302,10 @@ def _remove_created(session: Session, figures: Figures, batch_id: int) -> int:
             .join(Receipt, Receipt.id == ReceiptLine.receipt_id).where(mine).group_by(month, ReceiptLine.product_id)):
         figures.sale(m, pid, -int(q), -_money(r), -_money(c), -int(n))
     count = 0
-    for cid, total, cost, n in session.execute(
-            select(Receipt.customer_id, func.sum(Receipt.total), func.sum(Receipt.total_cost), func.count())
-            .where(mine).group_by(Receipt.customer_id)):
-        figures.customer(cid, -_money(total), -_money(cost), -int(n), None)
+    for cid, m, total, cost, n in session.execute(
+            select(Receipt.customer_id, month, func.sum(Receipt.total), func.sum(Receipt.total_cost), func.count())
+            .where(mine).group_by(Receipt.customer_id, month)):
+        figures.customer(cid, m, -_money(total), -_money(cost), -int(n), None)
         count += int(n)
     session.execute(delete(ReceiptLine).where(ReceiptLine.receipt_id.in_(select(Receipt.id).where(mine))))
     session.execute(delete(Receipt).where(mine))

@@ -38,7 +38,8 @@ RECEIPTS = Kind("receipts", N_("Sales receipts"), "receipt", (
                    "фактура")),
     Field("customer", N_("Customer reference"), type="ref", required=True, max_length=120,
           aliases=("customer", "customer id", "customer no", "customer number", "customer ref", "client",
-                   "client id", "member", "member id", "buyer", "email", "e-mail", "pelanggan", "id pelanggan",
+                   "client id", "member", "member id", "buyer", "email", "e-mail", "customer email",
+                   "customer e-mail", "email address", "customer code", "account", "account no", "pelanggan", "id pelanggan",
                    "клиент")),
     Field("purchased_at", N_("Date of purchase"), type="datetime", required=True,
           aliases=("date", "purchase date", "order date", "invoice date", "sale date", "sales date", "timestamp",
@@ -232,12 +233,13 @@ class _Chunk:
                 results.append(result)
                 touched[ex.receipt_id] = ex
                 continue
+            month = month_key(at)
             seen = self.new.get(number)
             if seen is None:
                 rid = ids[number]
                 seen = self.new[number] = (rid, cid, at)
                 created[number] = [rid, cid, at, channel, Decimal(0), Decimal(0)]
-                figures.customer(cid, Decimal(0), Decimal(0), 1, at)
+                figures.customer(cid, month, Decimal(0), Decimal(0), 1, at)
             else:
                 problem = _differs(number, (seen[1], seen[2], None), cid, at)
                 if problem:
@@ -245,7 +247,6 @@ class _Chunk:
                     continue
             rid = seen[0]
             totals = created[number] if number in created else None
-            month = month_key(at)
             for pid, q, u, c in made:
                 lines.append((rid, pid, q, u, c))
                 revenue, cost = q * u, q * c
@@ -256,7 +257,7 @@ class _Chunk:
                     t = added.setdefault(rid, [Decimal(0), Decimal(0)])
                     t[0] += revenue
                     t[1] += cost
-                figures.customer(cid, revenue, cost, 0, at)
+                figures.customer(cid, month, revenue, cost, 0, at)
                 figures.sale(month, pid, q, revenue, cost)
             results.append(RowResult(r.row, "imported", rid, name=number))
         self._write(created, added, lines)

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
+from db.bulk import execute_many, insert_rows
 from db.models import (
     BuyerMonthCount,
     Customer,
@@ -144,17 +145,71 @@ def _links(session: Session, customer_ids: list[int]) -> Counter[LinkKey]:
 
 
 def _count(session: Session, before: Counter[LinkKey], after: Counter[LinkKey]) -> None:
-    """Move counts from the old keys to the new ones; a count that reaches zero is removed."""
+    """Move counts from the old keys to the new ones (one upsert per key, in one ``executemany``, in key order);
+    a count that reaches zero is removed."""
     delta = Counter(after)
     delta.subtract(before)
-    for (month, previous, following, once), change in sorted(delta.items()):
-        if not change:
-            continue
-        keys = {"month": month, "previous_month": previous, "next_month": following, "once": once}
-        _upsert(session, BuyerMonthCount, keys, {"customers": change})
-        if change < 0:
-            session.execute(delete(BuyerMonthCount).where(
-                *(getattr(BuyerMonthCount, k) == v for k, v in keys.items()), BuyerMonthCount.customers == 0))
+    changes = [(month, previous, following, once, change)
+               for (month, previous, following, once), change in sorted(delta.items()) if change]
+    if not changes:
+        return
+    execute_many(session, "INSERT INTO buyer_month_counts (month, previous_month, next_month, once, customers) "
+                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT (month, previous_month, next_month, once) "
+                          "DO UPDATE SET customers = buyer_month_counts.customers + excluded.customers", changes)
+    if any(change < 0 for *_key, change in changes):
+        session.execute(delete(BuyerMonthCount).where(BuyerMonthCount.customers == 0))
+
+
+MonthDelta = list  # [receipts, revenue, cost] to add to one customer's month (negative to take away)
+
+
+def add_customer_months(session: Session, deltas: dict[tuple[int, str], MonthDelta]) -> None:
+    """Add receipts to ``customer_months`` in bulk (an import or its revert), by (customer, month) -> [receipts,
+    revenue, cost]: the customers' rows are read once, changed and linked again in Python, and written back in
+    one delete and one insert; ``buyer_month_counts`` moves by the difference. Equal to ``refresh_customers``
+    of the same customers, without recomputing their receipts."""
+    if not deltas:
+        return
+    by_customer: dict[int, list[tuple[str, MonthDelta]]] = {}
+    for (cid, month), change in deltas.items():
+        by_customer.setdefault(cid, []).append((month, change))
+    ids = sorted(by_customer)
+    rows: dict[int, dict[str, list[Any]]] = {}
+    groups: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(ids), 900):
+        part = ids[start:start + 900]
+        for cid, month, receipts, revenue, cost, previous, following in session.execute(
+                select(CustomerMonth.customer_id, CustomerMonth.month, CustomerMonth.receipts, CustomerMonth.revenue,
+                       CustomerMonth.cost, CustomerMonth.previous_month, CustomerMonth.next_month)
+                .where(CustomerMonth.customer_id.in_(part))):
+            rows.setdefault(cid, {})[month] = [receipts, Decimal(revenue or 0), Decimal(cost or 0), previous, following]
+        for cid, segment, country, source, acquired_on in session.execute(
+                select(Customer.id, Customer.segment, Customer.country, Customer.acquisition_source,
+                       Customer.acquired_on).where(Customer.id.in_(part))):
+            groups[cid] = (segment, country, source, acquired_on.strftime("%Y-%m") if acquired_on else None)
+    before: Counter[LinkKey] = Counter()
+    after: Counter[LinkKey] = Counter()
+    out = []
+    for cid in ids:
+        months = rows.get(cid, {})
+        for month, (receipts, _revenue, _cost, previous, following) in months.items():
+            before[(month, previous or "", following or "", receipts == 1)] += 1
+        for month, (receipts, revenue, cost) in by_customer[cid]:
+            row = months.setdefault(month, [0, Decimal(0), Decimal(0), None, None])
+            row[0] += receipts
+            row[1] += revenue
+            row[2] += cost
+        kept = sorted(m for m, row in months.items() if row[0] > 0)
+        for i, month in enumerate(kept):
+            receipts, revenue, cost = months[month][:3]
+            previous, following = kept[i - 1] if i else None, kept[i + 1] if i + 1 < len(kept) else None
+            out.append((cid, month, receipts, revenue, cost, previous, following, *groups.get(cid, (None,) * 4)))
+            after[(month, previous or "", following or "", receipts == 1)] += 1
+    for start in range(0, len(ids), 900):
+        session.execute(delete(CustomerMonth).where(CustomerMonth.customer_id.in_(ids[start:start + 900])))
+    insert_rows(session, CustomerMonth.__table__, ["customer_id", "month", "receipts", "revenue", "cost",
+                                                   "previous_month", "next_month", *GROUPS], out)
+    _count(session, before, after)
 
 
 def _relink(session: Session, customer_id: int) -> None:
