@@ -49,6 +49,23 @@ def execute_many(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> N
     dbapi.executemany(sql, (_sqlite_row(r) for r in rows))
 
 
+def fetch_in(session: Session, sql: str, ids: Sequence[Any], chunk: int = 900) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` whose ``{ids}`` placeholder becomes an IN list of ``ids`` (in parts of ``chunk``),
+    read through the driver: raw values (on SQLite, amounts as floats and timestamps as text)."""
+    dbapi = session.connection().connection.driver_connection
+    mark = "%s" if dialect(session) == "postgresql" else "?"
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), chunk):
+        part = list(ids[start:start + chunk])
+        cur = dbapi.cursor()
+        try:
+            cur.execute(sql.replace("{ids}", ", ".join([mark] * len(part))), part)
+            out.extend(cur.fetchall())
+        finally:
+            cur.close()
+    return out
+
+
 @functools.lru_cache(maxsize=4096)  # a load repeats its timestamps and amounts (e.g. "now" on every new row)
 def _sqlite_value(value: Any) -> Any:
     """A value as SQLAlchemy stores it on SQLite (timestamps in UTC as text with microseconds)."""

@@ -26,7 +26,7 @@ from crm.importing import identity
 from crm.importing.writing import RowResult
 from crm.insights.figures import figures_changed
 from crm.insights.rollups import _month_expr, add_customer_months, month_key
-from db.bulk import dialect, execute_many, insert_rows
+from db.bulk import dialect, execute_many, fetch_in, insert_rows
 from db.models import Customer, ImportRow, Product, Receipt, ReceiptLine, SalesMonthly
 
 LineKey = tuple[int, int, Decimal, Decimal]  # product, quantity, unit price, unit cost
@@ -192,15 +192,12 @@ class Figures:
         if not ids:
             return
         rows = []
-        for start in range(0, len(ids), identity.CHUNK):
-            for cid, last, acquired in self.session.execute(
-                    select(Customer.id, Customer.last_purchase_at, Customer.acquired_on)
-                    .where(Customer.id.in_(ids[start:start + identity.CHUNK]))):
-                if acquired is None:
-                    self.filled.add(cid)
-                rows.append((self.batch_id, 0, "customer", cid, None, None, json.dumps(
-                    {"last_purchase_at": last.isoformat() if last else None,
-                     "acquired_on": acquired.isoformat() if acquired else None}, sort_keys=True)))
+        for cid, last, acquired in fetch_in(self.session, "SELECT id, last_purchase_at, acquired_on FROM customers "
+                                                          "WHERE id IN ({ids})", ids):
+            if acquired is None:
+                self.filled.add(cid)
+            rows.append((self.batch_id, 0, "customer", cid, None, None, json.dumps(
+                {"last_purchase_at": _text(last), "acquired_on": _text(acquired)}, sort_keys=True)))
         insert_rows(self.session, ImportRow.__table__, _IMPORT_ROW_COLUMNS, rows)
         self.known.update(ids)
 
@@ -219,6 +216,11 @@ class Figures:
             self.session.execute(delete(SalesMonthly).where(SalesMonthly.lines == 0))
             self.sales = {}
         figures_changed(self.session)
+
+
+def _text(value: Any) -> str | None:
+    """A date or timestamp as read through the driver (text on SQLite), as ISO text."""
+    return None if value is None else value if isinstance(value, str) else value.isoformat()
 
 
 def _insert_lines(session: Session, receipt_id: int, lines: list[LineKey]) -> None:

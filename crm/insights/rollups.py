@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from db.bulk import execute_many, insert_rows
+from db.bulk import execute_many, fetch_in
 from db.models import (
     BuyerMonthCount,
     Customer,
@@ -161,55 +161,69 @@ def _count(session: Session, before: Counter[LinkKey], after: Counter[LinkKey]) 
 
 
 MonthDelta = list  # [receipts, revenue, cost] to add to one customer's month (negative to take away)
+_MONTH_UPSERT = ("INSERT INTO customer_months (customer_id, month, receipts, revenue, cost, previous_month, next_month, "
+                 "segment, country, acquisition_source, cohort) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                 "ON CONFLICT (customer_id, month) DO UPDATE SET receipts = excluded.receipts, "
+                 "revenue = excluded.revenue, cost = excluded.cost, previous_month = excluded.previous_month, "
+                 "next_month = excluded.next_month")
 
 
 def add_customer_months(session: Session, deltas: dict[tuple[int, str], MonthDelta]) -> None:
     """Add receipts to ``customer_months`` in bulk (an import or its revert), by (customer, month) -> [receipts,
-    revenue, cost]: the customers' rows are read once, changed and linked again in Python, and written back in
-    one delete and one insert; ``buyer_month_counts`` moves by the difference. Equal to ``refresh_customers``
-    of the same customers, without recomputing their receipts."""
+    revenue, cost]: the customers' rows are read once, changed and linked again in Python, and only the rows that
+    changed are written (one upsert and one delete ``executemany``); ``buyer_month_counts`` moves by the
+    difference. The result equals ``refresh_customers`` of the same customers, without reading their receipts."""
     if not deltas:
         return
     by_customer: dict[int, list[tuple[str, MonthDelta]]] = {}
     for (cid, month), change in deltas.items():
         by_customer.setdefault(cid, []).append((month, change))
     ids = sorted(by_customer)
-    rows: dict[int, dict[str, list[Any]]] = {}
-    groups: dict[int, tuple[Any, ...]] = {}
-    for start in range(0, len(ids), 900):
-        part = ids[start:start + 900]
-        for cid, month, receipts, revenue, cost, previous, following in session.execute(
-                select(CustomerMonth.customer_id, CustomerMonth.month, CustomerMonth.receipts, CustomerMonth.revenue,
-                       CustomerMonth.cost, CustomerMonth.previous_month, CustomerMonth.next_month)
-                .where(CustomerMonth.customer_id.in_(part))):
-            rows.setdefault(cid, {})[month] = [receipts, Decimal(revenue or 0), Decimal(cost or 0), previous, following]
-        for cid, segment, country, source, acquired_on in session.execute(
-                select(Customer.id, Customer.segment, Customer.country, Customer.acquisition_source,
-                       Customer.acquired_on).where(Customer.id.in_(part))):
-            groups[cid] = (segment, country, source, acquired_on.strftime("%Y-%m") if acquired_on else None)
+    rows: dict[int, dict[str, tuple[Any, ...]]] = {}
+    for cid, month, receipts, revenue, cost, previous, following in fetch_in(
+            session, "SELECT customer_id, month, receipts, revenue, cost, previous_month, next_month "
+                     "FROM customer_months WHERE customer_id IN ({ids})", ids):
+        rows.setdefault(cid, {})[month] = (receipts, _money(revenue), _money(cost), previous, following)
     before: Counter[LinkKey] = Counter()
     after: Counter[LinkKey] = Counter()
-    out = []
+    written: list[list[Any]] = []
+    gone: list[tuple[int, str]] = []
     for cid in ids:
-        months = rows.get(cid, {})
-        for month, (receipts, _revenue, _cost, previous, following) in months.items():
-            before[(month, previous or "", following or "", receipts == 1)] += 1
+        old = rows.get(cid, {})
+        months = {m: [r, rev, cost] for m, (r, rev, cost, _p, _n) in old.items()}
         for month, (receipts, revenue, cost) in by_customer[cid]:
-            row = months.setdefault(month, [0, Decimal(0), Decimal(0), None, None])
+            row = months.setdefault(month, [0, Decimal(0), Decimal(0)])
             row[0] += receipts
             row[1] += revenue
             row[2] += cost
         kept = sorted(m for m, row in months.items() if row[0] > 0)
+        for month, (receipts, _revenue, _cost, previous, following) in old.items():
+            before[(month, previous or "", following or "", receipts == 1)] += 1
         for i, month in enumerate(kept):
-            receipts, revenue, cost = months[month][:3]
+            receipts, revenue, cost = months[month]
             previous, following = kept[i - 1] if i else None, kept[i + 1] if i + 1 < len(kept) else None
-            out.append((cid, month, receipts, revenue, cost, previous, following, *groups.get(cid, (None,) * 4)))
             after[(month, previous or "", following or "", receipts == 1)] += 1
-    for start in range(0, len(ids), 900):
-        session.execute(delete(CustomerMonth).where(CustomerMonth.customer_id.in_(ids[start:start + 900])))
-    insert_rows(session, CustomerMonth.__table__, ["customer_id", "month", "receipts", "revenue", "cost",
-                                                   "previous_month", "next_month", *GROUPS], out)
+            if old.get(month) != (receipts, revenue, cost, previous, following):
+                written.append([cid, month, receipts, revenue, cost, previous, following, None, None, None, None])
+        gone.extend((cid, month) for month in old if month not in kept)
+    new_of = {r[0] for r in written if r[1] not in rows.get(r[0], {})}
+    if new_of:
+        groups = {cid: (segment, country, source, str(acquired)[:7] if acquired else None)
+                  for cid, segment, country, source, acquired in fetch_in(
+                      session, "SELECT id, segment, country, acquisition_source, acquired_on FROM customers "
+                               "WHERE id IN ({ids})", sorted(new_of))}
+        for r in written:
+            r[7:11] = groups.get(r[0], (None,) * 4)
+    if gone:
+        execute_many(session, "DELETE FROM customer_months WHERE customer_id = ? AND month = ?", gone)
+    if written:
+        execute_many(session, _MONTH_UPSERT, written)
     _count(session, before, after)
+
+
+def _money(value: Any) -> Decimal:
+    """An amount as read through the driver (a float on SQLite), to the cent."""
+    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 def _relink(session: Session, customer_id: int) -> None:
