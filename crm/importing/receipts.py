@@ -113,6 +113,7 @@ class Catalogue:
 class Existing:
     """A receipt of the file that the portal already holds: its stored lines, and this import's rows of it."""
 
+    number: str
     receipt_id: int
     customer_id: int
     purchased_at: dt.datetime
@@ -169,7 +170,8 @@ class _Chunk:
         if "catalogue" not in st:
             st["catalogue"] = Catalogue(ctx.session)
             st["new"] = {}  # number -> (receipt id, customer id, purchased at): receipts this import created
-            st["existing"] = {}  # number -> Existing
+            st["existing"] = {}  # number -> Existing, while its rows may still change it
+            st["settled"] = set()  # numbers of receipts held already and found unchanged
             st["figures"] = Figures(ctx.session, ctx.batch_id)
             mapping = (ctx.session.get(ImportBatch, ctx.batch_id).options or {}).get("mapping", {})
             st["columns"] = {f.name: mapping.get(f.name) or _(f.label) for f in RECEIPTS.fields}
@@ -177,6 +179,7 @@ class _Chunk:
         self.catalogue: Catalogue = st["catalogue"]
         self.new: dict[str, tuple[int, int, dt.datetime]] = st["new"]
         self.existing: dict[str, Existing] = st["existing"]
+        self.settled: set[str] = st["settled"]
         self.columns: dict[str, str] = st["columns"]
         self.figures: Figures = st["figures"]
 
@@ -262,8 +265,12 @@ class _Chunk:
             results.append(RowResult(r.row, "imported", rid, name=number))
         self._write(created, added, lines)
         for ex in touched.values():
-            _settle(ctx, figures, ex)
+            if _settle(ctx, figures, ex):
+                del self.existing[ex.number]
+                self.settled.add(ex.number)
         figures.flush_customers()
+        # receipts of earlier chunks are looked up again if their number comes back: memory stays flat
+        self.ctx.state["new"] = {n: self.new[n] for n in numbers if n in self.new}
         return results
 
     def _find_existing(self, numbers: set[str]) -> None:
@@ -295,12 +302,19 @@ class _Chunk:
                            ReceiptLine.unit_price, ReceiptLine.unit_cost)
                     .where(ReceiptLine.receipt_id.in_(part)).order_by(ReceiptLine.id)):
                 stored.setdefault(rid, []).append((pid, q, _cents(Decimal(u)), _cents(Decimal(c))))
-            for rid, cid, at, channel, total, cost in self.session.execute(
+            for rid, cid, at, channel, total, cost, batch in self.session.execute(
                     select(Receipt.id, Receipt.customer_id, Receipt.purchased_at, Receipt.channel, Receipt.total,
-                           Receipt.total_cost).where(Receipt.id.in_(part))):
-                lines = stored.get(rid, [])
-                self.existing[by_id[rid]] = Existing(rid, cid, at, channel, _cents(Decimal(total or 0)),
-                                                     _cents(Decimal(cost or 0)), lines, Counter(lines))
+                           Receipt.total_cost, Receipt.import_batch_id).where(Receipt.id.in_(part))):
+                number, lines = by_id[rid], stored.get(rid, [])
+                if batch == self.ctx.batch_id and number not in self.settled:  # this import's, from an earlier chunk
+                    self.new[number] = (rid, cid, at)
+                    continue
+                ex = Existing(number, rid, cid, at, channel, _cents(Decimal(total or 0)), _cents(Decimal(cost or 0)),
+                              lines, Counter(lines))
+                if number in self.settled:  # found unchanged in an earlier chunk: its rows come back
+                    ex.left, ex.lines, ex.first = Counter(), list(lines), (cid, at, None)
+                    self.settled.discard(number)
+                self.existing[number] = ex
 
     def _create_products(self, wanted: list[tuple[CleanRow, int, tuple[str, str], str]]) -> None:
         """Products the chunk names that the portal does not know: stand-ins for a category or for unspecified
@@ -422,16 +436,17 @@ def _differs(number: str, first: tuple[int, dt.datetime, str | None] | None, cid
     return None
 
 
-def _settle(ctx: Context, figures: Figures, ex: Existing) -> None:
+def _settle(ctx: Context, figures: Figures, ex: Existing) -> bool:
     """A receipt the portal held, after a chunk of its rows: rows equal to stored lines are duplicates; a
-    changed line or header replaces its lines (rows "updated"); rows of a replaced receipt add lines."""
+    changed line or header replaces its lines (rows "updated"); rows of a replaced receipt add lines.
+    True when every stored line has been matched and nothing changed (the receipt can leave memory)."""
     if ex.replaced:
         for r in ex.current:
             r.outcome = "updated"
         figures.append_lines(ex.receipt_id, ex.first, ex.fresh, ex.current)
         ex.lines.extend(ex.fresh)
         ex.fresh, ex.current = [], []
-        return
+        return False
     left = Counter(ex.left)
     changed = ex.changed_header
     for line in ex.fresh:
@@ -443,12 +458,13 @@ def _settle(ctx: Context, figures: Figures, ex: Existing) -> None:
     ex.fresh = []
     if changed:
         _replace(ctx, figures, ex)
-        return
+        return False
     ex.left = +left
     for r in ex.current:
         r.reasons = _("already imported, unchanged")
     ex.results.extend(ex.current)
     ex.current = []
+    return not ex.left
 
 
 def _replace(ctx: Context, figures: Figures, ex: Existing) -> None:

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pandas as pd
-from sqlalchemy import and_, case, event, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
 from crm.core.i18n import N_
-from crm.insights.cache import FigureCache
+from crm.insights.cache import SHARED_FIGURES as _SHARED, FigureCache
 from db.distinct import distinct_values
 from db.models import (
     BuyerMonthCount,
@@ -495,14 +495,7 @@ def _filter_values(session: Session) -> dict[str, list[str]]:
 # reader allowed to see it, so a cache (``SHARED_FIGURES`` for the pages) is keyed by the figure, its filters and
 # the database only. Without a cache the figure is computed from the data of ``session``, pending writes included.
 
-SHARED_FIGURES = FigureCache(ttl=60)  # the figures of the Insights page, shared by its readers for a minute
-
-
-def figures_changed(session: Session) -> None:
-    """Drop the shared figures now and once more when ``session`` commits: after a bulk write (an import of
-    receipts, its revert) the next reader computes them from the new data instead of waiting out the minute."""
-    SHARED_FIGURES.clear()
-    event.listen(session, "after_commit", lambda _session: SHARED_FIGURES.clear(), once=True)
+SHARED_FIGURES = _SHARED  # the figures of the Insights page, shared by its readers for a minute (see cache.py)
 
 
 def _figure(cache: FigureCache | None, session: Session, compute: Callable[..., T], f: InsightFilters,

@@ -278,3 +278,32 @@ def test_staff_cannot_import_receipts(db, shop) -> None:
     with pytest.raises(PermissionDenied):
         run(make_actor(db, "sales"), "receipts", LINES, headers=HEADERS,
             mapping=auto_mapping(kind("receipts"), HEADERS), session=db)
+
+
+def test_receipts_whose_lines_are_in_different_chunks(db, shop, monkeypatch) -> None:
+    """Chunks of 4 rows: every receipt's lines are spread over chunks; the outcome is the same as in one."""
+    who, _ids = shop
+    monkeypatch.setattr("crm.importing.runner.CHUNK", 4)
+    rows = _random_file(11)
+    first = _import(db, who, rows)
+    assert first.counts["imported"] == len(rows)
+    by_number = defaultdict(Decimal)
+    for r in rows:
+        by_number[r[0]] += int(r[4]) * Decimal(r[5])
+    stored = dict(db.execute(select(Receipt.number, Receipt.total).where(Receipt.number.like("R-%"))).all())
+    assert stored == by_number
+    imported = _figures(db)
+    again = _import(db, who, rows)
+    assert again.counts["duplicate"] == len(rows) and _figures(db) == imported
+    newer = rows[:-1]  # the last line is gone from its receipt
+    changed = _import(db, who, newer)
+    gone = rows[-1][0]
+    assert {r.name for r in changed.rows if r.outcome == "updated"} == {gone}
+    assert db.scalar(select(Receipt.total).where(Receipt.number == gone)) == \
+        by_number[gone] - int(rows[-1][4]) * Decimal(rows[-1][5])
+    incremental = _figures(db)
+    rebuild_all(db)
+    assert _figures(db) == incremental
+    revert(who, changed.batch_id, session=db)
+    db.commit()
+    assert _figures(db) == imported
