@@ -311,12 +311,22 @@ def _write_floor(engine: Any, batch_id: int) -> float:
         raw.close()
 
 
+def _receipts(url: str, lines: int) -> dict[str, Any]:
+    from bench.receipts import run_step
+
+    return run_step(url, lines)
+
+
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--customers", type=int, required=True, metavar="N")
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--import-rows", type=int, default=None)
     p.add_argument("--out", default=None, help="JSON file (default bench/results/bench-N.json)")
     p.add_argument("--skip-pages", action="store_true", help="leave out the AppTest page reruns")
+    p.add_argument("--receipt-lines", type=int, default=None, metavar="N",
+                   help="lines of the receipts import step (default: customers / 10, 200 to 100,000)")
+    p.add_argument("--steps", default=None, help="comma-separated steps to run (default: all): seed, search, pages, "
+                                                  "insights, import, receipts")
 
 
 @command("bench", "measure search, pages, insights and import at N customers (see bench/README.md)", _bench_args)
@@ -329,9 +339,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ("search", lambda: _search(url, args.repeat)),
         ("insights", lambda: _insights(url, args.repeat)),
         ("import", lambda: _import(url, args.import_rows or max(200, min(20000, args.customers // 10)))),
+        ("receipts", lambda: _receipts(url, args.receipt_lines or max(200, min(100000, args.customers // 10)))),
     ]
     if not args.skip_pages:
         steps.insert(2, ("pages", lambda: _pages(url, max(3, args.repeat // 4))))
+    if args.steps:
+        chosen = {name.strip() for name in args.steps.split(",")}
+        steps = [(name, step) for name, step in steps if name in chosen]
     for name, step in steps:
         print(f"== {name}", flush=True)
         results[name] = step()

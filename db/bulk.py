@@ -38,6 +38,34 @@ def insert_rows(session: Session, table: Table | str, columns: Sequence[str], ro
     dbapi.executemany(f"INSERT INTO {name} ({names}) VALUES ({marks})", (_sqlite_row(r) for r in rows))
 
 
+def execute_many(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Run one statement written with ``?`` markers once per row, through the driver's own ``executemany``
+    (``%s`` markers on PostgreSQL; values converted as for ``insert_rows``): bulk updates without the ORM."""
+    dbapi = session.connection().connection.driver_connection
+    if dialect(session) == "postgresql":
+        with dbapi.cursor() as cur:
+            cur.executemany(sql.replace("?", "%s"), list(rows))
+        return
+    dbapi.executemany(sql, (_sqlite_row(r) for r in rows))
+
+
+def fetch_in(session: Session, sql: str, ids: Sequence[Any], chunk: int = 900) -> list[tuple[Any, ...]]:
+    """The rows of ``sql`` whose ``{ids}`` placeholder becomes an IN list of ``ids`` (in parts of ``chunk``),
+    read through the driver: raw values (on SQLite, amounts as floats and timestamps as text)."""
+    dbapi = session.connection().connection.driver_connection
+    mark = "%s" if dialect(session) == "postgresql" else "?"
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), chunk):
+        part = list(ids[start:start + chunk])
+        cur = dbapi.cursor()
+        try:
+            cur.execute(sql.replace("{ids}", ", ".join([mark] * len(part))), part)
+            out.extend(cur.fetchall())
+        finally:
+            cur.close()
+    return out
+
+
 @functools.lru_cache(maxsize=4096)  # a load repeats its timestamps and amounts (e.g. "now" on every new row)
 def _sqlite_value(value: Any) -> Any:
     """A value as SQLAlchemy stores it on SQLite (timestamps in UTC as text with microseconds)."""

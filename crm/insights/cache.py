@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 T = TypeVar("T")
 
 
@@ -45,3 +48,14 @@ class FigureCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+SHARED_FIGURES = FigureCache(ttl=60)  # the Insights page's figures (crm.insights.figures), shared for a minute
+
+
+def figures_changed(session: Session) -> None:
+    """Drop the shared figures now and once more when ``session`` commits: after a bulk write (an import of
+    receipts, its revert) the next reader computes them from the new data instead of waiting out the minute.
+    (Here, not in ``figures``: a writer need not load pandas to say so.)"""
+    SHARED_FIGURES.clear()
+    event.listen(session, "after_commit", lambda _session: SHARED_FIGURES.clear(), once=True)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
 from crm.core.i18n import N_
-from crm.insights.cache import FigureCache
+from crm.insights.cache import SHARED_FIGURES as _SHARED, FigureCache
 from db.distinct import distinct_values
 from db.models import (
     BuyerMonthCount,
@@ -534,7 +534,7 @@ def _filter_values(session: Session) -> dict[str, list[str]]:
 # reader allowed to see it, so a cache (``SHARED_FIGURES`` for the pages) is keyed by the figure, its filters and
 # the database only. Without a cache the figure is computed from the data of ``session``, pending writes included.
 
-SHARED_FIGURES = FigureCache(ttl=60)  # the figures of the Insights page, shared by its readers for a minute
+SHARED_FIGURES = _SHARED  # the figures of the Insights page, shared by its readers for a minute (see cache.py)
 
 
 def _figure(cache: FigureCache | None, session: Session, compute: Callable[..., T], f: InsightFilters,
