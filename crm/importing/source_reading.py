@@ -235,7 +235,7 @@ class Source:
                   mark: Any = None) -> Select:
         """SELECT of ``wanted`` columns (each quoted as the database needs), newer than ``mark`` and in the
         order of the change column when there is one."""
-        every = [*wanted, change_column] if change_column else list(wanted)
+        every = list(dict.fromkeys([*wanted, change_column] if change_column else wanted))
         names = list(self.conn.execute(select(literal_column("*")).select_from(self._origin(query)).limit(0)).keys())
         self._need(names, every)
         origin = self._origin(query, every)

@@ -40,7 +40,8 @@ from db.models import DataSource, ImportProfile
 from db.types import utcnow
 
 __all__ = ["Columns", "SourceError", "SourceInfo", "SourcePreview", "SyncRunning", "delete_source",
-           "deactivate_source", "due_sources", "list_sources", "preview", "register_source", "source_named",
+           "deactivate_source", "due_sources", "list_sources", "preview", "read_again", "register_source",
+           "source_named",
            "sync", "test_connection", "update_source"]
 
 PREVIEW_ROWS = 20
@@ -144,6 +145,20 @@ def deactivate_source(actor: Actor, source_id: int, *, version: int, session: Se
     return update_source(actor, source_id, {"active": False}, version=version, session=session)
 
 
+def read_again(actor: Actor, source_id: int, *, version: int, session: Session) -> SourceInfo:
+    """Forget how far the syncs got: the next sync reads every row again (after a revert, or a mapping fixed)."""
+    require(actor, "data.import")
+    source = load_for_edit(session, DataSource, source_id, version, missing=_("That data source does not exist."),
+                           changed=_("Someone changed this data source since you opened it; reload and try "
+                                     "again."))
+    if source.change_mark is not None:
+        audit.record(session, actor, "update", "data_source", source.id, before={"change_mark": source.change_mark},
+                     after={"change_mark": None}, detail=f"{source.name}: read everything again")
+        source.change_mark = None
+        session.flush()
+    return _info(source)
+
+
 def delete_source(actor: Actor, source_id: int, *, session: Session) -> None:
     """Remove a source; its earlier imports stay (and can still be reverted)."""
     require(actor, "data.import")
@@ -243,13 +258,14 @@ def sync(actor: Actor, source_id: int, *, session: Session, now: dt.datetime | N
     require(actor, "data.import")
     now = now or utcnow()
     session.commit()  # on SQLite an open transaction would hold the write lock the lease needs
+    session.expire_all()  # read the source's row (its change mark) as committed now
     engine = session.get_bind()
     owner = lease.owner_name(actor.username, now)
     name = lease.take(engine, source_id, owner, now)
     try:
         report, mark = _import(actor, session, source_id, owner, now, dry_run, progress)
         if dry_run:
-            session.rollback()
+            _end(session)
             lease.give_back(engine, source_id, owner)
             return report
         values: dict[str, Any] = {"last_sync_at": now, "last_batch_id": report.batch_id, "last_error": None,
@@ -265,16 +281,23 @@ def sync(actor: Actor, source_id: int, *, session: Session, now: dt.datetime | N
                      after={"batch": report.batch_id, "change_mark": mark, **report.counts},
                      detail=f"{name}: {_counts_text(report)}")
         session.commit()
+        session.expire_all()  # the source's row was changed by a plain UPDATE
         return report
     except CRMError as exc:
-        session.rollback()
+        _end(session)
         lease.give_back(engine, source_id, owner, error=exc.message, now=now)
         raise
     except BaseException:
-        session.rollback()
+        _end(session)
         lease.give_back(engine, source_id, owner, error=_("The sync failed unexpectedly (see the server log)."),
                         now=now)
         raise
+
+
+def _end(session: Session) -> None:
+    """Roll the import back; what the session holds is read again (the source's row changes beside it)."""
+    session.rollback()
+    session.expire_all()
 
 
 @dataclass
@@ -293,7 +316,8 @@ class _Plan:
 def _plan(session: Session, source: DataSource, dry_run: bool = False) -> _Plan:
     """The source's mapping, value mapping and options, each taken from its profile when the source has none."""
     profile = session.get(ImportProfile, source.profile_id) if source.profile_id else None
-    by_column = dict(source.mapping or (profile.mapping if profile else {}) or {})
+    given = dict(source.mapping or (profile.mapping if profile else {}) or {})
+    by_column = {f.name: given[f.name] for f in kind_named(source.kind).fields if f.name in given}  # form order
     if not by_column:
         raise ValidationError({"mapping": _("Map the source's columns to fields before syncing.")})
     headers = list(dict.fromkeys(by_column.values()))
