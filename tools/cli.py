@@ -135,3 +135,4 @@ def _register_plugins() -> None:
     """The modules that add commands (import, export, bench) register themselves when imported."""
     import bench.cli  # noqa: F401
     import tools.cli_data  # noqa: F401
+    import tools.cli_sync  # noqa: F401

@@ -185,8 +185,9 @@ def source_named(actor: Actor, name: str, *, session: Session) -> SourceInfo:
     return _info(source)
 
 
-def due_sources(now: dt.datetime | None = None, *, session: Session) -> list[SourceInfo]:
+def due_sources(actor: Actor, now: dt.datetime | None = None, *, session: Session) -> list[SourceInfo]:
     """Active sources whose interval has passed since their last sync (or never synced), by name."""
+    require(actor, "data.import")
     now = now or utcnow()
     return [_info(s) for s in session.scalars(select(DataSource).where(DataSource.active.is_(True))
                                               .order_by(DataSource.name))

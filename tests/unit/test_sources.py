@@ -424,10 +424,10 @@ def test_changes_are_audited_with_the_address_masked_and_stale_edits_refused(db,
 def test_due_sources_are_those_whose_interval_has_passed(db, manager, shop) -> None:
     source = _register(db, manager, shop, interval_minutes=60)
     now = dt.datetime.now(dt.timezone.utc)
-    assert [s.name for s in sources.due_sources(now, session=db)] == ["shop"]
+    assert [s.name for s in sources.due_sources(manager, now, session=db)] == ["shop"]
     sources.sync(manager, source.id, session=db, now=now)
-    assert sources.due_sources(now + dt.timedelta(minutes=59), session=db) == []
-    assert [s.name for s in sources.due_sources(now + dt.timedelta(minutes=60), session=db)] == ["shop"]
+    assert sources.due_sources(manager, now + dt.timedelta(minutes=59), session=db) == []
+    assert [s.name for s in sources.due_sources(manager, now + dt.timedelta(minutes=60), session=db)] == ["shop"]
 
 
 def test_roles_without_data_import_are_refused(db, manager, shop) -> None:
@@ -443,3 +443,57 @@ def test_roles_without_data_import_are_refused(db, manager, shop) -> None:
         with pytest.raises(PermissionDenied):
             call()
     assert _products(db) == {}
+
+
+# ------------------------------------------------------------------------------------- the command line --
+
+
+def _cli(db_url: str, *args: str):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": db_url}
+    env.pop("CRM_DEMO", None)
+    return subprocess.run([sys.executable, "-m", "crm", "sync", *args], cwd=root, env=env, text=True,
+                          capture_output=True, timeout=120)
+
+
+def test_the_sync_command_runs_what_is_due_and_skips_a_source_being_synced(db_url, db, manager, shop) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the command line is the same on both databases")
+    source = _register(db, manager, shop)
+    first = _cli(db_url)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "shop: 3 imported (batch 1)"
+    assert _cli(db_url).stdout.strip() == "No data source is due."
+    assert _cli(db_url, "shop", "--user", "salesmgr", "--dry-run").stdout.strip() == \
+        "shop: nothing new (dry run, nothing written)"
+    db.execute(update(DataSource).where(DataSource.id == source.id).values(
+        lease_owner="salesmgr@portal-2 pid 7:abc|2026-03-01T08:00:00",
+        lease_until=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)))
+    db.commit()
+    busy = _cli(db_url, "--all")
+    assert busy.returncode == 0, busy.stderr
+    assert busy.stdout.startswith("shop: skipped: shop is already syncing (since ")
+    assert "by salesmgr@portal-2 pid 7)" in busy.stdout
+    batch = db.get(ImportBatch, 1)
+    assert (batch.source, batch.user_id) == ("sync", None)
+
+
+def test_the_sync_command_says_which_source_failed_and_exits_1(db_url, db, manager) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the command line is the same on both databases")
+    sources.register_source(manager, name="ledger", kind="products",
+                            url="postgresql+psycopg://crm:Hidden-Pass-1@127.0.0.1:1/ledger", query="items",
+                            mapping={"sku": "code", "name": "title"}, session=db)
+    db.commit()
+    failed = _cli(db_url)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == ("ledger: failed: The source database at 127.0.0.1:1 cannot be reached (is the "
+                                     "server running, and is the address right?).")
+    assert "Hidden-Pass-1" not in failed.stdout + failed.stderr
+    unknown = _cli(db_url, "nosuch", "--user", "salesmgr")
+    assert unknown.returncode == 1 and "There is no data source named nosuch." in unknown.stderr
+    staff = _cli(db_url, "--user", "sales")
+    assert staff.returncode == 1 and "(data.import)" in staff.stderr
