@@ -11,6 +11,7 @@ from crm.accounts.users import SYSTEM, actor_for
 from crm.core.access import Actor
 from crm.core.database import session_scope
 from crm.core.errors import CRMError
+from crm.core.i18n import _
 from crm.importing import sources
 from crm.importing.writing import ImportReport
 from tools.commands import command
@@ -34,7 +35,7 @@ def _actor(username: str | None) -> Actor:
     with session_scope() as session:
         who = actor_for(username, session=session, source="sync")
     if who is None:
-        raise CRMError(f"No active user named {username!r}.")
+        raise CRMError(_("No active user named {name}.").format(name=repr(username)))
     return who
 
 

@@ -275,8 +275,8 @@ class Source:
         folded = [t for t in tables if t.lower() == name.lower()]
         if folded:
             return folded[0]
-        raise SourceError(_("The source database has no table {table}.").format(
-            table=f"{schema}.{name}" if schema else name))
+        raise SourceError(_("The source database has no table {name}.").format(
+            name=f"{schema}.{name}" if schema else name))
 
     @staticmethod
     def _need(names: Sequence[str], wanted: Sequence[str]) -> None:
