@@ -317,6 +317,106 @@ def _receipts(url: str, lines: int) -> dict[str, Any]:
     return run_step(url, lines)
 
 
+def _sync(url: str, rows: int) -> dict[str, Any]:
+    """A sync of ``rows`` new, then ``rows`` changed products from a source database, beside the file import of
+    the same rows (CSV text through the same runner). The source is ``CRM_BENCH_SOURCE_URL``, else a database
+    ``crm_bench_source`` on the portal's PostgreSQL server, else an SQLite file (when the portal is on SQLite)."""
+    import csv
+    import tempfile
+
+    from sqlalchemy import Column, DateTime, Integer, MetaData, Numeric, String, Table, create_engine, update
+    from sqlalchemy.engine import make_url
+
+    from crm.accounts.users import actor_for
+    from crm.importing import sources
+    from crm.importing.kinds import auto_mapping, kind
+    from crm.importing.runner import run
+    from crm.importing.writing import ImportOptions
+
+    source_url = os.environ.get("CRM_BENCH_SOURCE_URL")
+    if not source_url and make_url(url).get_backend_name() == "postgresql":
+        server = make_url(url)
+        admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'crm_bench_source'")).scalar():
+                conn.execute(text("CREATE DATABASE crm_bench_source"))
+        admin.dispose()
+        source_url = server.set(database="crm_bench_source").render_as_string(hide_password=False)
+    source_url = source_url or f"sqlite:///{tempfile.gettempdir()}/crm_bench_source.sqlite3"
+    engine = create_engine(source_url)
+    stock = Table("bench_stock", MetaData(), Column("code", String(40), primary_key=True), Column("title", String(200)),
+                  Column("grp", String(60)), Column("price", Numeric(12, 2)), Column("cost", Numeric(12, 2)),
+                  Column("qty", Integer), Column("changed_at", DateTime))
+    stock.drop(engine, checkfirst=True)
+    stock.create(engine)
+    stamp = int(time.time())
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    data = [{"code": f"BS{stamp}-{i}", "title": f"Bench product {i}", "grp": f"Group {i % 40}",
+             "price": f"{10 + i % 500}.50", "cost": f"{5 + i % 300}.25", "qty": i % 1000,
+             "changed_at": now + dt.timedelta(seconds=i)} for i in range(rows)]
+    with engine.begin() as conn:
+        conn.execute(stock.insert(), data)
+    headers = ["code", "title", "grp", "price", "cost", "qty"]
+    mapping = {f: headers[i] for f, i in auto_mapping(kind("products"), ["sku", "name", "category", "price", "cost",
+                                                                          "stock"]).items()}
+    with session_scope(url) as s:
+        who = actor_for("salesmgr", session=s, source="sync")
+        for old in sources.list_sources(who, session=s):
+            if old.name == "bench-sync":
+                sources.delete_source(who, old.id, session=s)
+    with session_scope(url) as s:
+        source = sources.register_source(who, name="bench-sync", kind="products", url=source_url,
+                                         query="bench_stock", change_column="changed_at", mapping=mapping, session=s)
+
+    def file_import(prefix: str, limit: int | None = None, dry_run: bool = False) -> tuple[float, dict[str, int]]:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows([[prefix + d["code"][2:], d["title"], d["grp"], d["price"], d["cost"], d["qty"]]
+                                      for d in data[:limit]])
+        buffer.seek(0)
+        with session_scope(url) as s:
+            start = time.perf_counter()
+            read = csv.reader(buffer)
+            report = run(who, "products", read, headers=headers, mapping={f: i for i, f in enumerate(
+                ["sku", "name", "category", "price", "cost", "stock"])}, options=ImportOptions(
+                source_system="bench-file", decimal_mark=".", dry_run=dry_run), filename="bench.csv", session=s)
+            took = time.perf_counter() - start
+        return took, report.counts
+
+    def synced() -> tuple[float, dict[str, int]]:
+        with session_scope(url) as s:
+            start = time.perf_counter()
+            report = sources.sync(who, source.id, session=s)
+            took = time.perf_counter() - start
+        return took, report.counts
+
+    out: dict[str, Any] = {"rows": rows, "source": make_url(source_url).render_as_string(hide_password=True)}
+    from crm.importing.source_reading import as_text, connected
+
+    file_import("BW", limit=500, dry_run=True)  # warm-up (first use of the runner and writer in this process)
+    with connected(source_url) as src:  # reading the source alone: the part a file import does not have
+        start = time.perf_counter()
+        for row in src.rows(src.statement("bench_stock", [*headers, "changed_at"], "changed_at")):
+            [as_text(v) for v in row]
+        out["source_read_seconds"] = round(time.perf_counter() - start, 2)
+    for label, step in (("sync_new", synced), ("file_import_new", lambda: file_import("BF"))):
+        took, counts = step()
+        out[label] = {"seconds": round(took, 2), "rows_per_s": round(rows / took), "outcomes": counts}
+    with engine.begin() as conn:  # every row's stock changes in the source, and in the file's next export
+        conn.execute(update(stock).values(qty=stock.c.qty + 1, changed_at=now + dt.timedelta(seconds=rows + 60)))
+    for d in data:
+        d["qty"] += 1
+    for label, step in (("sync_changed", synced), ("file_import_changed", lambda: file_import("BF"))):
+        took, counts = step()
+        out[label] = {"seconds": round(took, 2), "rows_per_s": round(rows / took), "outcomes": counts}
+    out["sync_vs_file_new"] = round(out["sync_new"]["rows_per_s"] / out["file_import_new"]["rows_per_s"], 2)
+    out["sync_vs_file_changed"] = round(out["sync_changed"]["rows_per_s"] / out["file_import_changed"]["rows_per_s"],
+                                        2)
+    stock.drop(engine)
+    engine.dispose()
+    out["peak_rss_mb"] = round(_rss_mb(), 1)
+    return out
+
+
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--customers", type=int, required=True, metavar="N")
     p.add_argument("--repeat", type=int, default=20)
@@ -326,7 +426,10 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--receipt-lines", type=int, default=None, metavar="N",
                    help="lines of the receipts import step (default: customers / 10, 200 to 100,000)")
     p.add_argument("--steps", default=None, help="comma-separated steps to run (default: all): seed, search, pages, "
-                                                  "insights, import, receipts")
+                                                  "insights, import, receipts, sync (with --sync-rows)")
+    p.add_argument("--sync-rows", type=int, default=0, metavar="N",
+                   help="also sync N new, then N changed products from a source database beside the file import "
+                        "of the same rows (see bench/README.md)")
 
 
 @command("bench", "measure search, pages, insights and import at N customers (see bench/README.md)", _bench_args)
@@ -343,6 +446,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     ]
     if not args.skip_pages:
         steps.insert(2, ("pages", lambda: _pages(url, max(3, args.repeat // 4))))
+    if args.sync_rows:
+        steps.append(("sync", lambda: _sync(url, args.sync_rows)))
     if args.steps:
         chosen = {name.strip() for name in args.steps.split(",")}
         steps = [(name, step) for name, step in steps if name in chosen]

@@ -136,3 +136,4 @@ def _register_plugins() -> None:
     import bench.cli  # noqa: F401
     import tools.cli_data  # noqa: F401
     import tools.cli_insights  # noqa: F401
+    import tools.cli_sync  # noqa: F401

@@ -25,6 +25,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(N_("Checklist"), "pages/checklist.py", "checklist.read", ":material/checklist:", N_("Planning")),
     PageSpec(N_("Requirements"), "pages/requirements.py", "checklist.read", ":material/list_alt:", N_("Planning")),
     PageSpec(N_("Import"), "pages/import.py", "data.import", ":material/upload_file:", N_("Data")),
+    PageSpec(N_("Data sources"), "pages/data_sources.py", "data.import", ":material/database:", N_("Data")),
     PageSpec(N_("Data quality"), "pages/data_quality.py", "data.quality", ":material/rule:", N_("Data")),
     PageSpec(N_("Privacy"), "pages/privacy.py", "privacy.manage", ":material/shield_person:", N_("Admin")),
     PageSpec(N_("Users"), "pages/users.py", "users.manage", ":material/manage_accounts:", N_("Admin")),

@@ -16,10 +16,10 @@ from tests.unit.test_access import EXPECTED
 # Pages each demo account must be able to open (the product's page names).
 ALLOWED_PAGES: dict[str, set[str]] = {
     "admin": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
-              "Import", "Data quality", "Privacy", "Users", "Audit log"},
+              "Import", "Data sources", "Data quality", "Privacy", "Users", "Audit log"},
     "sales": {"Home", "Customers", "Interactions", "Insights", "Checklist", "Requirements"},
     "salesmgr": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
-                 "Import", "Data quality"},
+                 "Import", "Data sources", "Data quality"},
     "marketing": {"Home", "Customers", "Interactions", "Insights", "Checklist", "Requirements"},
     "service": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},
     "support": {"Home", "Customers", "Interactions", "Checklist", "Requirements"},

@@ -29,3 +29,16 @@ def test_bench_runs_at_a_tiny_size_and_writes_every_step(tmp_path: Path) -> None
     with sqlite3.connect(tmp_path / "b.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 500 + 200
     assert all(data[step]["peak_rss_mb"] > 0 for step in ("seed", "search", "insights", "import"))
+
+
+def test_bench_sync_step_runs_beside_the_file_import(tmp_path: Path) -> None:
+    out = tmp_path / "sync.json"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 's.sqlite3'}", "CRM_DEMO": "1",
+           "CRM_BENCH_SOURCE_URL": f"sqlite:///{tmp_path / 'source.sqlite3'}"}
+    result = subprocess.run([sys.executable, "-m", "crm", "bench", "--customers", "400", "--steps", "seed,sync",
+                             "--sync-rows", "50", "--out", str(out)], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    sync = json.loads(out.read_text())["sync"]
+    assert sync["sync_new"]["outcomes"]["imported"] == sync["file_import_new"]["outcomes"]["imported"] == 50
+    assert sync["sync_changed"]["outcomes"]["updated"] == sync["file_import_changed"]["outcomes"]["updated"] == 50
