@@ -311,12 +311,19 @@ def _write_floor(engine: Any, batch_id: int) -> float:
         raw.close()
 
 
+def _sign_in(url: str) -> dict[str, Any]:
+    from bench.sign_in import measure
+
+    return measure(url, repeat=5)
+
+
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--customers", type=int, required=True, metavar="N")
     p.add_argument("--repeat", type=int, default=20)
     p.add_argument("--import-rows", type=int, default=None)
     p.add_argument("--out", default=None, help="JSON file (default bench/results/bench-N.json)")
     p.add_argument("--skip-pages", action="store_true", help="leave out the AppTest page reruns")
+    p.add_argument("--skip-browser", action="store_true", help="leave out the sign-in in a real browser")
 
 
 @command("bench", "measure search, pages, insights and import at N customers (see bench/README.md)", _bench_args)
@@ -332,6 +339,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     ]
     if not args.skip_pages:
         steps.insert(2, ("pages", lambda: _pages(url, max(3, args.repeat // 4))))
+    if not args.skip_browser:
+        steps.append(("sign_in", lambda: _sign_in(url)))
     for name, step in steps:
         print(f"== {name}", flush=True)
         results[name] = step()

@@ -11,6 +11,7 @@ import datetime as dt
 import asyncio
 import importlib
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -79,11 +80,42 @@ def warm_first_sign_in() -> None:
     set_language("en")
 
 
+def register_components() -> int:
+    """Register with the running server every custom component that a module declared while it was imported
+    outside a script run; returns how many.
+
+    Streamlit 1.67 registers a component (``components.declare_component``, which packages call when they are
+    imported) with the runtime only when it is called during a script run
+    (streamlit/components/v1/component_registry.py: ``if get_script_run_ctx() is not None``). The server
+    imports app.py as a module, and the warm-up above imports the screens' modules, both outside any run; the
+    scripts then find those modules imported already and never declare their components again. Unregistered,
+    the sign-in cookie's component (extra_streamlit_components' CookieManager, used by streamlit-authenticator)
+    answers 404: no sign-in would ever finish. So hand each component to the runtime's registry, as the
+    declaration does inside a run."""
+    from streamlit import runtime
+    from streamlit.components.v1.custom_component import CustomComponent
+
+    if not runtime.exists():
+        return 0
+    registry = runtime.get_instance().component_registry
+    found: dict[str, CustomComponent] = {}
+    for module in list(sys.modules.values()):
+        try:
+            values = list(vars(module).values())
+        except TypeError:  # an object in sys.modules without a namespace
+            continue
+        found.update((v.name, v) for v in values if isinstance(v, CustomComponent))
+    for component in found.values():
+        registry.register_component(component)
+    return len(found)
+
+
 def prepare_server() -> None:
     start = time.perf_counter()
     migrate_and_seed()
     seeded = time.perf_counter()
     warm_first_sign_in()
+    register_components()
     log.info("server prepared: database %.1f s, warm-up %.1f s", seeded - start, time.perf_counter() - seeded)
 
 
