@@ -111,7 +111,10 @@ def register_components() -> int:
 
 
 def prepare_server() -> None:
+    """Everything a server does before it answers; a ConfigError (a weak cookie key outside demo mode) or a
+    database that cannot be migrated stops the server with that error instead."""
     start = time.perf_counter()
+    config.cookie_key()
     migrate_and_seed()
     seeded = time.perf_counter()
     warm_first_sign_in()
