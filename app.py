@@ -34,8 +34,9 @@ from ui.language import adopt_saved_language, apply_language, language_selector,
 from ui.warm_up import warm_up
 
 ROOT = Path(__file__).resolve().parent
-# the tab icon is served by the portal itself: a Material icon name would be fetched from Google's font server
-FAVICON = str(ROOT / "static" / "favicon.png")
+# the tab icon is served by the portal itself (a Material icon name would be fetched from Google's font server),
+# from static/ by its address: a file path would be read, decoded and registered as media on every run
+FAVICON = "/app/static/favicon.png"
 COOKIE_NAME = "crm_portal_auth"
 COOKIE_DAYS = 1
 

@@ -18,6 +18,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import streamlit as st
+
 from crm.core import config
 from crm.core.database import ready, session_scope
 from ui.warm_up import warm_up
@@ -63,6 +65,9 @@ def load_modules(names: list[str]) -> None:
 def warm_first_sign_in() -> None:
     """Load what the first sign-in and the first Home would otherwise load on a visitor's run."""
     warm_up()  # the chart library, in the background
+    # Streamlit's first element of a process checks once whether it runs in a REPL (inspect.stack(), about
+    # 0.15 s over a script run's deep stack); outside a run this element is dropped, and the check is done
+    st.empty()
     load_modules(modules_of_screens())
     from crm.accounts.users import count_users, login_credentials, verify_password
     from crm.core.i18n import LANGUAGES, _, date, is_rtl, number, set_language
