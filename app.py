@@ -1,4 +1,10 @@
-"""CRM portal entry point: page config, sign-in, and the pages this user may open."""
+"""CRM portal entry point: page config, sign-in, and the pages this user may open.
+
+One file, two roles. ``streamlit run app.py`` finds ``app = st.App(...)`` below and serves it with uvicorn,
+which imports this file as the module ``app``: that builds the server only (its start-up in ui/startup.py,
+the HTTP API of api/routes.py). Each browser session then runs this file as the script ``__main__``: that
+draws the portal only.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,26 +28,25 @@ from crm.accounts.security import (
     record_failed_sign_in,
     start_session,
 )
-from tools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, is_empty, seed_demo
+from tools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from crm.accounts.users import actor_for, count_users, login_credentials
 from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
 from ui.warm_up import warm_up
 
 ROOT = Path(__file__).resolve().parent
-# the tab icon is served by the portal itself: a Material icon name would be fetched from Google's font server
-FAVICON = str(ROOT / "static" / "favicon.png")
+# the tab icon is served by the portal itself (a Material icon name would be fetched from Google's font server),
+# from static/ by its address: a file path would be read, decoded and registered as media on every run
+FAVICON = "/app/static/favicon.png"
 COOKIE_NAME = "crm_portal_auth"
 COOKIE_DAYS = 1
 
-st.set_page_config(page_title="CRM", page_icon=FAVICON, layout="wide")
-
 
 def prepare_database() -> tuple[dict, int]:
-    """Migrate, seed the demo on an empty embedded database, read the login credentials."""
+    """Read the login credentials. The server migrated and seeded the database before it let anyone in
+    (ui/startup.py); ready() here costs nothing then, and migrates when the script runs without that server
+    (AppTest). A script run never seeds."""
     ready()
     with session_scope() as session:
-        if config.demo_mode() and is_empty(session=session):
-            seed_demo(session=session)
         return login_credentials(session=session), count_users(session=session)
 
 
@@ -251,4 +256,11 @@ def main() -> None:
     page.run()
 
 
-main()
+if __name__ == "__main__":  # a browser session's run of the script (AppTest's too)
+    st.set_page_config(page_title="CRM", page_icon=FAVICON, layout="wide")
+    main()
+else:  # imported by the server that `streamlit run app.py` starts
+    from api.routes import routes
+    from ui.startup import lifespan
+
+    app = st.App(__file__, lifespan=lifespan, routes=routes())

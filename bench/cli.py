@@ -417,6 +417,12 @@ def _sync(url: str, rows: int) -> dict[str, Any]:
     return out
 
 
+def _sign_in(url: str) -> dict[str, Any]:
+    from bench.sign_in import measure
+
+    return measure(url, repeat=5)
+
+
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--customers", type=int, required=True, metavar="N")
     p.add_argument("--repeat", type=int, default=20)
@@ -430,6 +436,7 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sync-rows", type=int, default=0, metavar="N",
                    help="also sync N new, then N changed products from a source database beside the file import "
                         "of the same rows (see bench/README.md)")
+    p.add_argument("--skip-browser", action="store_true", help="leave out the sign-in in a real browser")
 
 
 @command("bench", "measure search, pages, insights and import at N customers (see bench/README.md)", _bench_args)
@@ -446,6 +453,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     ]
     if not args.skip_pages:
         steps.insert(2, ("pages", lambda: _pages(url, max(3, args.repeat // 4))))
+    if not args.skip_browser:
+        steps.append(("sign_in", lambda: _sign_in(url)))
     if args.sync_rows:
         steps.append(("sync", lambda: _sync(url, args.sync_rows)))
     if args.steps:

@@ -8,8 +8,10 @@ import streamlit as st
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> threading.Thread:
-    """Start loading the chart library (about 0.3 s of imports and schema set-up on first use) while the
-    first visitor signs in; the Insights, Budget and Checklist pages then draw their first chart at once."""
+    """Start loading the chart library (about 0.3 s of imports and schema set-up on first use) in the
+    background: called by the server's start (ui/startup.py) and, at no cost then, by every script run (AppTest
+    runs the script without that server); the Insights, Budget and Checklist pages then draw their first
+    chart at once."""
     thread = threading.Thread(target=_load_charts, name="crm-warm-up", daemon=True)
     thread.start()
     return thread

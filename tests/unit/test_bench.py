@@ -15,7 +15,7 @@ def test_bench_runs_at_a_tiny_size_and_writes_every_step(tmp_path: Path) -> None
     out = tmp_path / "bench.json"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}", "CRM_DEMO": "1"}
     result = subprocess.run([sys.executable, "-m", "crm", "bench", "--customers", "500", "--repeat", "3",
-                             "--skip-pages", "--out", str(out)], cwd=ROOT, env=env, capture_output=True,
+                             "--skip-pages", "--skip-browser", "--out", str(out)], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(out.read_text())

@@ -31,7 +31,7 @@ def offending(path: Path, forbidden: tuple[str, ...]) -> list[str]:
 
 @pytest.mark.parametrize("path", [p for p in files("crm") if p.name != "__main__.py"], ids=str)
 def test_the_service_layer_never_imports_streamlit_or_the_layers_above(path: Path) -> None:
-    assert offending(path, ("streamlit", "ui", "pages", "tools", "bench", "app")) == []
+    assert offending(path, ("streamlit", "ui", "pages", "tools", "bench", "app", "api")) == []
 
 
 @pytest.mark.parametrize("path", files("crm/core"), ids=str)
@@ -44,9 +44,19 @@ def test_screens_never_touch_sqlalchemy_or_the_models(path: Path) -> None:
     assert offending(path, ("sqlalchemy", "db")) == []
 
 
+@pytest.mark.parametrize("path", files("api"), ids=str)
+def test_the_http_api_goes_through_the_service_layer_only(path: Path) -> None:
+    # an entry point like pages/: no SQL, no models, and none of the screens' Streamlit code
+    assert offending(path, ("sqlalchemy", "db", "streamlit", "ui", "pages", "tools", "bench", "app")) == []
+
+
+def test_the_http_api_has_routes_to_check() -> None:
+    assert files("api"), "api/ holds the HTTP routes mounted by app.py"
+
+
 @pytest.mark.parametrize("path", files("db"), ids=str)
 def test_the_database_layer_knows_nothing_above_it(path: Path) -> None:
-    assert offending(path, ("crm", "ui", "pages", "tools", "streamlit")) == []
+    assert offending(path, ("crm", "ui", "pages", "tools", "streamlit", "api")) == []
 
 
 def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:

@@ -1,0 +1,26 @@
+"""The portal's HTTP API, mounted by app.py's ``st.App`` beside Streamlit's own routes (version 1: health)."""
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+import crm
+from crm.core import health as server_health
+
+PREFIX = "/api/v1"
+
+
+async def health(request: Request) -> JSONResponse:
+    """``{"status": "ok", "database": "ok", "version": ..., "schema": ...}``, 200; 503 with status "error"
+    when the database does not answer (a load balancer then takes this server out)."""
+    state = await run_in_threadpool(server_health.check)  # a database call: never on the event loop
+    body = {"status": "ok" if state.ok else "error", "database": state.database, "version": crm.__version__,
+            "schema": state.schema}
+    return JSONResponse(body, status_code=200 if state.ok else 503, headers={"Cache-Control": "no-store"})
+
+
+def routes() -> list[BaseRoute]:
+    """Every route of the API, for ``st.App(routes=...)``."""
+    return [Route(f"{PREFIX}/health", health, methods=["GET"])]
