@@ -532,6 +532,10 @@ class ImportBatch(Base):
     options: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)  # mapping, value mapping and options used
     profile_id: Mapped[Optional[int]] = mapped_column(ForeignKey("import_profiles.id", ondelete="SET NULL"))
     data_source_id: Mapped[Optional[int]] = mapped_column(ForeignKey("data_sources.id", ondelete="SET NULL"))
+    # running (announced before the import's own transaction), done, failed, interrupted (its server died)
+    status: Mapped[Optional[str]] = mapped_column(String(20))
+    runner: Mapped[Optional[str]] = mapped_column(String(120))  # host:pid of the process running it
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
 
 
 class ExternalId(Base):
@@ -687,6 +691,67 @@ class BuyerMonthCount(Base):
     customers: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ApiKey(Base):
+    """A key another system calls the API with: it acts as a named integration user, maybe with fewer rights."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    capabilities: Mapped[Optional[list[str]]] = mapped_column(JSONText)  # None: every capability of the user
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)  # the secret's first characters: finds the key
+    secret_hash: Mapped[str] = mapped_column(String(128))  # SHA-256 of the whole secret (never the secret)
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=600)
+    expires_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    last_used_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+
+
+class Webhook(Base):
+    """An address that hears of changes: the events it wants and the secret its deliveries are signed with."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSONText)
+    secret: Mapped[str] = mapped_column(String(100))  # whsec_... (Standard Webhooks): needed to sign
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: queued in the transaction of the change, sent and retried by the sender."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+                      Index("ix_webhook_deliveries_webhook", "webhook_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(40), unique=True)  # webhook-id header (msg_...)
+    event: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONText)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_until: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())  # a sender is on it until then
+    last_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+    last_status: Mapped[Optional[int]] = mapped_column(Integer)
+    last_error: Mapped[Optional[str]] = mapped_column(Text)
+    delivered_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
+
+
 class Setting(Base):
     """Small key/value settings editable by admins (e.g. retention period)."""
 
@@ -729,4 +794,7 @@ __all__ = [
     "CustomerMonth",
     "BuyerMonthCount",
     "Setting",
+    "ApiKey",
+    "Webhook",
+    "WebhookDelivery",
 ]
