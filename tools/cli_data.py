@@ -26,7 +26,7 @@ from crm.core.i18n import _
 from crm.core.spreadsheet import safe_cell
 from crm.core.text import fold
 from crm.customers.importing import export_customers
-from crm.importing import cleaning, runner, values
+from crm.importing import cleaning, jobs, runner, values
 from crm.importing.files import open_table
 from crm.importing.kinds import KIND_LABELS, Field, Kind, auto_mapping, available, kind as kind_named
 from crm.importing.profiles import Profile, get_profile, mapping_for, options_for, save_profile
@@ -126,10 +126,12 @@ def _import(args: argparse.Namespace) -> int:
         if args.save_profile and not args.dry_run:
             saved = _save_profile(who, args, k, headers, mapping, options, session)
             profile_id = saved.id
-        rows = open_table(path)
-        report = runner.run(who, k.name, _progress(rows.rows, rows.approximate_rows, "imported"), headers=headers,
-                            mapping=mapping, options=options, filename=path.name, total=rows.approximate_rows,
-                            profile_id=profile_id, session=session)
+    # The import is a job: its batch is announced (committed, "running") before its own transaction begins,
+    # so that a killed run leaves a batch that says it was interrupted (crm.importing.jobs).
+    rows = open_table(path)
+    report = jobs.run_import(who, k.name, _progress(rows.rows, rows.approximate_rows, "imported"), headers=headers,
+                             mapping=mapping, options=options, filename=path.name, total=rows.approximate_rows,
+                             profile_id=profile_id, sessions=session_scope)
     if report.dry_run:  # the records a dry run "created" were rolled back: their ids mean nothing
         for r in report.rows:
             if r.outcome in ("imported", "possible_duplicate"):

@@ -3,6 +3,8 @@ chunk, account for every row, all in one transaction (a dry run rolls it back an
 """
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -132,14 +134,32 @@ def check_options(options: ImportOptions) -> None:
         raise ValidationError(errors)
 
 
+def new_batch(actor: Actor, kind: str, *, headers: Sequence[str], mapping: dict[str, int], options: ImportOptions,
+              filename: str = "", profile_id: int | None = None, data_source_id: int | None = None,
+              started_from: str | None = None, status: str = "running") -> ImportBatch:
+    """The batch of an import about to run (not yet added to a session): what, from where, by whom, how read."""
+    return ImportBatch(kind=kind, filename=(filename or kind)[:300], user_id=actor.user_id,
+                       source=started_from or actor.source, source_system=options.source_system,
+                       options={"mapping": {f: headers[i] for f, i in mapping.items()}, **options.as_dict()},
+                       profile_id=profile_id, data_source_id=data_source_id, status=status, runner=runner_name())
+
+
+def runner_name() -> str:
+    """host:pid of this process (an import's batch names the process running it: when that process is gone
+    and the batch still says running, the import was interrupted)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
 def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequence[str], mapping: dict[str, int],
         options: ImportOptions | None = None, filename: str = "", total: int | None = None,
         progress: Progress | None = None, profile_id: int | None = None, data_source_id: int | None = None,
-        started_from: str | None = None, session: Session) -> ImportReport:
+        started_from: str | None = None, batch_id: int | None = None, session: Session) -> ImportReport:
     """Import ``rows`` (cells as text, the header row left out) of one kind; the report accounts for each row.
 
-    Everything is written in the caller's transaction; with ``options.dry_run`` it is rolled back at the end
-    and the report says what would have happened.
+    Everything is written in the caller's transaction, and the batch says "done" at its end; with
+    ``options.dry_run`` it is rolled back at the end and the report says what would have happened.
+    ``batch_id``: the batch announced (committed, "running") before this transaction began
+    (``crm.importing.jobs``); without it the batch is created here, in the caller's transaction.
     """
     require(actor, "data.import")
     options = options or ImportOptions()
@@ -147,12 +167,12 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
     check_mapping(k, headers, mapping)
     check_options(options)
     savepoint = session.begin_nested() if options.dry_run else None
-    batch = ImportBatch(kind=kind, filename=(filename or kind)[:300], user_id=actor.user_id,
-                        source=started_from or actor.source, source_system=options.source_system,
-                        options={"mapping": {f: headers[i] for f, i in mapping.items()}, **options.as_dict()},
-                        profile_id=profile_id, data_source_id=data_source_id)
-    session.add(batch)
-    session.flush()
+    batch = session.get(ImportBatch, batch_id) if batch_id is not None else None
+    if batch is None:
+        batch = new_batch(actor, kind, headers=headers, mapping=mapping, options=options, filename=filename,
+                          profile_id=profile_id, data_source_id=data_source_id, started_from=started_from)
+        session.add(batch)
+        session.flush()
     report = ImportReport(batch_id=batch.id, filename=filename, kind=kind, dry_run=options.dry_run)
     ctx = Context(session, actor, batch.id, options, utcnow(), columns={f: headers[i] for f, i in mapping.items()})
     cleaner = RowCleaner(k, headers, mapping, options, session, w)
@@ -182,6 +202,7 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
     report.rows.sort(key=lambda r: r.row)
     report.extra = dict(ctx.state.get("extra", {}))
     batch.counts = {**report.counts, **report.extra}
+    batch.status, batch.finished_at = "done", utcnow()
     audit.record(session, actor, "import", "import_batch", batch.id, after=batch.counts,
                  detail=f"{label(KIND_LABELS, kind)}: {filename}: {batch.counts}")
     if savepoint is not None:

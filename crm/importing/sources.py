@@ -19,7 +19,7 @@ from crm.core.access import Actor, require
 from crm.core.errors import CRMError, NotFound, ValidationError
 from crm.core.i18n import _, number
 from crm.core.versions import load_for_edit
-from crm.importing import runner, source_lease as lease
+from crm.importing import jobs, runner, source_lease as lease
 from crm.importing.kinds import available, kind as kind_named
 from crm.importing.runner import PreviewRow
 from crm.importing.source_reading import (
@@ -249,7 +249,8 @@ def preview(actor: Actor, source_id: int, *, limit: int = PREVIEW_ROWS, session:
 def sync(actor: Actor, source_id: int, *, session: Session, now: dt.datetime | None = None, dry_run: bool = False,
          progress: runner.Progress | None = None) -> ImportReport:
     """Import what the source has new or changed since its last sync, as one import batch (``started_from``
-    "sync", the source's name as source system), and remember how far it got, all in one transaction.
+    "sync", the source's name as source system), and remember how far it got, all in one transaction (its
+    batch is announced before it, committed on its own: crm.importing.jobs).
 
     Never twice at once: the source's lease is taken first (committed on its own), so a second start, on any
     server, raises ``SyncRunning``. This function ends the session's transaction itself (it commits the import
@@ -263,8 +264,9 @@ def sync(actor: Actor, source_id: int, *, session: Session, now: dt.datetime | N
     engine = session.get_bind()
     owner = lease.owner_name(actor.username, now)
     name = lease.take(engine, source_id, owner, now)
+    announced: dict[str, int] = {}  # the batch, once announced (crm.importing.jobs): marked failed on an error
     try:
-        report, mark = _import(actor, session, source_id, owner, now, dry_run, progress)
+        report, mark = _import(actor, session, source_id, owner, dry_run, progress, announced)
         if dry_run:
             _end(session)
             lease.give_back(engine, source_id, owner)
@@ -286,13 +288,20 @@ def sync(actor: Actor, source_id: int, *, session: Session, now: dt.datetime | N
         return report
     except CRMError as exc:
         _end(session)
+        _failed(actor, session, announced, exc)
         lease.give_back(engine, source_id, owner, error=exc.message, now=now)
         raise
-    except BaseException:
+    except BaseException as exc:
         _end(session)
+        _failed(actor, session, announced, exc)
         lease.give_back(engine, source_id, owner, error=_("The sync failed unexpectedly (see the server log)."),
                         now=now)
         raise
+
+
+def _failed(actor: Actor, session: Session, announced: dict[str, int], exc: BaseException) -> None:
+    if "batch" in announced:
+        jobs.fail(actor, announced["batch"], exc, sessions=jobs.sessions_of(session))
 
 
 def _end(session: Session) -> None:
@@ -336,19 +345,26 @@ def _plan(session: Session, source: DataSource, dry_run: bool = False) -> _Plan:
                  profile.id if profile else None, change_index)
 
 
-def _import(actor: Actor, session: Session, source_id: int, owner: str, now: dt.datetime, dry_run: bool,
-            progress: runner.Progress | None) -> tuple[ImportReport, str | None]:
+def _import(actor: Actor, session: Session, source_id: int, owner: str, dry_run: bool,
+            progress: runner.Progress | None, announced: dict[str, int]) -> tuple[ImportReport, str | None]:
     source = _source(session, source_id)
     plan = _plan(session, source, dry_run)
+    url, query, column, mark = source.url, source.query, source.change_column, _decode_mark(source.change_mark)
+    given = dict(options=plan.options, filename=source.name, profile_id=plan.profile_id, data_source_id=source.id,
+                 started_from="sync")
+    batch_id = None
     engine = session.get_bind()
-    with connected(source.url) as src:
-        stmt = src.statement(source.query, plan.headers, source.change_column, _decode_mark(source.change_mark))
+    with connected(url) as src:  # a source that cannot be reached leaves no batch (its error is on the source)
+        if not dry_run:  # announce the batch on its own, before the import's transaction begins
+            session.commit()  # only read so far; on SQLite its transaction would hold the write lock
+            batch_id = announced["batch"] = jobs.announce(actor, plan.kind, headers=plan.headers,
+                                                          mapping=plan.mapping, sessions=jobs.sessions_of(session),
+                                                          **given)
+        stmt = src.statement(query, plan.headers, column, mark)
         total = _count(src, stmt) if progress else None
         rows = _stream(src, stmt, plan, lambda: lease.renew(engine, source_id, owner, utcnow()))
-        report = runner.run(actor, source.kind, rows, headers=plan.headers, mapping=plan.mapping,
-                            options=plan.options, filename=source.name, total=total, progress=progress,
-                            profile_id=plan.profile_id, data_source_id=source.id, started_from="sync",
-                            session=session)
+        report = runner.run(actor, plan.kind, rows, headers=plan.headers, mapping=plan.mapping, total=total,
+                            progress=progress, batch_id=batch_id, session=session, **given)
     last = plan.read.get("mark")
     return report, None if last is None else _encode_mark(last)
 

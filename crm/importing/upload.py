@@ -24,7 +24,7 @@ from crm.core.i18n import N_, Codes, _, datetime, get_language, label, number
 from crm.core.text import fold
 from crm.customers import importing as customer_import
 from crm.customers.contact_rules import CUSTOMER_FIELDS
-from crm.importing import batches, runner, values
+from crm.importing import batches, jobs, runner, values
 from crm.importing.cleaning import DateOrder
 from crm.importing.kinds import KIND_LABELS, Field, Kind, auto_mapping, available, kind as kind_named
 from crm.importing.open_lists import values_in_use
@@ -58,6 +58,9 @@ _LEGACY_CUSTOMERS = Kind("customers", N_("Customers"), "customer",
 STARTED_FROM = Codes("import started from", {"page": N_("Import page"), "cli": N_("Command line"),
                                               "sync": N_("Database sync"), "api": N_("API"),
                                               "import": N_("Import"), "system": N_("System")})
+# How an import ended (ImportBatch.status, crm.importing.jobs).
+IMPORT_STATUS = Codes("import status", {"running": N_("Running"), "done": N_("Done"), "failed": N_("Failed"),
+                                        "interrupted": N_("Interrupted: nothing was imported")})
 # Counts a writer reports besides the row outcomes (ImportReport.extra), and what a revert did.
 EXTRA_COUNTS = Codes("import extra count", {"products_created": N_("Products created"),
                                             "removed": N_("Removed"),
@@ -297,12 +300,17 @@ def _shown(value: Any) -> str:
 def import_file(actor: Actor, kind: str, table: Table, *, filename: str, data: bytes, mapping: dict[str, int],
                 options: ImportOptions, progress: Callable[[float], None] | None = None,
                 profile_id: int | None = None, session: Session) -> ImportReport:
-    """Import the file as the user set it up (a dry run saves nothing and says what would have happened)."""
+    """Import the file as the user set it up (a dry run saves nothing and says what would have happened).
+
+    The import is a job (``crm.importing.jobs``): its batch is announced and committed first, the import runs
+    in a transaction of its own, so this ends ``session``'s transaction (pass one that holds nothing else)."""
     require(actor, "data.import")
     headers, rows = table
     if not _legacy(kind):
-        return runner.run(actor, kind, rows, headers=headers, mapping=mapping, options=options, filename=filename,
-                          total=len(rows), progress=progress, profile_id=profile_id, session=session)
+        session.commit()  # on SQLite an open transaction would hold the write lock the announcement needs
+        return jobs.run_import(actor, kind, rows, headers=headers, mapping=mapping, options=options,
+                               filename=filename, total=len(rows), progress=progress, profile_id=profile_id,
+                               sessions=jobs.sessions_of(session))
     savepoint = session.begin_nested() if options.dry_run else None
     old = customer_import.run_import(actor, filename, data, table=table, mapping=mapping,
                                      on_duplicate=options.on_duplicate, progress=progress, session=session)
@@ -350,10 +358,19 @@ def earlier_imports(actor: Actor, *, session: Session) -> EarlierImports:
                            _("Kind"): label(KIND_LABELS, b.kind),
                            _("File"): b.filename, _("Source system"): b.source_system or "",
                            _("Started from"): label(STARTED_FROM, b.source),
+                           _("Status"): status_text(b),
                            _("Counts"): counts_text(b.counts),
                            _("Reverted"): datetime(b.reverted_at, "short") if b.reverted_at else ""} for b in past])
-    revertible = {f"#{b.id} {b.filename} ({datetime(b.created_at, 'short')})": b.id for b in past if not b.reverted_at}
+    revertible = {f"#{b.id} {b.filename} ({datetime(b.created_at, 'short')})": b.id for b in past
+                  if not b.reverted_at and b.status == jobs.DONE}
     return EarlierImports(frame, revertible)
+
+
+def status_text(b: batches.PastImport) -> str:
+    """How an import ended, as the earlier imports' table says it (a failure with its reason)."""
+    shown = label(IMPORT_STATUS, b.status)
+    return _("{status}: {reason}").format(status=shown, reason=b.error) if b.status == jobs.FAILED and b.error \
+        else shown
 
 
 def revert(actor: Actor, batch_id: int, *, session: Session) -> str:

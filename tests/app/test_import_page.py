@@ -79,11 +79,11 @@ def test_earlier_imports_show_file_counts_and_can_be_chosen_for_revert(app_env) 
     next(b for b in at.button if b.label == "Import").click().run()
     assert not at.exception
     batches = at.dataframe[-1].value
-    assert list(batches.columns) == ["id", "When", "Kind", "File", "Source system", "Started from", "Counts",
-                                     "Reverted"]
+    assert list(batches.columns) == ["id", "When", "Kind", "File", "Source system", "Started from", "Status",
+                                     "Counts", "Reverted"]
     newest = batches.iloc[0]
-    assert (newest["Kind"], newest["File"], newest["Started from"], newest["Reverted"]) == (
-        "Customers", "few.csv", "Import page", "")
+    assert (newest["Kind"], newest["File"], newest["Started from"], newest["Status"], newest["Reverted"]) == (
+        "Customers", "few.csv", "Import page", "Done", "")
     assert {"Imported: 1", "Updated: 0", "Rejected: 0"} <= set(newest["Counts"].split(", "))
     revert = next(s for s in at.selectbox if s.label == "Revert an import")
     assert revert.options[0].startswith(f"#{newest['id']} few.csv (")
