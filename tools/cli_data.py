@@ -26,7 +26,7 @@ from crm.core.i18n import _
 from crm.core.spreadsheet import safe_cell
 from crm.core.text import fold
 from crm.customers.importing import export_customers
-from crm.importing import cleaning, jobs, runner, values
+from crm.importing import batches, cleaning, jobs, runner, values
 from crm.importing.files import open_table
 from crm.importing.kinds import KIND_LABELS, Field, Kind, auto_mapping, available, kind as kind_named
 from crm.importing.profiles import Profile, get_profile, mapping_for, options_for, save_profile
@@ -402,6 +402,35 @@ def _import_customers_before_the_framework(args: argparse.Namespace) -> int:
     if args.report:
         Path(args.report).write_bytes(report.as_csv())
         print(f"Report written to {args.report}")
+    return 0
+
+
+# ----------------------------------------------------------------- earlier imports
+
+
+def _imports_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--user", required=True, help="the account asking (needs data.import)")
+    p.add_argument("--kind", choices=list(KIND_LABELS), help="only imports of this kind")
+    p.add_argument("--limit", type=int, default=20, help="how many, newest first (default 20)")
+
+
+@command("imports", "list the latest imports and how each ended (running, done, failed, interrupted)",
+         _imports_args)
+def cmd_imports(args: argparse.Namespace) -> int:
+    """Earlier imports; those whose process was stopped (killed, server restarted) are marked interrupted."""
+    with session_scope() as session:
+        past = batches.list_imports(_actor(args.user, session), kind=args.kind, limit=max(1, args.limit),
+                                    session=session)
+    for b in past:
+        how = {"interrupted": "interrupted: nothing was imported"}.get(b.status, b.status)
+        if b.error:
+            how += f": {b.error}"
+        counts = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in (b.counts or {}).items() if v)
+        reverted = " (reverted)" if b.reverted_at else ""
+        print(f"#{b.id} {b.created_at:%Y-%m-%d %H:%M} UTC  {b.kind}  {b.filename}  from {b.source}: {how}"
+              f"{reverted}{'; ' + counts if counts else ''}")
+    if not past:
+        print("No imports yet.")
     return 0
 
 

@@ -29,8 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository: app.py, pages/
 
 
 def migrate_and_seed() -> None:
-    """Bring the database to the newest schema; in demo mode fill an empty one with the demo."""
+    """Bring the database to the newest schema, mark imports whose process died as interrupted; in demo mode
+    fill an empty one with the demo."""
     ready()
+    from crm.importing.jobs import mark_interrupted
+
+    with session_scope() as session:
+        if mark_interrupted(session):
+            log.info("imports left running by a stopped process marked interrupted")
     if not config.demo_mode():
         return  # outside demo mode no account with a known password is ever created
     from tools.seed import is_empty, seed_demo
