@@ -9,7 +9,7 @@ from streamlit.errors import StreamlitAPIException
 
 from crm.core import audit
 from crm.core.access import Actor
-from crm.core.database import session_scope
+from crm.core.database import ConnectionLost, session_scope
 from crm.core.errors import CRMError, PermissionDenied, ValidationError
 from crm.core.i18n import _, set_language
 from ui.language import STATE as LANGUAGE
@@ -50,8 +50,14 @@ def call(fn: Callable[..., T], *args: Any, errors_into: Any = None, **kwargs: An
     who = actor()
     target = errors_into or st
     try:
-        with session_scope() as session:
-            return fn(who, *args, session=session, **kwargs)
+        try:
+            with session_scope() as session:
+                return fn(who, *args, session=session, **kwargs)
+        except ConnectionLost as lost:  # the database restarted: once more, on a fresh connection
+            if not lost.retry_safe:
+                raise
+            with session_scope() as session:
+                return fn(who, *args, session=session, **kwargs)
     except ValidationError as exc:
         lines = "\n".join(f"- {msg}" for msg in exc.errors.values())
         target.error(_("Nothing was saved. Please correct:\n{problems}").format(problems=lines))

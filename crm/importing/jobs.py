@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from crm.core import audit
 from crm.core.access import Actor, require
+from crm.core.database import transaction
 from crm.core.errors import CRMError
 from crm.importing import runner
 from crm.importing.kinds import kind as kind_named
@@ -46,20 +47,7 @@ def sessions_of(session: Session) -> Sessions:
     """Sessions on ``session``'s database, each its own transaction: committed when its block ends, rolled back
     on an error (for callers that were handed one session, like a page's service call)."""
     bind = session.get_bind()
-
-    @contextmanager
-    def scope() -> Iterator[Session]:
-        own = Session(bind=bind, expire_on_commit=False)
-        try:
-            yield own
-            own.commit()
-        except BaseException:
-            own.rollback()
-            raise
-        finally:
-            own.close()
-
-    return scope
+    return lambda: transaction(Session(bind=bind, expire_on_commit=False))
 
 
 def run_import(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequence[str],
