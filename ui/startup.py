@@ -36,7 +36,7 @@ def migrate_and_seed() -> None:
 
     with session_scope() as session:
         if mark_interrupted(session):
-            log.info("imports left running by a stopped process marked interrupted")
+            log.info("imports left running by a stopped process marked interrupted")  # i18n: ok (the operator's log)
     if not config.demo_mode():
         return  # outside demo mode no account with a known password is ever created
     from tools.seed import is_empty, seed_demo
