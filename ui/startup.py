@@ -44,7 +44,7 @@ def migrate_and_seed() -> None:
     with session_scope() as session:
         if is_empty(session=session):
             seed_demo(session=session)
-            log.info("demo accounts and data seeded")
+            log.info("demo accounts and data seeded")  # i18n: ok (the operator's log)
 
 
 def modules_of_screens() -> list[str]:
@@ -65,7 +65,7 @@ def load_modules(names: list[str]) -> None:
         try:
             importlib.import_module(name)
         except ImportError:  # a screen's optional import: its own run reports it
-            log.warning("warm-up could not import %s", name, exc_info=True)
+            log.warning("warm-up could not import %s", name, exc_info=True)  # i18n: ok
 
 
 def warm_first_sign_in() -> None:
@@ -130,7 +130,8 @@ def prepare_server() -> None:
     seeded = time.perf_counter()
     warm_first_sign_in()
     register_components()
-    log.info("server prepared: database %.1f s, warm-up %.1f s", seeded - start, time.perf_counter() - seeded)
+    log.info("server prepared: database %.1f s, warm-up %.1f s",  # i18n: ok (the operator's log)
+             seeded - start, time.perf_counter() - seeded)
 
 
 @asynccontextmanager

@@ -25,7 +25,7 @@ from crm.customers.matching import POSSIBLY_SAME_AS, SAME_AS, Candidate, FileInd
 from crm.customers.service import _customer_rows, _write_audit_rows, _write_customers
 from crm.importing import identity
 from crm.importing.kinds import Field, Kind, register
-from crm.importing.refresh import figures_changed
+from crm.insights.cache import figures_changed
 from crm.importing.writing import CleanRow, Context, RowResult, Writer
 from db.bulk import reserve_ids
 from db.models import AuditEvent, Consent, Customer, CustomerToken, ExternalId, ImportRow, Interaction, Receipt
@@ -153,7 +153,7 @@ class CustomerWriter(Writer):
         return results + created
 
     def finish(self, ctx: Context) -> None:
-        figures_changed()
+        figures_changed(ctx.session)
 
     def revert(self, session: Session, actor: Actor, batch_id: int) -> dict[str, int]:
         """Remove the customers the import created (archive those someone already worked with), restore the
@@ -202,7 +202,7 @@ class CustomerWriter(Writer):
             refresh_search_keys(customer, session=session)
             restored += 1
         identity.forget_batch(session, batch_id)
-        figures_changed()
+        figures_changed(session)
         return {"removed": len(removable), "archived": len(kept), "restored": restored}
 
 

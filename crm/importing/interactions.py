@@ -24,7 +24,7 @@ from crm.core.text import fold
 from crm.importing import identity
 from crm.importing.customer_refs import customers_of
 from crm.importing.kinds import Field, Kind, register
-from crm.importing.refresh import figures_changed
+from crm.insights.cache import figures_changed
 from crm.importing.writing import CleanRow, Context, RowResult, Writer
 from crm.insights.rollups import InteractionKey, add_interactions, interaction_key
 from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, MAX_TAGS, _clean_tags
@@ -145,7 +145,7 @@ class InteractionWriter(Writer):
 
     def finish(self, ctx: Context) -> None:
         add_interactions(ctx.session, ctx.state.get("counts", Counter()))
-        figures_changed()
+        figures_changed(ctx.session)
 
     def revert(self, session: Session, actor: Actor, batch_id: int) -> dict[str, int]:
         counts: Counter[InteractionKey] = Counter()
@@ -177,7 +177,7 @@ class InteractionWriter(Writer):
         add_interactions(session, counts)
         _recount_last_contact(session, customers)
         identity.forget_batch(session, batch_id)
-        figures_changed()
+        figures_changed(session)
         return {"removed": len(ids), "archived": 0, "restored": restored}
 
     # ------------------------------------------------------------------ helpers

@@ -20,7 +20,7 @@ from crm.core.i18n import N_, _, number
 from crm.importing import identity
 from crm.importing.customer_refs import customers_of
 from crm.importing.kinds import Field, Kind, register
-from crm.importing.refresh import figures_changed
+from crm.insights.cache import figures_changed
 from crm.importing.writing import CleanRow, Context, RowResult, Writer
 from crm.insights.surveys import REASON_TOO_LONG, segment_and_country
 from db.bulk import insert_rows, reserve_ids
@@ -119,7 +119,7 @@ class SurveyWriter(Writer):
         return results
 
     def finish(self, ctx: Context) -> None:
-        figures_changed()
+        figures_changed(ctx.session)
 
     def revert(self, session: Session, actor: Actor, batch_id: int) -> dict[str, int]:
         removed = session.execute(delete(SurveyResponse).where(SurveyResponse.import_batch_id == batch_id)).rowcount
@@ -133,7 +133,7 @@ class SurveyWriter(Writer):
             restored += 1
         session.flush()
         identity.forget_batch(session, batch_id)
-        figures_changed()
+        figures_changed(session)
         return {"removed": removed or 0, "archived": 0, "restored": restored}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.requests import Request
@@ -15,7 +16,9 @@ from db import migrate
 
 def _get(path: str = "/api/v1/health") -> tuple[int, dict]:
     request = Request({"type": "http", "method": "GET", "path": path, "headers": [], "query_string": b""})
-    response = asyncio.run(health(request))
+    # a thread of its own: Playwright's browser fixture may keep an event loop running in the test's thread
+    with ThreadPoolExecutor(1) as pool:
+        response = pool.submit(asyncio.run, health(request)).result()
     return response.status_code, json.loads(response.body)
 
 
