@@ -61,8 +61,9 @@ def list_deliveries(actor: Actor, *, webhook_id: int | None = None, status: str 
     return Page(rows, window.total, page, page_size, window.more)
 
 
-def retry_delivery(actor: Actor, delivery_id: int, *, now: dt.datetime | None = None, session: Session) -> None:
-    """Send a failed delivery again, at once (one more attempt; it fails again if the receiver still refuses)."""
+def retry_delivery(actor: Actor, delivery_id: int, *, now: dt.datetime | None = None, session: Session) -> int:
+    """Send a failed delivery again, at once (one more attempt; it fails again if the receiver still refuses);
+    returns its id."""
     require(actor, "webhooks.manage")
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
@@ -72,3 +73,4 @@ def retry_delivery(actor: Actor, delivery_id: int, *, now: dt.datetime | None = 
     session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "failed")
                     .values(status="pending", next_attempt_at=now or utcnow(), claimed_until=None))
     audit.record(session, actor, "retry", "webhook_delivery", delivery_id, detail=delivery.message_id)
+    return delivery_id

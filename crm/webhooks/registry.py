@@ -112,8 +112,8 @@ def rotate_secret(actor: Actor, webhook_id: int, *, version: int, session: Sessi
     return Registered(hook.id, hook.name, hook.secret, hook.version)
 
 
-def delete_webhook(actor: Actor, webhook_id: int, *, version: int, session: Session) -> None:
-    """Remove a webhook with its delivery log (its queued deliveries are never sent)."""
+def delete_webhook(actor: Actor, webhook_id: int, *, version: int, session: Session) -> str:
+    """Remove a webhook with its delivery log (its queued deliveries are never sent); returns its name."""
     require(actor, "webhooks.manage")
     hook = _load(session, webhook_id, version)
     before = _audited(hook)
@@ -121,6 +121,7 @@ def delete_webhook(actor: Actor, webhook_id: int, *, version: int, session: Sess
     session.delete(hook)
     _flush(session)
     audit.record(session, actor, "delete", "webhook", webhook_id, before=before)
+    return str(before["name"])
 
 
 def _load(session: Session, webhook_id: int, version: int) -> Webhook:
