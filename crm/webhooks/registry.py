@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import ConflictError, ValidationError
-from crm.core.i18n import N_, _
+from crm.core.i18n import N_, _, number
 from crm.core.versions import load_for_edit
 from crm.webhooks.events import EVENTS
 from crm.webhooks.signing import new_secret
@@ -167,7 +167,7 @@ def url_problem(url: str) -> str | None:
     if not url:
         return _("Give the address that receives the deliveries.")
     if len(url) > MAX_URL:
-        return _("The address is longer than {n} characters.").format(n=MAX_URL)
+        return _("The address is longer than {n} characters.").format(n=number(MAX_URL))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
