@@ -8,11 +8,15 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +36,7 @@ from db.models import AuditEvent, ChecklistItem, Product, WebhookDelivery
 from tests.conftest import make_actor
 from tools.seed import ensure_demo_accounts
 
+ROOT = Path(__file__).resolve().parents[2]
 T0 = dt.datetime(2030, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 
 
@@ -406,3 +411,14 @@ def test_the_servers_background_sender_delivers_a_change(db, db_url, admin, rece
     finally:
         background.stop()
     assert len(receiver.requests) == 1
+
+
+def test_the_command_for_a_timer_sends_what_is_due(db, db_url, admin, receiver) -> None:
+    made, queued = _one_queued(db, admin, receiver.url)
+    env = {**os.environ, "DATABASE_URL": db_url}
+    env.pop("CRM_DEMO", None)
+    done = subprocess.run([sys.executable, "-m", "crm", "webhooks", "send", "--once"], cwd=ROOT, env=env,
+                          text=True, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1 delivered" in done.stdout
+    assert receiver.message_ids() == [queued.message_id] and verify(made.secret, *receiver.requests[0])
