@@ -137,3 +137,4 @@ def _register_plugins() -> None:
     import tools.cli_data  # noqa: F401
     import tools.cli_insights  # noqa: F401
     import tools.cli_sync  # noqa: F401
+    import tools.cli_webhooks  # noqa: F401

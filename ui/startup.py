@@ -134,9 +134,26 @@ def prepare_server() -> None:
              seeded - start, time.perf_counter() - seeded)
 
 
+def start_webhook_sender() -> Any:
+    """The server's webhook sender (a daemon thread; crm/webhooks/sender.py), unless the deployment sends
+    from a timer instead (CRM_WEBHOOK_SENDER=off); None then."""
+    if not config.webhook_sender_in_server():
+        return None
+    from crm.webhooks.sender import BackgroundSender
+
+    worker = BackgroundSender()
+    worker.start()
+    return worker
+
+
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
     """``st.App`` lifespan: prepare the server (in a worker thread: blocking work off the event loop) before
-    it answers anyone, including its health check."""
+    it answers anyone, including its health check; then send webhook deliveries until the server stops."""
     await asyncio.to_thread(prepare_server)
-    yield
+    webhooks = start_webhook_sender()
+    try:
+        yield
+    finally:
+        if webhooks is not None:
+            await asyncio.to_thread(webhooks.stop)

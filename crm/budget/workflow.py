@@ -14,6 +14,7 @@ from crm.core.errors import ConflictError, ValidationError
 from crm.core.i18n import N_, _, label
 from db.models import BudgetGoal, BudgetLine, BudgetPlan
 from db.types import utcnow
+from crm.webhooks import events as webhooks
 
 
 def _transition(actor: Actor, plan: BudgetPlan, expected_version: int | None, session: Session,
@@ -60,6 +61,11 @@ def approve_plan(actor: Actor, plan_id: int, expected_version: int | None, comme
     plan = load_plan(session, plan_id)
     _transition(actor, plan, expected_version, session, ("submitted",), "approved", "approved",
                 (comment or "").strip() or None)
+    webhooks.emit(session, webhooks.PLAN_APPROVED, {
+        "plan_id": plan.id, "version": plan.version, "fiscal_year": plan.fiscal_year, "name": plan.name,
+        "scenario": plan.scenario, "revision": plan.revision, "status": plan.status, "ceiling": plan.ceiling,
+        "currency": plan.currency, "decided_by_id": plan.decided_by_id, "decided_at": plan.decided_at,
+        "comment": plan.decision_comment})
     return plan.version
 
 

@@ -110,6 +110,7 @@ CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
     "privacy.manage": (N_("Consents, subject access, erasure, retention"), (Rule(("admin",)),)),
     "users.manage": (N_("Create and manage user accounts"), (Rule(("admin",)),)),
     "audit.read": (N_("Read the audit log"), (Rule(("admin",)),)),
+    "webhooks.manage": (N_("Register webhooks and read their delivery log"), (Rule(("admin",)),)),
 }
 
 

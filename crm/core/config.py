@@ -66,6 +66,12 @@ def cookie_key() -> str:
     return key
 
 
+def webhook_sender_in_server() -> bool:
+    """Whether each portal server sends webhook deliveries itself (default); CRM_WEBHOOK_SENDER=off leaves it
+    to ``python -m crm webhooks send`` on a timer."""
+    return (setting("CRM_WEBHOOK_SENDER") or "on").strip().lower() not in {"0", "off", "false", "no"}
+
+
 def reset() -> None:
     """Forget cached settings (tests change the environment)."""
     _secrets.cache_clear()

@@ -26,6 +26,7 @@ from db.models import (
     SurveyResponse,
 )
 from db.types import utcnow
+from crm.webhooks import events as webhooks
 
 # What a customer consents to (shown with ``label(CONSENT_PURPOSES, code)``).
 CONSENT_PURPOSES = Codes("consent purpose", {"marketing": N_("Marketing"), "third_party": N_("Third-party sharing")})
@@ -184,6 +185,9 @@ def _erase(session: Session, actor: Actor, customer: Customer) -> None:
         session.execute(update(AuditEvent).where(mentions).values(before=None, after=None, detail="(erased)"))
     session.flush()
     audit.record(session, actor, "erase", "customer", customer_id, detail="personal data erased")
+    # the delivery log keeps no copy of the person's data either; the event itself names only the id and time
+    webhooks.forget_customer(session, customer_id)
+    webhooks.emit(session, webhooks.CUSTOMER_ERASED, {"customer_id": customer_id, "erased_at": customer.erased_at})
 
 
 # ----------------------------------------------------------------- retention

@@ -17,6 +17,7 @@ from crm.core.i18n import N_, Codes, _
 from crm.insights.rollups import refresh_customers
 from db.models import Consent, Customer, ExternalId, Interaction, Receipt, SurveyResponse, User
 from db.types import utcnow
+from crm.webhooks import events as webhooks
 
 COMPLETENESS_FIELDS = ("company", "email", "phone", "country", "city", "segment", "acquisition_source", "owner_id")
 FUZZY_THRESHOLD = 90
@@ -213,6 +214,8 @@ def merge_customers(actor: Actor, keep_id: int, merge_id: int, *, session: Sessi
     b, a = audit.diff(before, audit.snapshot(keep))
     audit.record(session, actor, "merge", "customer", keep_id, before=b, after={**a, "merged": merge_id, **moved})
     audit.record(session, actor, "archive", "customer", merge_id, detail=f"merged into #{keep_id}")
+    webhooks.emit(session, webhooks.CUSTOMER_MERGED, {"customer_id": keep_id, "merged_customer_id": merge_id,
+                                                      "version": keep.version, "changed": a, "moved": moved})
     return moved
 
 

@@ -31,6 +31,7 @@ from db.where import where_given
 from db.bulk import insert_rows, reserve_ids
 from db.models import AuditEvent, Consent, Customer, CustomerToken, Department, User
 from db.types import utcnow
+from crm.webhooks import events as webhooks
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {"name": N_("Name"), "last_contact": N_("Last contact"), "lifetime_revenue": N_("Lifetime revenue")}
@@ -417,6 +418,8 @@ def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> 
             session.add(Consent(customer_id=customer_id, purpose=purpose, granted=True, source="form",
                                 wording_version=CONSENT_WORDING, recorded_by_id=actor.user_id))
     session.flush()
+    webhooks.emit(session, webhooks.CUSTOMER_CREATED, {"customer_id": customer_id, "fields": clean,
+                                                       "consents": {p: bool(consents.get(p)) for p in CONSENT_PURPOSES}})
     return _detail(actor, _load_customer(session, customer_id), session)
 
 
@@ -538,7 +541,14 @@ def update_customer(
     b, a = audit.diff(before, audit.snapshot(customer))
     if a:
         audit.record(session, actor, "update", "customer", customer.id, before=b, after=a)
+        webhooks.emit(session, webhooks.CUSTOMER_UPDATED, _changed(customer, a))
     return _detail(actor, customer, session)
+
+
+def _changed(customer: Customer, after: dict[str, Any]) -> dict[str, Any]:
+    """A customer.updated payload: the id, the new version and the changed fields' new values."""
+    return {"customer_id": customer.id, "version": customer.version,
+            "changed": {k: v for k, v in after.items() if k not in _HIDDEN_FROM_AUDIT}}
 
 
 def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], *, session: Session) -> int:
@@ -564,7 +574,7 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
     if missing:
         raise NotFound(_("Customers not found: {ids}.").format(ids=", ".join(map(str, sorted(missing)))))
     now = utcnow()
-    changed = 0
+    changed: list[tuple[Customer, dict[str, Any]]] = []
     for customer in customers:
         before = audit.snapshot(customer)
         for key, value in changes.items():
@@ -574,9 +584,10 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
             customer.updated_at = now
             customer.updated_by_id = actor.user_id
             audit.record(session, actor, "bulk_update", "customer", customer.id, before=b, after=a)
-            changed += 1
+            changed.append((customer, a))
     session.flush()
-    return changed
+    webhooks.emit_each(session, webhooks.CUSTOMER_UPDATED, [_changed(c, a) for c, a in changed])
+    return len(changed)
 
 
 def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
@@ -590,6 +601,7 @@ def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> Non
     session.flush()
     audit.record(session, actor, "archive", "customer", customer.id,
                  before={"archived_at": None}, after={"archived_at": customer.archived_at.isoformat()})
+    webhooks.emit(session, webhooks.CUSTOMER_UPDATED, _changed(customer, {"archived_at": customer.archived_at}))
 
 
 def restore_customer(actor: Actor, customer_id: int, *, session: Session) -> None:
@@ -604,6 +616,7 @@ def restore_customer(actor: Actor, customer_id: int, *, session: Session) -> Non
     session.flush()
     audit.record(session, actor, "restore", "customer", customer.id,
                  before={"archived_at": before}, after={"archived_at": None})
+    webhooks.emit(session, webhooks.CUSTOMER_UPDATED, _changed(customer, {"archived_at": None}))
 
 
 def touch_last_contact(session: Session, customer_id: int, at: dt.datetime) -> None:

@@ -29,6 +29,7 @@ from crm.importing.writing import CleanRow, Context, RowResult, Writer
 from crm.insights.rollups import month_key
 from db.bulk import insert_rows, reserve_ids
 from db.models import ExternalId, ImportBatch, Product, Receipt, ReceiptLine
+from crm.webhooks import events as webhooks
 
 RECEIPTS = Kind("receipts", N_("Sales receipts"), "receipt", (
     Field("number", N_("Receipt number"), required=True, max_length=40,
@@ -155,6 +156,15 @@ class ReceiptWriter(Writer):
                 _replace(ctx, figures, ex)
         figures.flush_customers()
         figures.finish()
+
+    def done(self, ctx: Context, counts: dict[str, int]) -> None:
+        """One receipt.imported per import (never one per receipt or line), with its counts."""
+        if ctx.options.dry_run:
+            return
+        batch = ctx.session.get(ImportBatch, ctx.batch_id)
+        webhooks.emit(ctx.session, webhooks.RECEIPT_IMPORTED, {
+            "import_batch_id": ctx.batch_id, "source_system": ctx.options.source_system,
+            "filename": batch.filename if batch else None, "counts": dict(counts)})
 
     def revert(self, session: Session, actor: Actor, batch_id: int) -> dict[str, int]:
         return revert_batch(session, batch_id)

@@ -203,6 +203,7 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
     report.extra = dict(ctx.state.get("extra", {}))
     batch.counts = {**report.counts, **report.extra}
     batch.status, batch.finished_at = "done", utcnow()
+    w.done(ctx, batch.counts)
     audit.record(session, actor, "import", "import_batch", batch.id, after=batch.counts,
                  detail=f"{label(KIND_LABELS, kind)}: {filename}: {batch.counts}")
     if savepoint is not None:

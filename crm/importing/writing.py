@@ -132,6 +132,9 @@ class Writer:
     def finish(self, ctx: Context) -> None:
         """Bring summaries up to date (called once, after the last chunk, in the same transaction)."""
 
+    def done(self, ctx: Context, counts: dict[str, int]) -> None:
+        """Tell others of the finished import (its counts known; same transaction): e.g. queue a webhook."""
+
     def revert(self, session: Session, actor: Actor, batch_id: int) -> dict[str, int]:
         """Undo the batch: remove what it created, restore what it updated; returns counts for the message."""
         raise NotImplementedError

@@ -24,6 +24,7 @@ from crm.accounts.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
 from db.where import where_given, within_days
 from db.types import utcnow
+from crm.webhooks import events as webhooks
 
 # Stored codes and their labels (shown with ``label(CHANNELS, code)``...).
 CHANNELS = Codes("interaction channel", {"call": N_("Call"), "email": N_("E-mail"), "meeting": N_("Meeting"),
@@ -208,6 +209,14 @@ def _log(
                  after={"customer_id": customer_id, "channel": channel, "subject": subject,
                         "department": actor.department, "feedback_kind": feedback_kind,
                         "tags": clean_tags, "follow_up_on": follow_up_on.isoformat() if follow_up_on else None})
+    logged = {"interaction_id": interaction.id, "customer_id": customer_id, "user_id": actor.user_id,
+              "department": actor.department, "channel": channel, "direction": direction,
+              "occurred_at": occurred_at, "subject": subject, "notes": interaction.notes,
+              "outcome": interaction.outcome, "follow_up_on": follow_up_on, "feedback_kind": feedback_kind,
+              "tags": clean_tags}
+    webhooks.emit(session, webhooks.INTERACTION_LOGGED, logged)
+    if feedback_kind:
+        webhooks.emit(session, webhooks.FEEDBACK_RECEIVED, logged)
     return _row(session, interaction)
 
 

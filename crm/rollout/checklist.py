@@ -25,6 +25,7 @@ from crm.core.errors import ConflictError, NotFound, ValidationError
 from crm.core.i18n import N_, Codes, _, label, label_list, ngettext, number
 from db.models import BudgetPlan, ChecklistItem, PhaseSignoff, User
 from db.types import utcnow
+from crm.webhooks import events as webhooks
 
 # Codes are stored; the labels are marked here and shown with ``label(PHASES, code)``.
 PHASES = Codes("rollout phase", {"pre_implementation": N_("Pre-implementation"), "rollout": N_("Rollout"),
@@ -344,6 +345,9 @@ def sign_off(actor: Actor, phase: str, comment: str | None = None, *, session: S
     audit.record(session, actor, "sign_off", "phase", phase,
                  after={"signed_by": actor.full_name, "signed_at": signoff.signed_at.isoformat(),
                         "comment": signoff.comment})
+    webhooks.emit(session, webhooks.PHASE_SIGNED_OFF, {"phase": phase, "signoff_id": signoff.id,
+                                                       "signed_by_id": actor.user_id, "signed_at": signoff.signed_at,
+                                                       "comment": signoff.comment, "items": len(items)})
     return signoff.signed_at
 
 

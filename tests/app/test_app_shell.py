@@ -16,7 +16,8 @@ from tests.unit.test_access import EXPECTED
 # Pages each demo account must be able to open (the product's page names).
 ALLOWED_PAGES: dict[str, set[str]] = {
     "admin": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
-              "Import", "Data sources", "Data quality", "Privacy", "Users", "Audit log"},
+              "Import", "Data sources", "Data quality", "Privacy", "Users", "Audit log",
+              "Webhooks"},
     "sales": {"Home", "Customers", "Interactions", "Insights", "Checklist", "Requirements"},
     "salesmgr": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
                  "Import", "Data sources", "Data quality"},
