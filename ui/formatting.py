@@ -3,14 +3,16 @@ missing value (never 'None', 'nan' or 'NaT'), the same text on screen and in the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 from babel.dates import get_date_format
 
-from crm.core.i18n import date, datetime, get_language, is_missing
+from crm.core.i18n import _, date, datetime, get_language, is_missing
 
 EMPTY = ""  # what a table shows for a missing value (st.dataframe shows the word "None" unless told)
 
@@ -27,12 +29,44 @@ def cell(value: Any) -> Any:
     return value
 
 
-def table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """``rows`` (column -> value) as a table for ``st.dataframe``, every value passed through ``cell``."""
-    return pd.DataFrame([{k: cell(v) for k, v in row.items()} for row in rows], columns=columns)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
-def shown(frame: pd.DataFrame) -> pd.DataFrame:
+def table_of(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """``rows`` (column -> value) as a table for ``dataframe``: every value passed through ``cell``, except in
+    a column of numbers, which stays numbers (sortable; its holes shown empty by ``dataframe``)."""
+    frame = pd.DataFrame(list(rows), columns=columns)
+    for column in frame.columns:
+        values = [v for v in frame[column].tolist() if not is_missing(v)]
+        if values and all(_is_number(v) for v in values):
+            continue
+        frame[column] = frame[column].astype(object).map(cell)
+    return frame
+
+
+ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$")
+
+
+def text(value: Any) -> str:
+    """Any stored value as words: ISO dates and times as ``cell`` shows them, yes/no, '' for nothing."""
+    if isinstance(value, str) and ISO_MOMENT.match(value.strip()):
+        try:
+            value = dt.datetime.fromisoformat(value.strip()) if len(value.strip()) > 10 else dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    shown_value = cell(value)
+    return shown_value if isinstance(shown_value, str) else str(shown_value)
+
+
+def fields(values: Mapping[str, Any] | None) -> str:
+    """A record's fields (an audit row's before or after) as 'field: value; ...' ('' for none)."""
+    return "; ".join(f"{key}: {text(value)}" for key, value in (values or {}).items())
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """A ready table with dates, times and missing values made readable (``cell``) in its text columns;
     columns of numbers stay numbers (their holes are left empty by ``dataframe``)."""
     out = frame.copy()
@@ -42,10 +76,11 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def dataframe(data: Any, **kwargs: Any) -> Any:
-    """``st.dataframe`` that leaves a missing value empty (it writes "None" by default)."""
+def dataframe(data: Any, *, container: Any = None, **kwargs: Any) -> Any:
+    """``st.dataframe`` (in ``container``, e.g. a column, when given) that leaves a missing value empty
+    (Streamlit writes "None" by default)."""
     kwargs.setdefault("placeholder", EMPTY)
-    return st.dataframe(data, **kwargs)
+    return (container or st).dataframe(data, **kwargs)
 
 
 def date_column_format() -> str:
