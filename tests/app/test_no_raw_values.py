@@ -21,6 +21,7 @@ from ui.navigation import pages_for
 # one demo account per role, and the departments whose pages differ (masking, write tools)
 USERS = ["admin", "salesmgr", "sales", "support", "budget", "sponsor"]
 MISSING_WORDS = re.compile(r"(?<![\w.])(None|nan|NaN|NaT)(?![\w(])")
+LAZY_TABS = {"pages/insights.py": "insights_tab"}  # pages whose tabs are drawn only when opened (their key)
 RAW_STAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]?\d\d:\d\d(:\d\d)?(\.\d+)?([+-]\d\d:\d\d|Z)\b")
 
 
@@ -97,6 +98,12 @@ def screens(username: str) -> Iterator[tuple[str, AppTest]]:
     for spec in pages_for(_actor(username)):
         at.switch_page(spec.path).run()
         yield spec.path, at
+        if spec.path in LAZY_TABS:  # only the open tab is drawn: open each in turn, as a click would
+            key = LAZY_TABS[spec.path]
+            for tab in [t.label for t in at.tabs][1:]:
+                at.session_state[key] = tab
+                yield f"{spec.path} ({tab})", at.run()
+            at.session_state[key] = at.tabs[0].label
         if spec.path == "pages/customers.py" and at.selectbox(key="cust_open").options:
             at.selectbox(key="cust_open").select_index(0).run()
             yield f"{spec.path} (a profile)", at
