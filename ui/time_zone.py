@@ -44,11 +44,15 @@ def _browser_choice() -> str:
 
 def _picked(widget_key: str, who: Actor) -> None:
     chosen = st.session_state.get(widget_key)
+    zone = None if chosen == BROWSER else chosen
     try:
         with session_scope() as session:
-            save_my_time_zone(who, None if chosen == BROWSER else chosen, session=session)
+            save_my_time_zone(who, zone, session=session)
     except CRMError as exc:
         st.toast(exc.message)
+        return
+    # this run already shows the new clock (a page may run again without app.py first, as under AppTest)
+    st.session_state[STATE] = set_time_zone(zone or browser_time_zone() or DEFAULT_TIME_ZONE)
 
 
 def time_zone_selector(who: Actor) -> None:

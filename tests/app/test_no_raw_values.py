@@ -118,3 +118,28 @@ def test_no_page_shows_a_raw_value(app_env, username: str) -> None:
         assert not at.exception, (page, at.exception)
         seen.extend(f"{page}: {p}" for p in problems(at))
     assert not seen, "\n".join(dict.fromkeys(seen))
+
+
+def test_the_profile_timeline_shows_times_on_the_users_chosen_clock_and_saves_the_choice(app_env) -> None:
+    from sqlalchemy import select
+
+    from crm.core.database import session_scope
+    from crm.core.i18n import datetime, use_time_zone
+    from db.models import Interaction, User
+
+    at = signed_in("sales")
+    zone = next(s for s in at.sidebar.selectbox if s.label == "Time zone")
+    assert zone.value == "browser"  # nothing chosen yet: the browser's zone
+    zone.set_value("Asia/Karachi").run()
+    assert not at.exception
+    at.switch_page("pages/customers.py").run()
+    with session_scope(app_env) as session:
+        assert session.scalar(select(User.time_zone).where(User.username == "sales")) == "Asia/Karachi"
+    at.selectbox(key="cust_open").select_index(0).run()
+    customer_id = at.session_state["customer_id"]
+    with session_scope(app_env) as session, use_time_zone("Asia/Karachi"):
+        expected = {datetime(when, "short") for when in session.scalars(
+            select(Interaction.occurred_at).where(Interaction.customer_id == customer_id))}
+    timeline = next(d.value for d in at.dataframe if "Notes" in d.value.columns)
+    assert set(timeline["When"]) <= expected and len(timeline)
+    assert not problems(at)
