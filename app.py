@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 import streamlit as st
@@ -31,6 +30,7 @@ from crm.accounts.security import (
 from tools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from crm.accounts.users import actor_for, count_users, login_credentials
 from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
+from ui.time_zone import apply_time_zone, browser_time_zone, time_zone_selector
 from ui.warm_up import warm_up
 
 ROOT = Path(__file__).resolve().parent
@@ -79,21 +79,6 @@ def demo_accounts() -> None:
         )
 
 
-def browser_time_zone() -> str | None:
-    """The IANA time zone of the person's browser ('Asia/Karachi'), None when unknown or not a real zone."""
-    try:
-        zone = st.context.timezone
-    except Exception:  # no browser (bare mode)
-        return None
-    if not zone:
-        return None
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return zone
-
-
 def refuse_stale_cookie(cookie_key: str) -> None:
     """Make streamlit-authenticator ignore a sign-in cookie issued before the user's sessions were ended."""
     token = st.context.cookies.get(COOKIE_NAME)
@@ -121,7 +106,7 @@ def note_failed_sign_in(credentials: dict, was_failed_before: bool, time_zone: s
         if not failed and not was_failed_before:  # an unknown username (reruns after a failure are not new attempts)
             record_failed_sign_in("(unknown)", session=session)
     if until:
-        when = datetime(until, "short", tz=time_zone) if time_zone else f"{datetime(until, 'short')} UTC"
+        when = datetime(until, "short", tz=time_zone) if time_zone else f"{datetime(until, 'short', tz='UTC')} UTC"
         st.error(_("Too many failed sign-ins: this account is locked until {time}. "
                    "Try again then, or ask an administrator to reset the password.").format(time=when))
     else:
@@ -133,6 +118,8 @@ def sidebar_identity(who: Actor, authenticator: stauth.Authenticate) -> None:
         st.markdown(f"**{who.full_name}** (`{who.username}`)")
         st.caption(f"{who.department_name} · {who.role_name}")
         language_selector(who)
+        apply_time_zone(who)
+        time_zone_selector(who)
         authenticator.logout(_("Logout"), location="sidebar", key="crm_logout")
 
 
@@ -197,6 +184,7 @@ def menu_for(who: Actor, refused: dict[str, str]) -> dict[str, list[st.Page]]:
 def main() -> None:
     warm_up()
     apply_language()
+    apply_time_zone()
     try:
         credentials, user_count = prepare_database()
         cookie_key = config.cookie_key()

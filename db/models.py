@@ -74,6 +74,7 @@ class User(Base):
     password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     sessions_revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     language: Mapped[str] = mapped_column(String(10), default="en")
+    time_zone: Mapped[Optional[str]] = mapped_column(String(64))  # IANA name; None: the browser's zone
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

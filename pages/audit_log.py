@@ -1,12 +1,12 @@
 """Audit log: who did what and when — sign-ins, refusals, changes with before and after, reads of personal data."""
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 from crm.core.audit import AuditFilters, distinct_values, export_events_csv, list_events
 from crm.core.i18n import _, datetime, ngettext, number
 from ui.context import actor, call
+from ui.formatting import dataframe, fields, table_of
 
 
 def any_or_value(value: str | None) -> str:
@@ -34,10 +34,10 @@ result = call(list_events, filters, page=page_no, page_size=100)
 if result is not None:
     st.caption(ngettext("{n} event", "{n} events", result.total).format(n=number(result.total)))
     if result.rows:
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("When"): datetime(r.at), _("User"): r.username, _("Action"): r.action,
             _("Record"): f"{r.entity or ''} {r.entity_id or ''}", _("Source"): r.source,
-            _("Before"): str(r.before) if r.before else "", _("After"): str(r.after) if r.after else "",
+            _("Before"): fields(r.before), _("After"): fields(r.after),
             _("Detail"): r.detail,
         } for r in result.rows]), hide_index=True, width="stretch")
     st.number_input(_("Page"), min_value=1, max_value=result.pages, key="audit_page")

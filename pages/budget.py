@@ -10,8 +10,9 @@ from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABEL
                               QUARTERS, PLAN_STATUSES)
 from crm.core.access import can
 from crm.core.database import session_scope
-from crm.core.i18n import N_, _, date, get_language, label, money, ngettext, number, percent, use_language
+from crm.core.i18n import N_, _, get_language, label, money, ngettext, number, percent, use_language
 from ui.context import actor, call
+from ui.formatting import dataframe, date_column_format, readable
 
 AMOUNTS = list(QUARTERS + ACTUALS)
 LEVEL_LABELS = {"category": N_("Category"), "line": N_("Line"), "total": N_("Total")}
@@ -71,10 +72,6 @@ def measure(v) -> str:
 def share(v) -> str:
     """A percentage value (12.5 means 12.5 %)."""
     return "—" if is_missing(v) else percent(float(v) / 100, 1)
-
-
-def day(v) -> str:
-    return "—" if is_missing(v) else date(v)
 
 
 def line_changes(edits: dict, lines: list[dict]) -> dict:
@@ -215,9 +212,9 @@ if view.goals:
         "progress": None if g.progress is None else round(100 * g.progress, 1),
         "cost": float(g.cost),
     } for g in view.goals], columns=list(goal_cols)).rename(columns=goal_cols)
-    st.dataframe(goal_table.style.format({
+    dataframe(readable(goal_table).style.format({
         goal_cols["baseline"]: measure, goal_cols["now"]: measure, goal_cols["target"]: measure,
-        goal_cols["deadline"]: day, goal_cols["progress"]: share, goal_cols["cost"]: show_amount,
+        goal_cols["progress"]: share, goal_cols["cost"]: show_amount,
     }), hide_index=True, width="stretch")
 else:
     st.info(_("This plan has no goals yet. The goal-based approach starts here."))
@@ -232,7 +229,7 @@ if may_write and view.editable:
             goals_df[c] = pd.to_numeric(goals_df[c], errors="coerce")
         goals_df["deadline"] = pd.to_datetime(goals_df["deadline"])
         edited_goals = st.data_editor(
-            goals_df, key=f"budget_goals_{plan_id}_{view.version}", num_rows="dynamic", hide_index=True,
+            goals_df, key=f"budget_goals_{plan_id}_{view.version}", num_rows="dynamic", hide_index=True, placeholder="",
             column_config={
                 "id": None,
                 "title": st.column_config.TextColumn(_("Goal"), required=True),
@@ -240,7 +237,7 @@ if may_write and view.editable:
                                                         format_func=lambda k: label(KPI_LABELS, k)),
                 "baseline": st.column_config.NumberColumn(_("Baseline (empty = measure now)")),
                 "target": st.column_config.NumberColumn(_("Target"), required=True),
-                "deadline": st.column_config.DateColumn(_("Deadline")),
+                "deadline": st.column_config.DateColumn(_("Deadline"), format=date_column_format()),
                 "unit": st.column_config.TextColumn(_("Unit")),
             },
         )
@@ -269,7 +266,7 @@ line_config = {
 
 if may_write and view.editable:
     key = f"budget_lines_{plan_id}_{view.version}"
-    st.data_editor(lines_df, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+    st.data_editor(lines_df, key=key, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
                    column_config=line_config)
     st.caption(_("Changes are kept only when you press Save. The whole table is checked first; "
                  "if anything is wrong nothing is saved."))
@@ -283,7 +280,7 @@ if may_write and view.editable:
 elif may_write and view.status == "approved" and not view.superseded:
     st.caption(_("The plan is locked; only actual spend can be recorded."))
     key = f"budget_actuals_{plan_id}_{view.version}"
-    st.data_editor(lines_df, key=key, hide_index=True, width="stretch",
+    st.data_editor(lines_df, key=key, hide_index=True, width="stretch", placeholder="",
                    disabled=["category", "description", "goal_id", *QUARTERS],
                    column_config=line_config)
     if st.button(_("Save actuals")):
@@ -297,7 +294,7 @@ else:
     read_only = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS]).assign(
         category=lines_df["category"].map(category_name), **{c: lines_df[c] for c in AMOUNTS})
     read_only = read_only.rename(columns=line_cols)
-    st.dataframe(read_only.style.format({line_cols[c]: show_amount for c in AMOUNTS}),
+    dataframe(readable(read_only).style.format({line_cols[c]: show_amount for c in AMOUNTS}),
                  hide_index=True, width="stretch")
 
 if view.unjustified:
@@ -320,14 +317,14 @@ with tab_hist:
     hist_cols = {"category": _("Category"), "plan": _("This plan"),
                  "last": _("Actual FY {year}").format(year=view.fiscal_year - 1),
                  "change": _("Change"), "change_pct": _("Change %")}
-    shown = pd.DataFrame({
+    versus = pd.DataFrame({
         "category": hist["category"].map(category_name),
         "plan": hist["plan"].astype(float),
         "last": pd.to_numeric(hist["last_year_actual"]).astype(float),
         "change": pd.to_numeric(hist["change"]).astype(float),
         "change_pct": pd.to_numeric(hist["change_pct"]).round(1),
     }).rename(columns=hist_cols)
-    st.dataframe(shown.style.format({
+    dataframe(readable(versus).style.format({
         hist_cols["plan"]: show_amount, hist_cols["last"]: show_amount, hist_cols["change"]: show_amount,
         hist_cols["change_pct"]: share,
     }), hide_index=True, width="stretch")
@@ -341,7 +338,7 @@ with tab_var:
                     "plan": _("Plan"), "actual": _("Actual"), "variance": _("Variance"),
                     "over_spend": _("Over-spend")}
         over_spent = var["over_spend"].astype(bool).tolist()
-        shown = pd.DataFrame({
+        variances = pd.DataFrame({
             "category": var["category"].map(category_name), "line": var["description"],
             "goal": var["goal"], "quarter": var["quarter"].map(quarter_name),
             "plan": var["plan"].astype(float), "actual": var["actual"].astype(float),
@@ -356,7 +353,7 @@ with tab_var:
             style = "background-color: #f8d7da; color: #721c24" if over_spent[row.name] else ""
             return [style] * len(row)
 
-        st.dataframe(shown.reset_index(drop=True).style.apply(highlight, axis=1).format(
+        dataframe(readable(variances.reset_index(drop=True)).style.apply(highlight, axis=1).format(
             {var_cols["plan"]: show_amount, var_cols["actual"]: show_amount, var_cols["variance"]: show_amount}),
             hide_index=True, width="stretch")
 
@@ -412,7 +409,7 @@ with tab_rev:
     revisions_table = pd.DataFrame([{"revision": r.revision, "status": status_name(r.status),
                                      "superseded": r.superseded, "planned": float(r.planned)} for r in history],
                                    columns=list(rev_cols)).rename(columns=rev_cols)
-    st.dataframe(revisions_table.style.format({rev_cols["planned"]: show_amount}),
+    dataframe(readable(revisions_table).style.format({rev_cols["planned"]: show_amount}),
                  hide_index=True, width="stretch")
     others = [p.id for p in summaries if p.id != plan_id]
     if others:
@@ -428,7 +425,7 @@ with tab_rev:
                 "line": cmp["line"], "a": cmp["a"].astype(float),
                 "b": cmp["b"].astype(float), "difference": cmp["difference"].astype(float),
             }).rename(columns=cmp_cols)
-            st.dataframe(compared.style.format({cmp_cols[c]: show_amount for c in ("a", "b", "difference")}),
+            dataframe(readable(compared).style.format({cmp_cols[c]: show_amount for c in ("a", "b", "difference")}),
                          hide_index=True, width="stretch")
 
 with tab_export:

@@ -24,6 +24,7 @@ from crm.rollout.checklist import (
 from crm.core.i18n import N_, _, date, label, ngettext, number, percent
 from crm.rollout.requirements import INFLUENCE, add_stakeholder, list_stakeholders
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe, table_of
 
 # Item titles and phase names of the built-in template are stored in English and marked in crm.rollout.checklist:
 # _(title) shows them translated, and a title a user typed comes back unchanged.
@@ -108,7 +109,7 @@ for phase in PHASES:
     with st.expander(heading.format(phase=title, percent=percent((p.percent if p else 0) / 100),
                                     n=number(len(phase_items))),
                      expanded=phase != "maintenance"):
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Item"): _(i.title), _("Category"): label(CATEGORIES, i.category), _("Owner"): i.owner,
             _("Due"): i.due_on, _("Status"): ("⚠ " if i.overdue else "") + label(STATUSES, i.status),
             _("Blocked by"): i.blocked_reason, _("Evidence"): i.evidence, _("Completed by"): i.completed_by,
@@ -176,7 +177,7 @@ horizon = st.radio(_("Within"), [30, 90], format_func=lambda d: ngettext("{n} da
                    horizontal=True)
 soon = call(due_soon, horizon) or []
 if soon:
-    st.dataframe(pd.DataFrame([{
+    dataframe(table_of([{
         _("Item"): _(i.title), _("Phase"): label(PHASES, i.phase), _("Due"): i.due_on, _("Expires"): i.expires_on,
         _("Owner"): i.owner, _("Status"): label(STATUSES, i.status),
     } for i in soon]), hide_index=True, width="stretch")
@@ -188,7 +189,7 @@ else:
 st.subheader(_("Stakeholders"))
 people = call(list_stakeholders) or []
 if people:
-    st.dataframe(pd.DataFrame([{
+    dataframe(table_of([{
         _("Name"): s.name, _("Department"): label(DEPARTMENTS, s.department) or None, _("Role"): s.title,
         _("Expectations"): s.expectations, _("Needs"): s.needs, _("Influence"): label(INFLUENCE, s.influence),
         _("Consulted"): _("yes") if s.consulted else _("not yet"), _("Consulted on"): s.consulted_on,

@@ -1,7 +1,6 @@
 """Customers: search and filter the list, open a profile, create, edit, bulk edit, archive."""
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 from crm.core.access import DEPARTMENTS, can
@@ -27,6 +26,7 @@ from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, sched
 from crm.customers.profile import PURCHASE_CHANNELS, customer_profile
 from crm.customers.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
+from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
 
 who = actor()
@@ -153,7 +153,7 @@ def render_profile(customer_id: int) -> None:
     )
     if profile.open_follow_ups:
         st.subheader(_("Open follow-ups"))
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Due"): f.due_on, _("Overdue"): f.overdue, _("Subject"): f.subject, _("Who"): f.user,
         } for f in profile.open_follow_ups]), hide_index=True, width="stretch")
 
@@ -170,7 +170,7 @@ def render_profile(customer_id: int) -> None:
                                 "{n} interactions from every department, newest first",
                                 total).format(n=number(total)))
         if profile.timeline:
-            st.dataframe(pd.DataFrame([{
+            dataframe(table_of([{
                 _("When"): r.occurred_at, _("Department"): label(DEPARTMENTS, r.department), _("Who"): r.user,
                 _("Channel"): label(CHANNELS, r.channel), _("Direction"): label(DIRECTIONS, r.direction),
                 _("Subject"): r.subject, _("Notes"): r.notes, _("Outcome"): r.outcome,
@@ -178,27 +178,27 @@ def render_profile(customer_id: int) -> None:
             } for r in profile.timeline]), hide_index=True, width="stretch")
     with tabs[1]:
         st.markdown(_("**Products owned**"))
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Product"): p.product, _("Category"): p.category, _("Quantity"): p.quantity,
             _("Revenue"): p.revenue, _("Last bought"): p.last_bought,
         } for p in profile.products]), hide_index=True, width="stretch")
         st.markdown(_("**Purchase history**"))
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Receipt"): p.receipt, _("Date"): p.purchased_at, _("Channel"): label(PURCHASE_CHANNELS, p.channel),
             _("Total"): p.total, _("Margin"): p.margin,
         } for p in profile.purchases]), hide_index=True, width="stretch")
     with tabs[2]:
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Date"): r.occurred_at, _("Subject"): r.subject, _("Outcome"): r.outcome,
             _("Channel"): label(CHANNELS, r.channel),
         } for r in profile.support_calls]), hide_index=True, width="stretch")
     with tabs[3]:
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Date"): a.answered_at, _("Score"): a.score, _("Chose us first for"): a.reason_first,
             _("Chose us again for"): a.reason_again, _("Comment"): a.comment,
         } for a in profile.surveys]), hide_index=True, width="stretch")
     with tabs[4]:
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("When"): c.recorded_at, _("Purpose"): label(CONSENT_PURPOSES, c.purpose), _("Given"): c.granted,
             _("Source"): c.source, _("Wording"): c.wording_version,
         } for c in profile.consents]), hide_index=True, width="stretch")
@@ -305,7 +305,7 @@ def render_list() -> None:
     showing = _("showing {first}–{last}").format(first=number(first), last=number(last))
     st.caption(f"{count} · {showing}")
     if result.rows:
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Name"): r.name, _("Company"): r.company, _("E-mail"): r.email, _("Phone"): r.phone,
             _("Country"): r.country,
             _("Status"): (_("{status} (archived)").format(status=status_label(r.status)) if r.archived

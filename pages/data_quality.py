@@ -1,5 +1,4 @@
 """Data quality: how complete the customer data is, what is invalid, duplicates to merge, neglected customers."""
-import pandas as pd
 import streamlit as st
 
 from crm.core.i18n import _, date, label, ngettext, number
@@ -15,6 +14,7 @@ from crm.customers.quality import (
     neglected,
 )
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe, table_of
 
 # What a merge moved, per kind (codes returned by merge_customers).
 MOVED = {
@@ -32,14 +32,14 @@ show_flash()
 st.subheader(_("Completeness"))
 fields = call(completeness) or []
 if fields:
-    st.dataframe(pd.DataFrame([{_("Field"): label(FIELD_LABELS, f.field), _("Filled"): f.filled,
+    dataframe(table_of([{_("Field"): label(FIELD_LABELS, f.field), _("Filled"): f.filled,
                                 _("Missing"): f.missing, _("Complete %"): number(f.complete_pct, 1)}
                                for f in fields]), hide_index=True, width="stretch")
 
 st.subheader(_("Invalid e-mails and phones"))
 bad = call(invalid_contacts) or []
 if bad:
-    st.dataframe(pd.DataFrame([{_("Name"): c.name, _("E-mail"): c.email, _("Phone"): c.phone,
+    dataframe(table_of([{_("Name"): c.name, _("E-mail"): c.email, _("Phone"): c.phone,
                                 _("Problem"): ", ".join(label(CONTACT_PROBLEMS, p) for p in c.problems)}
                                for c in bad]), hide_index=True, width="stretch")
 else:
@@ -54,7 +54,7 @@ st.caption(ngettext("{n} group. Merging keeps every interaction, receipt, survey
 for n, cluster in enumerate(clusters):
     names = ", ".join(c.name for c in cluster.customers)
     with st.expander(_("{reason}: {names}").format(reason=_(cluster.reason), names=names)):
-        st.dataframe(pd.DataFrame([{_("Name"): c.name, _("Company"): c.company, _("E-mail"): c.email,
+        dataframe(table_of([{_("Name"): c.name, _("Company"): c.company, _("E-mail"): c.email,
                                     _("Phone"): c.phone, _("Created"): date(c.created_at)}
                                    for c in cluster.customers]), hide_index=True, width="stretch")
         labels = {f"#{c.id} {c.name}": c.id for c in cluster.customers}
@@ -73,11 +73,11 @@ months = st.number_input(_("Without contact for (months)"), min_value=1, max_val
 lists = call(neglected, months=int(months)) or Neglected([], [])
 c1, c2 = st.columns(2)
 c1.markdown(_("**Without owner** ({count})").format(count=number(len(lists.no_owner))))
-c1.dataframe(pd.DataFrame([{_("Name"): c.name, _("Status"): label(CUSTOMER_STATUSES, c.status),
+dataframe(container=c1, data=table_of([{_("Name"): c.name, _("Status"): label(CUSTOMER_STATUSES, c.status),
                             _("Created"): date(c.created_at)} for c in lists.no_owner]),
              hide_index=True, width="stretch")
 c2.markdown(ngettext("**No contact for {months} month** ({count})", "**No contact for {months} months** ({count})",
                      int(months)).format(months=number(int(months)), count=number(len(lists.no_contact))))
-c2.dataframe(pd.DataFrame([{_("Name"): c.name, _("Status"): label(CUSTOMER_STATUSES, c.status),
+dataframe(container=c2, data=table_of([{_("Name"): c.name, _("Status"): label(CUSTOMER_STATUSES, c.status),
                             _("Last contact"): date(c.last_contact_at), _("Owner"): c.owner}
                            for c in lists.no_contact]), hide_index=True, width="stretch")

@@ -1,5 +1,4 @@
 """Data sources: departmental databases the portal imports from, registered, tested, previewed and synced here."""
-import pandas as pd
 import streamlit as st
 
 from crm.core.i18n import _, datetime, label, ngettext, number, percent
@@ -17,6 +16,7 @@ from crm.importing.sources import (
 )
 from crm.importing.writing import OUTCOMES
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe, table_of
 
 CHECKED = "sources_checked"  # session state: (address, table or query, columns found) of the last test
 NEW = ("src_name", "src_url", "src_query", "src_change", "src_interval")  # the form's inputs, cleared after saving
@@ -27,7 +27,7 @@ def show_report(report) -> None:  # noqa: ANN001 - an ImportReport
     for col, (outcome, n) in zip(st.columns(len(counts)), counts.items()):
         col.metric(label(OUTCOMES, outcome), number(n))
     if report.rows:
-        st.dataframe(pd.DataFrame([{_("Row"): r.row, _("Outcome"): label(OUTCOMES, r.outcome),
+        dataframe(table_of([{_("Row"): r.row, _("Outcome"): label(OUTCOMES, r.outcome),
                                     _("Record #"): r.entity_id, _("Name"): r.name, _("Reasons"): r.reasons}
                                    for r in report.rows]), hide_index=True, width="stretch")
         st.download_button(_("Download report (CSV)"), report.as_csv(),
@@ -45,7 +45,7 @@ st.caption(_("Departmental databases (PostgreSQL, MySQL, MariaDB, SQLite) the po
 
 sources = call(list_sources) or []
 if sources:
-    st.dataframe(pd.DataFrame([{
+    dataframe(table_of([{
         _("Name"): s.name, _("Holds"): label(KIND_LABELS, s.kind), _("Address"): s.url, _("Table or query"): s.query,
         _("Change column"): s.change_column or "", _("Read up to"): s.change_mark or "",
         _("Every (minutes)"): s.interval_minutes, _("Active"): s.active,
@@ -73,7 +73,7 @@ if sources:
             if not shown.changed_only:
                 st.info(_("Nothing new or changed since the last sync: these are the source's first rows."))
             k = kind_named(chosen.kind)
-            st.dataframe(pd.DataFrame([{**{_(k.field(f).label): ("" if v is None else str(v))
+            dataframe(table_of([{**{_(k.field(f).label): ("" if v is None else str(v))
                                            for f, v in r.stored.items()},
                                         _("Problems"): "; ".join(r.problems)} for r in shown.rows]),
                          hide_index=True, width="stretch")

@@ -1,5 +1,4 @@
 """Home: what this person needs first."""
-import pandas as pd
 import streamlit as st
 
 from crm.budget.codes import PLAN_STATUSES
@@ -7,6 +6,7 @@ from crm.core.i18n import _, date, label, number
 from crm.interactions.home import summary
 from crm.rollout.checklist import PHASES
 from ui.context import actor, call
+from ui.formatting import dataframe, table_of
 
 who = actor()
 st.title(_("Home"))
@@ -24,7 +24,7 @@ if data is not None:
 
     if data.rollout:
         st.subheader(_("Rollout progress"))
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Phase"): label(PHASES, r.phase),
             _("Items"): r.items, _("Done"): r.done, _("Blocked"): r.blocked, _("Progress %"): r.progress,
             _("Signed off"): r.signed_off,
@@ -32,7 +32,7 @@ if data is not None:
 
     if data.plans:
         st.subheader(_("Budget plans"))
-        st.dataframe(pd.DataFrame([{
+        dataframe(table_of([{
             _("Plan"): p.name, _("Fiscal year"): p.fiscal_year, _("Scenario"): p.scenario,
             _("Revision"): p.revision,
             _("Status"): label(PLAN_STATUSES, p.status),
@@ -40,8 +40,8 @@ if data is not None:
 
     st.subheader(_("My open follow-ups"))
     if data.follow_ups:
-        st.dataframe(
-            pd.DataFrame(
+        dataframe(
+            table_of(
                 [{_("Due"): date(f.due_on), _("Overdue"): _("yes") if f.overdue else "",
                   _("Customer"): f.customer, _("Subject"): f.subject} for f in data.follow_ups]
             ),

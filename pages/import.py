@@ -9,6 +9,7 @@ from crm.importing import upload as imports
 from crm.importing.kinds import KIND_LABELS
 from crm.importing.writing import ON_DUPLICATE, UNKNOWN_PRODUCTS, ImportOptions
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe
 
 UPLOAD = "import_upload"  # session state: (file id, the file as read, or the message why it cannot be)
 REPORT = "last_import"  # session state: the report of the last import
@@ -180,7 +181,7 @@ if upload is not None:
     with preview_box:
         preview = call(imports.preview, kind, table, mapping, options)
         if preview is not None:
-            st.dataframe(highlight(preview), hide_index=True, width="stretch")
+            dataframe(highlight(preview), hide_index=True, width="stretch")
 
     if imports.profiles_available():
         with st.expander(_("Save these settings as a profile")):
@@ -214,14 +215,14 @@ if report is not None:
     counts = imports.counts(report)
     for col, (outcome, n) in zip(st.columns(len(counts)), counts):
         col.metric(outcome, number(n))
-    st.dataframe(imports.report_table(report), hide_index=True, width="stretch")
+    dataframe(imports.report_table(report), hide_index=True, width="stretch")
     st.download_button(_("Download report (CSV)"), report.as_csv(), mime="text/csv",
                        file_name=f"import-report-{report.batch_id or 'dry-run'}.csv")
 
 st.subheader(_("Earlier imports"))
 earlier = call(imports.earlier_imports)
 if earlier is not None and not earlier.frame.empty:
-    st.dataframe(earlier.frame, hide_index=True, width="stretch")
+    dataframe(earlier.frame, hide_index=True, width="stretch")
     chosen_batch = st.selectbox(_("Revert an import"), list(earlier.revertible), index=None,
                                 placeholder=_("Choose an import to revert"))
     confirm = st.checkbox(_("I understand: records it created are removed (or archived when already in use) and "

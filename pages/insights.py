@@ -8,11 +8,12 @@ import streamlit as st
 
 from crm.insights import figures as insights
 from crm.core.access import DEPARTMENTS, can
-from crm.core.i18n import N_, _, label, month, ngettext, number, percent
+from crm.core.i18n import N_, _, is_missing, label, month, ngettext, number, percent
 from crm.core.spreadsheet import frame_csv_bytes
 from crm.interactions.service import CHANNELS
 from crm.insights.surveys import find_customers, record_survey
 from ui.context import actor, call
+from ui.formatting import dataframe, readable
 
 who = actor()
 ANY = "(all)"
@@ -20,6 +21,7 @@ ANY = "(all)"
 # from the cache it shares with every reader for a minute (see crm.insights.figures). The figures are data only
 # (English column names and codes, the same in every language); labels are translated below, where shown.
 GROUP_BY = {"segment": N_("Segment"), "country": N_("Country"), "acquisition_source": N_("Acquisition source")}
+MONTH_COLUMNS = {"Month", "Cohort"}  # 'YYYY-MM' columns of the figures
 TREND_SERIES = {"New": N_("New customers"), "Active": N_("Active customers"), "Lost": N_("Lost customers")}
 
 
@@ -68,8 +70,12 @@ def tips(*fields: str) -> list[alt.Tooltip]:
 
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with its headers in the user's language, without helper columns."""
-    return frame.drop(columns=[c for c in frame.columns if c.endswith(" label")]).rename(columns=_)
+    """``frame`` with its headers in the user's language, months named as the language names them ('Nov 2026',
+    not '2026-11'), missing values empty, without helper columns: as shown, and as downloaded."""
+    out = frame.drop(columns=[c for c in frame.columns if c.endswith(" label")])
+    for column in MONTH_COLUMNS.intersection(out.columns):
+        out[column] = out[column].map(lambda v: "" if is_missing(v) else month(v))
+    return readable(out).rename(columns=_)
 
 
 def download(frame: pd.DataFrame, name: str) -> None:
@@ -186,7 +192,7 @@ def show_reasons() -> None:
                 tooltip=tips("Segment", "NPS", "Answers")), width="stretch")
         download(by_segment, "nps-by-segment")
     st.markdown(_("**What comments talk about**"))
-    st.dataframe(table(survey.themes), hide_index=True, width="stretch")
+    dataframe(table(survey.themes), hide_index=True, width="stretch")
     download(survey.themes, "comment-themes")
 
 
@@ -199,14 +205,14 @@ def show_sales() -> None:
     download(sales, "sales-by-month")
     st.markdown(_("**Sales per month** — receipts, units, amounts and the customers who bought"))
     monthly = read(insights.monthly_sales)
-    st.dataframe(table(monthly), hide_index=True, width="stretch")
+    dataframe(table(monthly), hide_index=True, width="stretch")
     download(monthly, "sales-per-month")
     prods = read(insights.products)
     st.markdown(_("**Best sellers and stock on hand**"))
     st.altair_chart(alt.Chart(prods.head(15)).mark_bar().encode(
         y=alt.Y("Product:N", sort="-x", title=_("Product")), x=alt.X("Revenue:Q", title=_("Revenue")),
         tooltip=tips("SKU", "Product", "Category", "Units sold", "Stock", "Revenue", "Margin")), width="stretch")
-    st.dataframe(table(prods), hide_index=True, width="stretch")
+    dataframe(table(prods), hide_index=True, width="stretch")
     download(prods, "products")
 
 
@@ -220,10 +226,10 @@ def show_lifetime_value() -> None:
     st.altair_chart(alt.Chart(lv.top).mark_bar().encode(
         y=alt.Y("Customer:N", sort="-x", title=_("Customer")), x=alt.X("Revenue:Q", title=_("Revenue")),
         tooltip=tips("Customer", "Company", "Revenue", "Cost", "Margin")), width="stretch")
-    st.dataframe(table(lv.top), hide_index=True, width="stretch")
+    dataframe(table(lv.top), hide_index=True, width="stretch")
     download(lv.top, "top-customers")
     st.markdown(_("**Bottom customers**"))
-    st.dataframe(table(lv.bottom), hide_index=True, width="stretch")
+    dataframe(table(lv.bottom), hide_index=True, width="stretch")
     download(lv.bottom, "bottom-customers")
 
 

@@ -1,7 +1,6 @@
 """Interactions: log one, browse everybody's, my follow-ups, and the feedback board."""
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 from crm.core.access import DEPARTMENTS, can
@@ -18,6 +17,7 @@ from crm.interactions.service import (
     my_follow_ups,
 )
 from ui.context import actor, call
+from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
 
 who = actor()
@@ -92,7 +92,7 @@ with tabs["browse"]:
         else:
             st.caption(ngettext("{n} interaction", "{n} interactions", result.total).format(n=number(result.total)))
         if result.rows:
-            st.dataframe(pd.DataFrame([{
+            dataframe(table_of([{
                 _("When"): r.occurred_at, _("Customer"): r.customer, _("Department"): label(DEPARTMENTS, r.department),
                 _("Who"): r.user, _("Channel"): label(CHANNELS, r.channel),
                 _("Subject"): r.subject, _("Outcome"): r.outcome,
@@ -113,11 +113,11 @@ with tabs["board"]:
     if not items:
         st.info(_("No feedback recorded in this period."))
     else:
-        board = pd.DataFrame([{
+        board = table_of([{
             _("Kind"): label(FEEDBACK_KINDS, i.kind), _("Topic"): topic(i.tag), _("Mentions"): i.mentions,
             _("Customers"): i.customers, _("Raised by"): ", ".join(label(DEPARTMENTS, d) for d in i.departments),
         } for i in items])
-        st.dataframe(board, hide_index=True, width="stretch")
+        dataframe(board, hide_index=True, width="stretch")
         topics = {(i.kind, i.tag): i for i in items}
         chosen = st.selectbox(_("Customers behind"), list(topics), index=None, placeholder=_("Choose a topic"),
                               key="board_behind",
@@ -126,7 +126,7 @@ with tabs["board"]:
         if chosen is not None:
             item = topics[chosen]
             people = call(feedback_customers, item.kind, item.tag, since=since) or []  # the board's period
-            st.dataframe(pd.DataFrame([{
+            dataframe(table_of([{
                 _("Customer"): p.name, _("Company"): p.company, _("Mentions"): p.mentions,
                 _("Last raised"): p.last_raised,
             } for p in people]), hide_index=True, width="stretch")

@@ -1,5 +1,4 @@
 """Privacy: consents, subject access, erasure and retention (for the data protection officer)."""
-import pandas as pd
 import streamlit as st
 
 from crm.customers.service import search_customers
@@ -17,6 +16,7 @@ from crm.customers.privacy import (
 )
 from crm.core.i18n import _, date, label, ngettext, number
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe, table_of
 
 actor()  # signed in (and this session's language in use)
 st.title(_("Privacy"))
@@ -50,7 +50,7 @@ if chosen:
                 st.rerun()
     history = call(consent_history, cid) or []
     if history:
-        st.dataframe(pd.DataFrame([{_("When"): date(h.recorded_at), _("Purpose"): label(CONSENT_PURPOSES, h.purpose),
+        dataframe(table_of([{_("When"): date(h.recorded_at), _("Purpose"): label(CONSENT_PURPOSES, h.purpose),
                                     _("Decision"): _("given") if h.granted else _("withdrawn"),
                                     _("Source"): h.source, _("Wording"): h.wording_version} for h in history]),
                      hide_index=True, width="stretch")
@@ -81,7 +81,7 @@ st.caption(ngettext("{n} prospect without contact for more than {months} months.
                     "{n} prospects without contact for more than {months} months.", len(stale))
            .format(n=number(len(stale)), months=number(months)))
 if stale:
-    st.dataframe(pd.DataFrame([{"id": p.id, _("Name"): p.name, _("Created"): date(p.created_at),
+    dataframe(table_of([{"id": p.id, _("Name"): p.name, _("Created"): date(p.created_at),
                                 _("Last contact"): date(p.last_contact_at)} for p in stale]),
                  hide_index=True, width="stretch")
     sure = st.checkbox(_("Erase the personal data of all listed prospects (irreversible)"))

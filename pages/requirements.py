@@ -1,5 +1,4 @@
 """Requirements: the register of functional, technology, vendor and operational requirements."""
-import pandas as pd
 import streamlit as st
 
 from crm.core.access import can
@@ -14,6 +13,7 @@ from crm.rollout.requirements import (
     update_requirement,
 )
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe, table_of
 
 who = actor()
 may_edit = can(who, "checklist.write")
@@ -42,7 +42,7 @@ st.caption(ngettext("{n} requirement · estimated cost of those not dropped: {co
                     len(rows)).format(n=number(len(rows)), cost=number(total_cost)))
 if rows:
     # r.checklist_item is the linked item's title: a template title is shown translated, a typed one as is.
-    st.dataframe(pd.DataFrame([{
+    dataframe(table_of([{
         "#": r.id, _("Kind"): label(KINDS, r.kind), _("Requirement"): r.title, _("Priority"): label(PRIORITIES, r.priority),
         _("Status"): label(REQ_STATUSES, r.status), _("Owner"): r.owner, _("Company goal"): r.company_goal,
         _("Estimated cost"): float(r.estimated_cost) if r.estimated_cost is not None else None,

@@ -1,11 +1,11 @@
 """Users: accounts, departments and roles, deactivation, password resets, and who may do what."""
-import pandas as pd
 import streamlit as st
 
 from crm.core.access import DEPARTMENTS, ROLES, capability_matrix
 from crm.core.i18n import _, datetime, label, ngettext, number
 from crm.accounts.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe, table_of
 
 
 def department_label(code: str) -> str:
@@ -27,7 +27,7 @@ actor()  # signed in (and this session's language in use)
 st.title(_("Users"))
 show_flash()
 users = call(list_users) or []
-st.dataframe(pd.DataFrame([{
+dataframe(table_of([{
     _("Username"): u.username, _("Name"): u.full_name, _("Department"): department_label(u.department),
     _("Role"): role_label(u.role), _("Active"): u.active,
     _("Locked until"): datetime(u.locked_until) if u.locked_until else "",
@@ -93,7 +93,7 @@ if chosen:
 
 st.subheader(_("Who may do what"))
 st.caption(_("The capability table enforced by the service layer on every call."))
-st.dataframe(pd.DataFrame([{
+dataframe(table_of([{
     _("Capability"): row.capability, _("What"): _(row.description),
     **{role_label(role): holders_label(depts) for role, depts in row.departments.items()},
 } for row in capability_matrix()]), hide_index=True, width="stretch")

@@ -11,8 +11,9 @@ from crm.core import audit
 from crm.core.access import Actor
 from crm.core.database import ConnectionLost, session_scope
 from crm.core.errors import CRMError, PermissionDenied, ValidationError
-from crm.core.i18n import _, set_language
+from crm.core.i18n import _, set_language, set_time_zone
 from ui.language import STATE as LANGUAGE
+from ui.time_zone import STATE as TIME_ZONE
 
 T = TypeVar("T")
 ENTRY_POINT = "app.py"
@@ -23,6 +24,8 @@ def actor() -> Actor:
     current = st.session_state.get("actor")
     if LANGUAGE in st.session_state:  # app.py set it; again here for a page run on its own (AppTest reruns)
         set_language(st.session_state[LANGUAGE])
+    if TIME_ZONE in st.session_state:
+        set_time_zone(st.session_state[TIME_ZONE])
     if current is None:
         _to_sign_in()
         st.error(_("Please sign in."))

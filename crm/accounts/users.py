@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from crm.core import audit
 from crm.core.access import DEPARTMENTS, ROLES, Actor, require
 from crm.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from crm.core.i18n import LANGUAGES, _, label_list, ngettext, number
+from crm.core.i18n import LANGUAGES, _, is_time_zone, label_list, ngettext, number
 from db.models import Department, User
 from db.types import utcnow
 
@@ -164,6 +164,7 @@ def actor_for(username: str, *, session: Session, source: str = "page") -> Actor
         role=user.role,
         source=source,
         language=user.language or "en",
+        time_zone=user.time_zone,
     )
 
 
@@ -301,3 +302,19 @@ def save_my_language(actor: Actor, language: str, *, session: Session) -> str:
         audit.record(session, actor, "update", "user", user.id,
                      before={"language": before}, after={"language": language})
     return language
+
+
+def save_my_time_zone(actor: Actor, time_zone: str | None, *, session: Session) -> str | None:
+    """Save the signed-in user's own time zone (an IANA name) with their account; None goes back to the
+    browser's zone. Returns the zone saved."""
+    if actor.user_id is None:
+        raise PermissionDenied("users.time_zone", _("Only a signed-in user has a saved time zone."))  # i18n: ok
+    if time_zone is not None and not is_time_zone(time_zone):
+        raise ValidationError({"time_zone": _("Choose one of the offered time zones.")})
+    user = _load_user(session, actor.user_id)
+    if user.time_zone != time_zone:
+        before = user.time_zone
+        user.time_zone = time_zone
+        audit.record(session, actor, "update", "user", user.id,
+                     before={"time_zone": before}, after={"time_zone": time_zone})
+    return time_zone

@@ -126,6 +126,7 @@ class Actor:
     source: str = "page"  # page, import, cli, system
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     language: str = field(default="en", compare=False, hash=False)  # the user's saved choice
+    time_zone: str | None = field(default=None, compare=False, hash=False)  # saved choice; None: the browser's
 
     @property
     def department_name(self) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from crm.core.access import Actor
+from crm.core.i18n import datetime as format_datetime
 from crm.core.paging import Page
 from crm.core.spreadsheet import safe_cell
 from db.models import AuditEvent
@@ -127,6 +128,7 @@ def list_events(actor: Actor, filters: AuditFilters | None = None, *, page: int 
 
 def export_events_csv(actor: Actor, filters: AuditFilters | None = None, *, limit: int = 100_000,
                       session: Session) -> bytes:
+    """The audit rows (filtered) as a CSV file; times in the user's language, on their clock (this run's zone)."""
     import csv
     import io
     import json
@@ -138,7 +140,7 @@ def export_events_csv(actor: Actor, filters: AuditFilters | None = None, *, limi
     writer = csv.writer(buffer)
     writer.writerow(["id", "at", "user", "action", "entity", "entity_id", "source", "before", "after", "detail"])
     for e in session.scalars(_filtered(filters or AuditFilters()).order_by(AuditEvent.id.desc()).limit(limit)):
-        cells = [e.id, e.at.isoformat(), e.username or "", e.action, e.entity or "", e.entity_id or "", e.source,
+        cells = [e.id, format_datetime(e.at), e.username or "", e.action, e.entity or "", e.entity_id or "", e.source,
                  json.dumps(e.before, ensure_ascii=False) if e.before else "",
                  json.dumps(e.after, ensure_ascii=False) if e.after else "", e.detail or ""]
         writer.writerow([safe_cell(c) for c in cells])

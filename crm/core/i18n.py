@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_skeleton, get_timezone
@@ -40,6 +41,8 @@ LANGUAGES: dict[str, str] = {
 TRANSLATED = ("id", "bg", "ur")  # English is the source language: its catalog is the message ids
 
 _language: contextvars.ContextVar[str] = contextvars.ContextVar("crm_language", default=DEFAULT_LANGUAGE)
+DEFAULT_TIME_ZONE = "UTC"  # the clock of the command line, and of a person whose browser names no zone
+_time_zone: contextvars.ContextVar[str] = contextvars.ContextVar("crm_time_zone", default=DEFAULT_TIME_ZONE)
 
 
 def normalize_language(code: str | None) -> str:
@@ -67,6 +70,44 @@ def use_language(code: str) -> Iterator[str]:
         yield _language.get()
     finally:
         _language.reset(token)
+
+
+def is_time_zone(zone: str | None) -> bool:
+    """Whether ``zone`` names a time zone of the IANA database ('Asia/Karachi', 'UTC')."""
+    if not zone or not isinstance(zone, str):
+        return False
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> list[str]:
+    """Every time zone a user may choose, by name ('Africa/Abidjan' ... 'UTC')."""
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))) + ["UTC"]
+
+
+def set_time_zone(zone: str | None) -> str:
+    """Show dates and times on the clock of ``zone`` in this run (thread/task); UTC for an unknown zone."""
+    name = zone if is_time_zone(zone) else DEFAULT_TIME_ZONE
+    _time_zone.set(name)
+    return name
+
+
+def get_time_zone() -> str:
+    return _time_zone.get()
+
+
+@contextlib.contextmanager
+def use_time_zone(zone: str | None) -> Iterator[str]:
+    """Temporarily show times on another clock (tests, files written for another user)."""
+    token = _time_zone.set(zone if is_time_zone(zone) else DEFAULT_TIME_ZONE)
+    try:
+        yield _time_zone.get()
+    finally:
+        _time_zone.reset(token)
 
 
 def is_rtl(code: str | None = None) -> bool:
@@ -174,21 +215,43 @@ def percent(value: float | None, digits: int = 0) -> str:
     return format_percent(value, format=pattern, locale=_locale())
 
 
-def date(value: dt.date | None, style: str = "medium") -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, dt.datetime):
-        value = value.date()
+def is_missing(value: object) -> bool:
+    """No value: None, an empty text, or a table's missing mark (NaN, NaT: the values unequal to themselves)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _on_the_clock(value: dt.datetime, tz: str | None) -> dt.datetime:
+    """``value`` (UTC, as stored; naive from SQLite, aware from PostgreSQL) on the clock of ``tz``
+    (the run's time zone when None)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    zone = tz if tz is not None else get_time_zone()
+    return value.astimezone(get_timezone(zone) if is_time_zone(zone) else dt.timezone.utc)
+
+
+def date(value: dt.date | None, style: str = "medium", tz: str | None = None) -> str:
+    """A date in the locale's way ('' for none); a moment (datetime) gives its day on the user's clock."""
+    if is_missing(value):
+        return ""
+    if isinstance(value, dt.datetime):  # a pandas Timestamp is one too
+        value = _on_the_clock(value, tz).date()
     return format_date(value, format=style, locale=_locale())
 
 
 def datetime(value: dt.datetime | None, style: str = "medium", tz: str | None = None) -> str:
     """Date and time (UTC, as stored) in the locale's way, on the clock of time zone ``tz``
-    (an IANA name such as 'Asia/Karachi'; UTC when None)."""
-    if value is None:
-        return "—"
-    zone = dt.timezone.utc if tz is None else get_timezone(tz)
-    return format_datetime(value, format=style, tzinfo=zone, locale=_locale())
+    (an IANA name such as 'Asia/Karachi'; the user's zone of this run when None, see ``set_time_zone``).
+    '' when there is none."""
+    if is_missing(value):
+        return ""
+    if not isinstance(value, dt.datetime):  # a bare date has no time of day
+        return date(value, style)
+    return format_datetime(_on_the_clock(value, tz), format=style, locale=_locale())
 
 
 def month(value: dt.date | str) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, require
 from crm.core.errors import CRMError, ValidationError
-from crm.core.i18n import N_, Codes, _, datetime, get_language, label, number
+from crm.core.i18n import N_, Codes, _, date, datetime, get_language, label, number
 from crm.core.text import fold
 from crm.customers import importing as customer_import
 from crm.customers.contact_rules import CUSTOMER_FIELDS
@@ -282,13 +282,14 @@ def preview(actor: Actor, kind: str, table: Table, mapping: dict[str, int], opti
 
 
 def _shown(value: Any) -> str:
-    """A stored value written so that its meaning is unmistakable (ISO dates, a point as decimal mark)."""
+    """A stored value written so that its meaning is unmistakable: dates with the month by name in the user's
+    language (so 1 February never reads as 2 January), times on the user's clock, a point as decimal mark."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+        return datetime(value, "medium")
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return date(value, "medium")
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)

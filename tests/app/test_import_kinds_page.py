@@ -107,7 +107,7 @@ def test_an_ambiguous_date_order_is_asked_and_the_import_waits_for_the_answer(ap
     assert question.value is None and set(examples.split(": ")[1].split(", ")) == {"01/02/1997", "03/04/1997"}
     assert next(b for b in at.button if b.label == "Import").disabled
     question.set_value(True).run()  # 1 February 1997
-    assert list(at.dataframe[0].value["Date (as stored)"]) == ["1997-02-01", "1997-04-03"]
+    assert list(at.dataframe[0].value["Date (as stored)"]) == ["Feb 1, 1997", "Apr 3, 1997"]
     next(c for c in at.checkbox if c.label == "Dry run (check only, save nothing)").check().run()
     import_button = next(b for b in at.button if b.label == "Import")
     assert not import_button.disabled
