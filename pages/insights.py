@@ -121,7 +121,7 @@ def show_trends() -> None:
         x=month_axis(long), y=alt.Y("Count:Q", title=_("Customers")),
         color=alt.Color("Customers:N", title=_("Customers"), sort=[_(s) for s in TREND_SERIES.values()]),
         tooltip=[*tips("Month", "Customers"), alt.Tooltip("Count:Q", title=_("Count"))]),
-        _("New, active and lost customers per month"), key_numbers(long, "Customers", "Count"))
+        _("New, active and lost customers per month"), key_numbers(long, "Customers", "Count", total=False))
     download(series, "customer-trends")
     inter = read(insights.interaction_trends)
     if not inter.empty:
