@@ -214,8 +214,10 @@ def main() -> None:
         sign_in_screen(user_count)
         refuse_stale_cookie(cookie_key)
         was_failed_before = st.session_state.get("authentication_status") is False
+        # the form's own heading would be an h3 right under the page's h1: the level between is ours
+        st.header(_("Sign in"))
         authenticator.login(location="main", key="login", fields={
-            "Form name": _("Sign in"), "Username": _("Username"), "Password": _("Password"), "Login": _("Sign in")})
+            "Form name": "", "Username": _("Username"), "Password": _("Password"), "Login": _("Sign in")})
         if st.session_state.get("authentication_status") is False:
             note_failed_sign_in(credentials, was_failed_before, browser_time_zone())
         who = current_actor(authenticator)

@@ -11,6 +11,7 @@ from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABEL
 from crm.core.access import can
 from crm.core.database import session_scope
 from crm.core.i18n import N_, _, get_language, label, money, ngettext, number, percent, use_language
+from ui.charts import chart, key_numbers
 from ui.context import actor, call
 from ui.formatting import dataframe, date_column_format, readable
 
@@ -367,11 +368,12 @@ with tab_charts:
         for field, title, heading in (("category_name", _("Category"), _("Planned spend by category")),
                                       ("goal_name", _("Goal"), _("Planned spend by goal"))):
             totals = frame.groupby(field, as_index=False)["planned_amount"].sum()
-            st.altair_chart(alt.Chart(totals, title=heading).mark_bar().encode(
+            chart(alt.Chart(totals).mark_bar().encode(
                 x=alt.X("planned_amount:Q", title=planned_axis),
                 y=alt.Y(f"{field}:N", sort="-x", title=title),
                 tooltip=[alt.Tooltip(f"{field}:N", title=title),
-                         alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]), width="stretch")
+                         alt.Tooltip("planned_amount:Q", title=planned_axis, format=",.2f")]),
+                heading, key_numbers(totals, field, "planned_amount", digits=2))
         quarters = []
         for q in QUARTERS:
             quarters.append({"quarter": quarter_name(q), "kind": _("Plan"),
@@ -379,24 +381,25 @@ with tab_charts:
             quarters.append({"quarter": quarter_name(q), "kind": _("Actual"),
                              "amount": float(frame[f"actual_{q}"].astype(float).sum())})
         amount_axis = _("Amount ({currency})").format(currency=currency)
-        st.altair_chart(alt.Chart(pd.DataFrame(quarters), title=_("Plan vs actual by quarter")).mark_bar().encode(
+        chart(alt.Chart(pd.DataFrame(quarters)).mark_bar().encode(
             x=alt.X("quarter:N", title=_("Quarter")), xOffset="kind:N",
             y=alt.Y("amount:Q", title=amount_axis),
             color=alt.Color("kind:N", title=_("Kind")),
             tooltip=[alt.Tooltip("quarter:N", title=_("Quarter")), alt.Tooltip("kind:N", title=_("Kind")),
-                     alt.Tooltip("amount:Q", title=amount_axis, format=",.2f")]), width="stretch")
+                     alt.Tooltip("amount:Q", title=amount_axis, format=",.2f")]),
+            _("Plan vs actual by quarter"), key_numbers(pd.DataFrame(quarters), "kind", "amount", total=False, digits=2))
         measured = [{"goal": g.title, "cost": float(g.cost), "progress": round(100 * g.progress, 1)}
                     for g in view.goals if g.progress is not None]
         if measured:
             cost_axis = _("Planned cost ({currency})").format(currency=currency)
-            st.altair_chart(alt.Chart(pd.DataFrame(measured), title=_("Cost per goal vs progress"))
-                            .mark_circle(size=120).encode(
-                                x=alt.X("cost:Q", title=cost_axis),
-                                y=alt.Y("progress:Q", title=_("Progress %")),
-                                tooltip=[alt.Tooltip("goal:N", title=_("Goal")),
-                                         alt.Tooltip("cost:Q", title=cost_axis, format=",.2f"),
-                                         alt.Tooltip("progress:Q", title=_("Progress %"))]),
-                            width="stretch")
+            chart(alt.Chart(pd.DataFrame(measured)).mark_circle(size=120).encode(
+                x=alt.X("cost:Q", title=cost_axis),
+                y=alt.Y("progress:Q", title=_("Progress %")),
+                tooltip=[alt.Tooltip("goal:N", title=_("Goal")),
+                         alt.Tooltip("cost:Q", title=cost_axis, format=",.2f"),
+                         alt.Tooltip("progress:Q", title=_("Progress %"))]),
+                _("Cost per goal vs progress"),
+                _("Progress %") + ": " + key_numbers(pd.DataFrame(measured), "goal", "progress", average=True, digits=1))
         else:
             st.caption(_("No goal has measurable progress yet."))
     else:

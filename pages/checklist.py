@@ -23,6 +23,7 @@ from crm.rollout.checklist import (
 )
 from crm.core.i18n import N_, _, date, label, ngettext, number, percent
 from crm.rollout.requirements import INFLUENCE, add_stakeholder, list_stakeholders
+from ui.charts import chart, key_numbers
 from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
 
@@ -53,7 +54,7 @@ progress = call(phase_progress) or []
 score = call(readiness_score)
 
 # ------------------------------------------------------------ at a glance
-st.subheader(_("Where the rollout stands"))
+st.header(_("Where the rollout stands"))
 cols = st.columns(len(progress) + 1)
 cols[0].metric(_("Readiness score"), _("{score}/100").format(score=number(score)),
                help=_("Share of pre-implementation items done or not applicable, minus 5 points per blocked "
@@ -81,7 +82,7 @@ else:
     st.caption(_("Budget: no approved budget plan for this year yet (Budget page)."))
 
 # ----------------------------------------------------------------- timeline
-st.subheader(_("Timeline"))
+st.header(_("Timeline"))
 color_by = st.radio(_("Colour by"), list(COLOUR_BY), format_func=lambda c: _(COLOUR_BY[c]), horizontal=True)
 frame = pd.DataFrame([{
     "item": _(i.title), "phase": label(PHASES, i.phase), "owner": i.owner or _("(none)"),
@@ -89,7 +90,7 @@ frame = pd.DataFrame([{
     "start": i.start_on or i.due_on, "due": i.due_on,
 } for i in items if i.due_on])
 if not frame.empty:
-    chart = alt.Chart(frame).mark_bar(cornerRadius=3).encode(
+    timeline = alt.Chart(frame).mark_bar(cornerRadius=3).encode(
         x=alt.X("start:T", title=None), x2="due:T",
         y=alt.Y("item:N", sort=None, title=None),
         color=alt.Color(f"{color_by}:N", title=_(COLOUR_BY[color_by])),
@@ -98,7 +99,8 @@ if not frame.empty:
                  alt.Tooltip("status:N", title=_("Status")), alt.Tooltip("start:T", title=_("Start")),
                  alt.Tooltip("due:T", title=_("Due"))],
     ).properties(height=max(200, 22 * len(frame)))
-    st.altair_chart(chart, width="stretch")
+    chart(timeline, _("Checklist items from start to due date"),
+          _("Items by status:") + " " + key_numbers(frame.assign(items=1), "status", "items"))
 
 # -------------------------------------------------------------------- phases
 for phase in PHASES:
@@ -131,7 +133,7 @@ for phase in PHASES:
 
 # --------------------------------------------------------------------- edit
 if may_edit:
-    st.subheader(_("Update an item"))
+    st.header(_("Update an item"))
     labels = {f"{label(PHASES, i.phase)}: {_(i.title)} (#{i.id})": i for i in items}
     chosen = st.selectbox(_("Item"), list(labels), index=None, placeholder=_("Choose an item to update"))
     if chosen:
@@ -172,7 +174,7 @@ if may_edit:
                     st.success(_("Item added."))
 
 # -------------------------------------------------------------- maintenance
-st.subheader(_("Maintenance due"))
+st.header(_("Maintenance due"))
 horizon = st.radio(_("Within"), [30, 90], format_func=lambda d: ngettext("{n} day", "{n} days", d).format(n=number(d)),
                    horizontal=True)
 soon = call(due_soon, horizon) or []
@@ -186,7 +188,7 @@ else:
         n=number(horizon)))
 
 # ------------------------------------------------------------- stakeholders
-st.subheader(_("Stakeholders"))
+st.header(_("Stakeholders"))
 people = call(list_stakeholders) or []
 if people:
     dataframe(table_of([{

@@ -29,14 +29,14 @@ actor()  # signed in (and this session's language in use)
 st.title(_("Data quality"))
 show_flash()
 
-st.subheader(_("Completeness"))
+st.header(_("Completeness"))
 fields = call(completeness) or []
 if fields:
     dataframe(table_of([{_("Field"): label(FIELD_LABELS, f.field), _("Filled"): f.filled,
                                 _("Missing"): f.missing, _("Complete %"): number(f.complete_pct, 1)}
                                for f in fields]), hide_index=True, width="stretch")
 
-st.subheader(_("Invalid e-mails and phones"))
+st.header(_("Invalid e-mails and phones"))
 bad = call(invalid_contacts) or []
 if bad:
     dataframe(table_of([{_("Name"): c.name, _("E-mail"): c.email, _("Phone"): c.phone,
@@ -45,7 +45,7 @@ if bad:
 else:
     st.caption(_("No invalid e-mail or phone found."))
 
-st.subheader(_("Possible duplicates"))
+st.header(_("Possible duplicates"))
 clusters = call(duplicate_clusters) or []
 st.caption(ngettext("{n} group. Merging keeps every interaction, receipt, survey answer and consent on the "
                     "customer you keep; the other is archived, not deleted.",
@@ -68,7 +68,7 @@ for n, cluster in enumerate(clusters):
                 flash(_("Merged {merged} into {kept}. Moved: {moved}.").format(merged=merge, kept=keep, moved=what))
                 st.rerun()
 
-st.subheader(_("Neglected customers"))
+st.header(_("Neglected customers"))
 months = st.number_input(_("Without contact for (months)"), min_value=1, max_value=60, value=6)
 lists = call(neglected, months=int(months)) or Neglected([], [])
 c1, c2 = st.columns(2)

@@ -56,7 +56,7 @@ else:
     st.caption(_("No data sources yet."))
 
 if sources:
-    st.subheader(_("Work with a source"))
+    st.header(_("Work with a source"))
     by_id = {s.id: s for s in sources}
     chosen = by_id[st.selectbox(_("Source"), list(by_id), format_func=lambda i: by_id[i].name, key="src_chosen")]
     test_col, preview_col, sync_col, dry_col = st.columns(4)
@@ -124,7 +124,7 @@ if sources:
                         name=chosen.name, counts=", ".join(f"{k}: {number(v)}" for k, v in result.items())))
                     st.rerun()
 
-st.subheader(_("Add a source"))
+st.header(_("Add a source"))
 name = st.text_input(_("Name (also the source system of what it imports)"), key="src_name", max_chars=40)
 kind = st.selectbox(_("What it holds"), available(), format_func=lambda k: label(KIND_LABELS, k), key="src_kind")
 url = st.text_input(_("Database address"), type="password", key="src_url",

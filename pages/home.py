@@ -23,7 +23,7 @@ if data is not None:
             column.metric(caption, number(value))
 
     if data.rollout:
-        st.subheader(_("Rollout progress"))
+        st.header(_("Rollout progress"))
         dataframe(table_of([{
             _("Phase"): label(PHASES, r.phase),
             _("Items"): r.items, _("Done"): r.done, _("Blocked"): r.blocked, _("Progress %"): r.progress,
@@ -31,14 +31,14 @@ if data is not None:
         } for r in data.rollout]), hide_index=True, width="stretch")
 
     if data.plans:
-        st.subheader(_("Budget plans"))
+        st.header(_("Budget plans"))
         dataframe(table_of([{
             _("Plan"): p.name, _("Fiscal year"): p.fiscal_year, _("Scenario"): p.scenario,
             _("Revision"): p.revision,
             _("Status"): label(PLAN_STATUSES, p.status),
         } for p in data.plans]), hide_index=True, width="stretch")
 
-    st.subheader(_("My open follow-ups"))
+    st.header(_("My open follow-ups"))
     if data.follow_ups:
         dataframe(
             table_of(

@@ -125,7 +125,7 @@ if upload is not None:
     headers, rows = table
     key = f"{key}_{upload.file_id}"
 
-    st.subheader(_("Columns"))
+    st.header(_("Columns"))
     st.markdown(ngettext("**{n} row** in `{file}`. Check which of its columns holds each field:",
                          "**{n} rows** in `{file}`. Check which of its columns holds each field:", len(rows))
                 .format(n=number(len(rows)), file=upload.name))
@@ -135,7 +135,7 @@ if upload is not None:
     if missing:
         st.warning(_("Choose the columns for: {fields}.").format(fields=", ".join(missing)))
 
-    st.subheader(_("Cleaning"))
+    st.header(_("Cleaning"))
     st.caption(_("Nothing is written yet. The first rows as found in the file and as they will be stored; "
                  "rows with problems are highlighted and would be rejected."))
     preview_box = st.container()
@@ -162,7 +162,7 @@ if upload is not None:
                                  key=f"time_zone_{key}")
     chosen = {question.field: map_values(question, start, key) for question in asked.unknown}
 
-    st.subheader(_("Options"))
+    st.header(_("Options"))
     on_duplicate, unknown_products = start.on_duplicate, start.unknown_products
     if kind == "customers":
         on_duplicate = st.radio(_("When a row matches an existing customer"), list(ON_DUPLICATE), horizontal=True,
@@ -209,7 +209,7 @@ if upload is not None:
 
 report = st.session_state.get(REPORT)
 if report is not None:
-    st.subheader(_("Report: {file}").format(file=report.filename))
+    st.header(_("Report: {file}").format(file=report.filename))
     if report.dry_run:
         st.info(_("Dry run: nothing was saved."))
     counts = imports.counts(report)
@@ -219,7 +219,7 @@ if report is not None:
     st.download_button(_("Download report (CSV)"), report.as_csv(), mime="text/csv",
                        file_name=f"import-report-{report.batch_id or 'dry-run'}.csv")
 
-st.subheader(_("Earlier imports"))
+st.header(_("Earlier imports"))
 earlier = call(imports.earlier_imports)
 if earlier is not None and not earlier.frame.empty:
     dataframe(earlier.frame, hide_index=True, width="stretch")
@@ -235,7 +235,7 @@ if earlier is not None and not earlier.frame.empty:
 else:
     st.caption(_("No imports yet."))
 
-st.subheader(_("Export customers"))
+st.header(_("Export customers"))
 third = st.checkbox(_("For a third party: only customers who consented to sharing"))
 if st.button(_("Prepare export")):
     export = call(export_customers, third_party=third)  # one export (and one audit row) for both files

@@ -12,6 +12,7 @@ from crm.core.i18n import N_, _, is_missing, label, month, ngettext, number, per
 from crm.core.spreadsheet import frame_csv_bytes
 from crm.interactions.service import CHANNELS
 from crm.insights.surveys import find_customers, record_survey
+from ui.charts import chart, key_numbers
 from ui.context import actor, call
 from ui.formatting import dataframe, readable
 
@@ -122,46 +123,49 @@ def show_trends() -> None:
                  "month of their last purchase."))
     series = trends.rename(columns=TREND_SERIES)  # series named in full: "New customers", ...
     long = labelled(series.melt("Month", var_name="Customers", value_name="Count"), "Customers", months=("Month",))
-    st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
+    chart(alt.Chart(long).mark_line(point=True).encode(
         x=month_axis(long), y=alt.Y("Count:Q", title=_("Customers")),
         color=alt.Color("Customers:N", title=_("Customers"), sort=[_(s) for s in TREND_SERIES.values()]),
-        tooltip=[*tips("Month", "Customers"), alt.Tooltip("Count:Q", title=_("Count"))]), width="stretch")
+        tooltip=[*tips("Month", "Customers"), alt.Tooltip("Count:Q", title=_("Count"))]),
+        _("New, active and lost customers per month"), key_numbers(long, "Customers", "Count", total=False))
     download(series, "customer-trends")
     inter = read(insights.interaction_trends)
     if not inter.empty:
         inter = labelled(inter, "Department", "Channel", months=("Month",))
-        st.markdown(_("**Interactions per month by department and channel**"))
-        st.altair_chart(alt.Chart(inter).mark_bar().encode(
+        chart(alt.Chart(inter).mark_bar().encode(
             x=month_axis(inter), y=alt.Y("sum(Interactions):Q", title=_("Interactions")),
             color=alt.Color("Department:N", title=_("Department")),
-            tooltip=tips("Month", "Department", "Channel", "Interactions")), width="stretch")
+            tooltip=tips("Month", "Department", "Channel", "Interactions")),
+            _("Interactions per month by department and channel"), key_numbers(inter, "Month label", "Interactions"))
         download(inter, "interactions")
 
 
 def show_groups() -> None:
     by = st.radio(_("Group by"), list(GROUP_BY), horizontal=True, format_func=lambda g: _(GROUP_BY[g]))
     groups = labelled(read(insights.buyers_by_group, by=by), "Group")
-    st.altair_chart(alt.Chart(groups).mark_bar().encode(
+    chart(alt.Chart(groups).mark_bar().encode(
         x=alt.X("Group:N", sort="-y", title=_(GROUP_BY[by])), y=alt.Y("Revenue:Q", title=_("Revenue")),
         tooltip=[alt.Tooltip("Group", title=_(GROUP_BY[by])), *tips("Customers", "Revenue", "Margin")]),
-        width="stretch")
+        _("Revenue by {group}").format(group=_(GROUP_BY[by])), key_numbers(groups, "Group", "Revenue"))
     download(groups, f"groups-{by}")
-    st.markdown(_("**Purchase behaviour (recency × frequency)**"))
     rfm = labelled(read(insights.rfm_groups), "Recency", "Frequency")
-    st.altair_chart(alt.Chart(rfm).mark_rect().encode(
+    cells = rfm.assign(Cell=rfm["Recency"] + " · " + rfm["Frequency"])
+    chart(alt.Chart(rfm).mark_rect().encode(
         x=alt.X("Frequency:N", title=_("Frequency"), sort=[_(v) for v in reversed(insights.FREQUENCY)]),
         y=alt.Y("Recency:N", title=_("Recency"), sort=[_(v) for v in insights.RECENCY]),
         color=alt.Color("Customers:Q", title=_("Customers")),
-        tooltip=tips("Recency", "Frequency", "Customers", "Revenue", "Margin")), width="stretch")
+        tooltip=tips("Recency", "Frequency", "Customers", "Revenue", "Margin")),
+        _("Purchase behaviour (recency × frequency)"), key_numbers(cells, "Cell", "Customers"))
     download(rfm, "rfm")
     st.markdown(_("**Cohort retention** — of customers acquired in a month, the share who bought again later"))
     cohorts = read(insights.cohort_retention)
     if not cohorts.empty:
         cohorts = labelled(cohorts, months=("Cohort",))
-        st.altair_chart(alt.Chart(cohorts).mark_rect().encode(
+        chart(alt.Chart(cohorts).mark_rect().encode(
             x=alt.X("Months later:O", title=_("Months later")), y=month_axis(cohorts, "Cohort", _("Cohort"), channel=alt.Y),
             color=alt.Color("Retention %:Q", title=_("Retention %")),
-            tooltip=tips("Cohort", "Months later", "Customers", "Cohort size", "Retention %")), width="stretch")
+            tooltip=tips("Cohort", "Months later", "Customers", "Cohort size", "Retention %")),
+            _("Retention % by cohort (average)"), key_numbers(cohorts, "Cohort label", "Retention %", average=True, digits=1))
     download(cohorts, "cohorts")
 
 
@@ -169,27 +173,28 @@ def show_reasons() -> None:
     survey = read(insights.survey_summary)
     reasons = labelled(survey.reasons, "Reason", "Question")
     if not reasons.empty:
-        st.altair_chart(alt.Chart(reasons).mark_bar().encode(
+        chart(alt.Chart(reasons).mark_bar().encode(
             y=alt.Y("Reason:N", sort="-x", title=_("Reason")), x=alt.X("Answers:Q", title=_("Answers")),
             color=alt.Color("Question:N", title=_("Question")), yOffset="Question:N",
-            tooltip=tips("Question", "Reason", "Answers")), width="stretch")
+            tooltip=tips("Question", "Reason", "Answers")),
+            _("Why customers chose us, first and again"), key_numbers(reasons, "Reason", "Answers"))
     download(reasons, "survey-reasons")
     left, right = st.columns(2)
     with left:
-        st.markdown(_("**NPS over time**"))
         by_month = labelled(survey.by_month, months=("Month",))
         if not by_month.empty:
-            st.altair_chart(alt.Chart(by_month).mark_line(point=True).encode(
+            chart(alt.Chart(by_month).mark_line(point=True).encode(
                 x=month_axis(by_month), y=alt.Y("NPS:Q", title=_("NPS")),
-                tooltip=tips("Month", "NPS", "Answers", "Average score")), width="stretch")
+                tooltip=tips("Month", "NPS", "Answers", "Average score")),
+                _("NPS over time"), key_numbers(by_month, "Month label", "NPS", average=True, digits=1))
         download(by_month, "nps-by-month")
     with right:
-        st.markdown(_("**NPS by segment**"))
         by_segment = labelled(survey.by_segment, "Segment")
         if not by_segment.empty:
-            st.altair_chart(alt.Chart(by_segment).mark_bar().encode(
+            chart(alt.Chart(by_segment).mark_bar().encode(
                 x=alt.X("Segment:N", title=_("Segment")), y=alt.Y("NPS:Q", title=_("NPS")),
-                tooltip=tips("Segment", "NPS", "Answers")), width="stretch")
+                tooltip=tips("Segment", "NPS", "Answers")),
+                _("NPS by segment"), key_numbers(by_segment, "Segment", "NPS", average=True, digits=1))
         download(by_segment, "nps-by-segment")
     st.markdown(_("**What comments talk about**"))
     dataframe(table(survey.themes), hide_index=True, width="stretch")
@@ -198,10 +203,11 @@ def show_reasons() -> None:
 
 def show_sales() -> None:
     sales_shown = labelled(sales, months=("Month",))
-    st.altair_chart(alt.Chart(sales_shown).mark_bar().encode(
+    chart(alt.Chart(sales_shown).mark_bar().encode(
         x=month_axis(sales_shown), y=alt.Y("Revenue:Q", title=_("Revenue")),
         color=alt.Color("Category:N", title=_("Category")),
-        tooltip=tips("Month", "Category", "Units", "Revenue", "Cost", "Margin")), width="stretch")
+        tooltip=tips("Month", "Category", "Units", "Revenue", "Cost", "Margin")),
+        _("Revenue per month by category"), key_numbers(sales_shown, "Month label", "Revenue"))
     download(sales, "sales-by-month")
     st.markdown(_("**Sales per month** — receipts, units, amounts and the customers who bought"))
     monthly = read(insights.monthly_sales)
@@ -209,9 +215,10 @@ def show_sales() -> None:
     download(monthly, "sales-per-month")
     prods = read(insights.products)
     st.markdown(_("**Best sellers and stock on hand**"))
-    st.altair_chart(alt.Chart(prods.head(15)).mark_bar().encode(
+    chart(alt.Chart(prods.head(15)).mark_bar().encode(
         y=alt.Y("Product:N", sort="-x", title=_("Product")), x=alt.X("Revenue:Q", title=_("Revenue")),
-        tooltip=tips("SKU", "Product", "Category", "Units sold", "Stock", "Revenue", "Margin")), width="stretch")
+        tooltip=tips("SKU", "Product", "Category", "Units sold", "Stock", "Revenue", "Margin")),
+        _("Revenue of the 15 best sellers"), key_numbers(prods.head(15), "Product", "Revenue"))
     dataframe(table(prods), hide_index=True, width="stretch")
     download(prods, "products")
 
@@ -223,9 +230,10 @@ def show_lifetime_value() -> None:
     m2.metric(_("Lifetime revenue"), number(lv.revenue))
     m3.metric(_("Average revenue per customer"), number(lv.average_revenue, 2))
     st.markdown(_("**Top customers**"))
-    st.altair_chart(alt.Chart(lv.top).mark_bar().encode(
+    chart(alt.Chart(lv.top).mark_bar().encode(
         y=alt.Y("Customer:N", sort="-x", title=_("Customer")), x=alt.X("Revenue:Q", title=_("Revenue")),
-        tooltip=tips("Customer", "Company", "Revenue", "Cost", "Margin")), width="stretch")
+        tooltip=tips("Customer", "Company", "Revenue", "Cost", "Margin")),
+        _("Revenue of the top customers"), key_numbers(lv.top, "Customer", "Revenue"))
     dataframe(table(lv.top), hide_index=True, width="stretch")
     download(lv.top, "top-customers")
     st.markdown(_("**Bottom customers**"))

@@ -22,7 +22,7 @@ actor()  # signed in (and this session's language in use)
 st.title(_("Privacy"))
 show_flash()
 
-st.subheader(_("A customer's consents and data"))
+st.header(_("A customer's consents and data"))
 find = st.text_input(_("Find the customer"), key="privacy_find", placeholder=_("Name, company, e-mail or phone"))
 found = call(search_customers, find, page_size=20) if find.strip() else None
 options = {f"{r.name} — {r.company or r.country or ''} (#{r.id})": r.id for r in (found.rows if found else [])}
@@ -69,7 +69,7 @@ if chosen:
                 flash(_("Customer #{number} erased.").format(number=cid))
                 st.rerun()
 
-st.subheader(_("Retention"))
+st.header(_("Retention"))
 months = call(retention_months_for_page) or 24
 new_months = st.number_input(_("Review prospects without contact for more than (months)"), min_value=1,
                              max_value=120, value=int(months))

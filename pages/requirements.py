@@ -53,7 +53,7 @@ if rows:
         st.download_button(_("Export CSV"), data, file_name="requirements.csv", mime="text/csv")
 
 if may_edit:
-    st.subheader(_("Edit a requirement"))
+    st.header(_("Edit a requirement"))
     labels = {f"#{r.id} {r.title}": r for r in rows}
     chosen = st.selectbox(_("Requirement"), list(labels), index=None, placeholder=_("Choose a requirement"))
     if chosen:

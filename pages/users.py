@@ -53,7 +53,7 @@ with st.expander(_("New user")):
                 flash(_("Created {username}.").format(username=created.username))
                 st.rerun()
 
-st.subheader(_("Change an account"))
+st.header(_("Change an account"))
 by_label = {f"{u.full_name} ({u.username})": u for u in users}
 chosen = st.selectbox(_("Account"), list(by_label), index=None, placeholder=_("Choose an account"))
 if chosen:
@@ -91,7 +91,7 @@ if chosen:
                              "(shown once):"))
                 st.code(password if not new_password else _("(the password you typed)"))
 
-st.subheader(_("Who may do what"))
+st.header(_("Who may do what"))
 st.caption(_("The capability table enforced by the service layer on every call."))
 dataframe(table_of([{
     _("Capability"): row.capability, _("What"): _(row.description),

@@ -62,5 +62,5 @@ def test_pages_render_in_urdu_and_bulgarian(app_env) -> None:
             with use_language(language):
                 title, section = _(title), _(section)
             assert [t.value for t in at.title] == [title], (language, username, page)
-            assert section in [h.value for h in at.subheader], (language, username, page)
+            assert section in [h.value for h in at.header], (language, username, page)
             assert at.dataframe, (language, username, page)  # the items themselves are listed

@@ -35,7 +35,7 @@ def test_data_quality_page_renders_in_other_languages(app_env, language: str) ->
                                    "Neglected customers")]
         title, merge = _("Data quality"), _("Merge")
     assert [t.value for t in at.title] == [title]
-    assert [h.value for h in at.subheader] == expected
+    assert [h.value for h in at.header] == expected
     assert merge in [b.label for b in at.button]  # the demo data holds duplicates to merge
 
 
