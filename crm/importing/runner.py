@@ -33,8 +33,17 @@ CHUNK = 2000
 Progress = Callable[[float], None]
 
 
+MEMO_SIZE = 20_000  # cleaned cells remembered per column (dates, amounts, SKUs repeat down a file)
+_MISS = object()
+
+
 class RowCleaner:
-    """Cleans the mapped cells of one row into typed values, or says what is wrong with each (row and column)."""
+    """Cleans the mapped cells of one row into typed values, or says what is wrong with each (row and column).
+
+    A cell's value depends only on its text, its field and the import's options, so each column remembers its
+    last cleaned cells (text -> value or problem): the quantities, prices, SKUs, channels and dates that repeat
+    down a file are parsed once. The memo is emptied when full, so memory stays flat on any file.
+    """
 
     def __init__(self, k: Kind, headers: Sequence[str], mapping: dict[str, int], options: ImportOptions,
                  session: Session | None = None, writer: Writer | None = None) -> None:
@@ -45,27 +54,37 @@ class RowCleaner:
         self.options = options
         self.fields = [k.field(name) for name in mapping]
         self.known = {f.name: values.known_codes(f, session) for f in self.fields if f.type == "choice"}
+        self._columns = [(f, f.name, mapping[f.name], {}) for f in self.fields]
 
     def raw(self, row: Sequence[str]) -> dict[str, str]:
-        return {f: (str(row[i]) if i < len(row) and row[i] is not None else "") for f, i in self.mapping.items()}
+        n = len(row)
+        return {name: (str(row[i]) if i < n and row[i] is not None else "") for _f, name, i, _m in self._columns}
 
     def clean(self, raw: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         """(values by field, problems): every problem names the column and the value."""
         out: dict[str, Any] = {}
         problems: list[str] = []
         failed: set[str] = set()
-        for f in self.fields:
-            cell = raw.get(f.name, "")
-            try:
-                out[f.name] = self._value(f, cell)
-            except cleaning.CleaningError as exc:
-                problems.append(_("{column}: {problem}").format(column=self.headers[self.mapping[f.name]],
-                                                                 problem=exc.message))
-                failed.add(f.name)
+        for f, name, index, memo in self._columns:
+            cell = raw.get(name, "")
+            hit = memo.get(cell, _MISS)
+            if hit is _MISS:
+                try:
+                    hit = (self._value(f, cell), None)
+                except cleaning.CleaningError as exc:
+                    hit = (None, exc.message)
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[cell] = hit
+            value, problem = hit
+            if problem is not None:
+                problems.append(_("{column}: {problem}").format(column=self.headers[index], problem=problem))
+                failed.add(name)
                 continue
-            if out[f.name] is None and f.required:
-                problems.append(_("{column}: a value is required.").format(column=self.headers[self.mapping[f.name]]))
-                failed.add(f.name)
+            out[name] = value
+            if value is None and f.required:
+                problems.append(_("{column}: a value is required.").format(column=self.headers[index]))
+                failed.add(name)
         if self.writer is not None:  # the kind's own rules (an e-mail, a score from 0 to 10...), every one at once
             for name, problem in self.writer.check(out).items():
                 if name in failed:
@@ -173,13 +192,14 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
                 else:
                     clean.append(CleanRow(row_no, cells))
             results.extend(w.write(ctx, clean))
+            results.sort(key=_row_number)
             _keep_rows(session, batch.id, kind, results)
             report.rows.extend(results)
             done += len(chunk)
             if progress:
                 progress(min(1.0, done / total) if total else 0.5)
         w.finish(ctx)
-    report.rows.sort(key=lambda r: r.row)
+    report.rows.sort()
     report.extra = dict(ctx.state.get("extra", {}))
     batch.counts = {**report.counts, **report.extra}
     audit.record(session, actor, "import", "import_batch", batch.id, after=batch.counts,
@@ -204,6 +224,10 @@ def _chunks(rows: Iterable[Sequence[str]], size: int) -> Iterable[tuple[int, lis
             chunk = []
     if chunk:
         yield first, chunk
+
+
+def _row_number(r: RowResult) -> int:
+    return r.row
 
 
 def _row_name(k: Kind, raw: dict[str, str]) -> str:
