@@ -143,6 +143,8 @@ class Existing:
 
 
 class ReceiptWriter(Writer):
+    looked_up = ("external_ids", "receipts", "receipt_lines", "customer_months")
+
     def write(self, ctx: Context, rows: list[CleanRow]) -> list[RowResult]:
         return _Chunk(ctx, rows).write()
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm.core import audit
@@ -25,7 +26,7 @@ from crm.importing.writing import (
     RowResult,
     Writer,
 )
-from db.bulk import fast_sqlite_writes, gc_paused, insert_rows
+from db.bulk import dialect, fast_sqlite_writes, gc_paused, insert_rows
 from db.models import ImportBatch, ImportRow
 from db.types import utcnow
 
@@ -196,6 +197,8 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
             _keep_rows(session, batch.id, kind, results)
             report.rows.extend(results)
             done += len(chunk)
+            if first == 2 and len(chunk) == CHUNK:  # a big import: the planner must know what it wrote so far
+                analyze_new_tables(session, w.looked_up)
             if progress:
                 progress(min(1.0, done / total) if total else 0.5)
         w.finish(ctx)
@@ -210,6 +213,23 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
     if progress:
         progress(1.0)
     return report
+
+
+def analyze_new_tables(session: Session, tables: Sequence[str]) -> None:
+    """On PostgreSQL, statistics for the tables an import looks rows up in, when the planner has none or thinks
+    they are smaller than one chunk (a fresh database: autovacuum has not run yet).
+
+    Without them the look-ups of the next chunks (external ids of a source, receipts by id) are planned for an
+    empty table and scan every row already written in this transaction: the first big import of a source ran
+    at 24 ms per external-id look-up instead of 0.07 ms. ANALYZE runs inside the transaction and sees its rows.
+    """
+    if not tables or dialect(session) != "postgresql":
+        return
+    stale = session.execute(text("SELECT relname FROM pg_class WHERE relkind = 'r' AND relname = ANY(:names) "
+                                 "AND relnamespace = current_schema()::regnamespace AND reltuples < :rows"),
+                            {"names": list(tables), "rows": CHUNK}).scalars().all()
+    for name in sorted(stale):
+        session.execute(text(f'ANALYZE "{name}"'))
 
 
 def _chunks(rows: Iterable[Sequence[str]], size: int) -> Iterable[tuple[int, list[Sequence[str]]]]:

@@ -212,7 +212,15 @@ class Context:
 
 
 class Writer:
-    """Writes one kind's cleaned rows. ``write`` is called once per chunk, ``finish`` after the last one."""
+    """Writes one kind's cleaned rows. ``write`` is called once per chunk, ``finish`` after the last one.
+
+    Results with the outcome "imported" are final once ``write`` returns them (the report keeps them compactly);
+    a writer may still change other results it returned (e.g. duplicates that become updates).
+    """
+
+    # Tables the writer looks rows up in while it writes (analyzed on PostgreSQL after a big import's first
+    # chunk when they have no statistics yet: see ``crm.importing.runner.analyze_new_tables``).
+    looked_up: tuple[str, ...] = ("external_ids",)
 
     def check(self, values: dict[str, Any]) -> dict[str, str]:
         """The kind's own rules for one cleaned row, before anything is written (also in the preview):
