@@ -125,6 +125,15 @@ class ReportRows(Sequence[RowResult]):
             self._names = [self._names[i] for i in order]
             self._sorted = True
 
+    def forget_records(self, outcomes: Iterable[str]) -> None:
+        """No record id for the rows of these outcomes (a dry run's records were rolled back)."""
+        outcomes = set(outcomes)
+        if "imported" in outcomes:
+            self._entity = array("q", bytes(len(self._entity) * 8))
+        for r in self._others:
+            if r.outcome in outcomes:
+                r.entity_id = None
+
     def counts(self) -> dict[str, int]:
         out = {k: 0 for k in OUTCOMES}
         out["imported"] = self._imported
