@@ -81,13 +81,16 @@ def _sqlite_value(value: Any) -> Any:
 
 
 _STORED_AS_IS = frozenset({str, int, float, bool, bytes, type(None)})
+# the converter of each type bulk rows carry (amounts straight to float: cheaper than any cache look-up)
+_CONVERT: dict[type, Any] = {Decimal: float, **dict.fromkeys(_STORED_AS_IS)}
 
 
 def _sqlite_row(row: Sequence[Any]) -> Sequence[Any]:
     # one C-level type check per row: most rows (search tokens, ids, text) pass through untouched
     if _STORED_AS_IS.issuperset(map(type, row)):
         return row
-    return [v if type(v) in _STORED_AS_IS else _sqlite_value(v) for v in row]
+    get = _CONVERT.get
+    return [v if (convert := get(type(v), _sqlite_value)) is None else convert(v) for v in row]
 
 
 def secondary_indexes(tables: Iterable[Table]) -> list[Index]:

@@ -133,9 +133,7 @@ def _import(args: argparse.Namespace) -> int:
                              mapping=mapping, options=options, filename=path.name, total=rows.approximate_rows,
                              profile_id=profile_id, sessions=session_scope)
     if report.dry_run:  # the records a dry run "created" were rolled back: their ids mean nothing
-        for r in report.rows:
-            if r.outcome in ("imported", "possible_duplicate"):
-                r.entity_id = None
+        report.rows.forget_records(("imported", "possible_duplicate"))
     _print_report(report, args)
     _print_unknown(unknown)
     if args.save_profile:

@@ -56,33 +56,42 @@ def forget_batch(session: Session, batch_id: int) -> None:
     session.execute(delete(ExternalId).where(ExternalId.import_batch_id == batch_id))
 
 
-def customers_by_reference(session: Session, source: str | None, refs: Iterable[str]) -> dict[str, int]:
+def has_ids(session: Session, source: str | None, entity: str) -> bool:
+    """Whether any record of ``entity`` keeps an id of ``source`` (one index probe)."""
+    return bool(source) and session.execute(select(ExternalId.entity_id).where(
+        ExternalId.source_system == source, ExternalId.entity == entity).limit(1)).first() is not None
+
+
+def customers_by_reference(session: Session, source: str | None, refs: Iterable[str], *,
+                           source_ids: bool = True) -> dict[str, int]:
     """Reference -> customer, for the customer references of a file (customers that were not erased).
 
     A reference is, in this order: the customer's id in ``source`` (the system the file's customers come from);
     an e-mail address (any case); the portal's own customer number ("123" or "#123") when no source is given.
-    References that match nothing are left out: the caller reports their rows.
+    References that match nothing are left out: the caller reports their rows. ``source_ids=False`` skips the
+    look-up of the source's ids (the caller knows that the source has none: see ``has_ids``).
     """
     wanted = {r.strip() for r in refs if r and r.strip()}
-    found = find(session, source, "customer", wanted)
-    rest = wanted - found.keys()
-    emails = {r for r in rest if "@" in r}
+    by_id = find(session, source, "customer", wanted) if source_ids else {}
+    live = _not_erased(session, set(by_id.values()))
+    found = {r: cid for r, cid in by_id.items() if cid in live}
+    rest = wanted - by_id.keys()
+    emails = sorted(r for r in rest if "@" in r)
     for start in range(0, len(emails), CHUNK):
-        part = sorted(emails)[start:start + CHUNK]
+        part = emails[start:start + CHUNK]
         by_key = {r.lower(): r for r in part}
         for cid, key in session.execute(select(Customer.id, Customer.email_key).where(
                 Customer.email_key.in_(list(by_key)), Customer.erased_at.is_(None))):
             found.setdefault(by_key[key], cid)
     if not source:
-        numbers = {r: int(m.group(1)) for r in rest - emails if (m := _PORTAL_ID.fullmatch(r))}
+        numbers = {r: int(m.group(1)) for r in rest.difference(emails) if (m := _PORTAL_ID.fullmatch(r))}
         ids = sorted(set(numbers.values()))
         existing: set[int] = set()
         for start in range(0, len(ids), CHUNK):
             existing |= set(session.scalars(select(Customer.id).where(
                 Customer.id.in_(ids[start:start + CHUNK]), Customer.erased_at.is_(None))))
         found.update({r: n for r, n in numbers.items() if n in existing})
-    live = _not_erased(session, set(found.values()))
-    return {r: cid for r, cid in found.items() if cid in live}
+    return found
 
 
 def _not_erased(session: Session, ids: set[int]) -> set[int]:

@@ -191,7 +191,7 @@ class Figures:
             self._keep_before(sorted(cid for cid in self.pending if cid not in self.known))
         postgres = dialect(session) == "postgresql"
         plain, first = [], []
-        for cid, (revenue, cost, receipts, latest, earliest) in self.pending.items():
+        for cid, (revenue, cost, receipts, latest, earliest) in sorted(self.pending.items()):  # in index order
             values = (revenue, cost, receipts, latest) if postgres else (revenue, cost, receipts, latest, latest, latest)
             if cid in self.filled and earliest is not None:
                 day = earliest.date()

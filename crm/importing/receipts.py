@@ -144,6 +144,8 @@ class Existing:
 
 
 class ReceiptWriter(Writer):
+    looked_up = ("external_ids", "receipts", "receipt_lines", "customer_months")
+
     def write(self, ctx: Context, rows: list[CleanRow]) -> list[RowResult]:
         return _Chunk(ctx, rows).write()
 
@@ -195,8 +197,11 @@ class _Chunk:
 
     def write(self) -> list[RowResult]:
         ctx, results = self.ctx, []
-        customers = identity.customers_by_reference(self.session, ctx.options.customers_from,
-                                                    (r.values["customer"] for r in self.rows))
+        source = ctx.options.customers_from
+        if "customer_ids" not in ctx.state:  # receipts add no customer ids: asked once per import
+            ctx.state["customer_ids"] = identity.has_ids(self.session, source, "customer")
+        customers = identity.customers_by_reference(self.session, source, (r.values["customer"] for r in self.rows),
+                                                    source_ids=ctx.state["customer_ids"])
         numbers = {r.values["number"] for r in self.rows}
         self._find_existing(numbers - self.new.keys() - self.existing.keys())
         fresh = sorted(numbers - self.new.keys() - self.existing.keys())
@@ -215,8 +220,11 @@ class _Chunk:
                 continue
             wanted.append((r, cid, key, shown))
         self._create_products(wanted)
-        created: dict[str, list[Any]] = {}  # number -> [id, customer, at, channel, total, cost]: new in this chunk
-        added: dict[int, list[Decimal]] = {}  # receipt created in an earlier chunk -> [total, cost] to add
+        # number -> [id, customer, at, channel, total, cost, month, receipts]: receipts new in this chunk, and
+        # (grown) receipts this import created in an earlier chunk that get more lines in this one
+        created: dict[str, list[Any]] = {}
+        grown: dict[str, list[Any]] = {}
+        month_of = _months()
         lines: list[tuple[int, int, int, Decimal, Decimal]] = []
         touched: dict[int, Existing] = {}
         figures = self.figures
@@ -246,34 +254,32 @@ class _Chunk:
                 results.append(result)
                 touched[ex.receipt_id] = ex
                 continue
-            month = month_key(at)
             seen = self.new.get(number)
             if seen is None:
                 rid = ids[number]
                 seen = self.new[number] = (rid, cid, at)
-                created[number] = [rid, cid, at, channel, Decimal(0), Decimal(0)]
-                figures.customer(cid, month, Decimal(0), Decimal(0), 1, at)
+                totals = created[number] = [rid, cid, at, channel, Decimal(0), Decimal(0), month_of(at), 1]
             else:
                 problem = _differs(number, (seen[1], seen[2], None), cid, at)
                 if problem:
                     results.append(self._reject(r, *problem))
                     continue
-            rid = seen[0]
-            totals = created[number] if number in created else None
+                totals = created.get(number)
+                if totals is None:  # a receipt this import created in an earlier chunk: its figures move here
+                    totals = grown.get(number)
+                    if totals is None:
+                        totals = grown[number] = [seen[0], cid, at, channel, Decimal(0), Decimal(0), month_of(at), 0]
+            rid, month = seen[0], totals[6]
             for pid, q, u, c in made:
                 lines.append((rid, pid, q, u, c))
                 revenue, cost = q * u, q * c
-                if totals is not None:
-                    totals[4] += revenue
-                    totals[5] += cost
-                else:
-                    t = added.setdefault(rid, [Decimal(0), Decimal(0)])
-                    t[0] += revenue
-                    t[1] += cost
-                figures.customer(cid, month, revenue, cost, 0, at)
+                totals[4] += revenue
+                totals[5] += cost
                 figures.sale(month, pid, q, revenue, cost)
             results.append(RowResult(r.row, "imported", rid, name=number))
-        self._write(created, added, lines)
+        for totals in (*created.values(), *grown.values()):
+            figures.customer(totals[1], totals[6], totals[4], totals[5], totals[7], totals[2])
+        self._write(created, {t[0]: t[4:6] for t in grown.values()}, lines)
         for ex in touched.values():
             if _settle(ctx, figures, ex):
                 del self.existing[ex.number]
@@ -369,7 +375,7 @@ class _Chunk:
                         ["id", "customer_id", "number", "purchased_at", "channel", "total", "total_cost",
                          "import_batch_id"],
                         [(rid, cid, number, at, channel, total, cost, ctx.batch_id)
-                         for number, (rid, cid, at, channel, total, cost) in created.items()])
+                         for number, (rid, cid, at, channel, total, cost, _month, _n) in created.items()])
             if ctx.options.source_system:
                 insert_rows(self.session, ExternalId.__table__,
                             ["source_system", "entity", "external_id", "entity_id", "import_batch_id"],
@@ -393,6 +399,18 @@ class _Chunk:
                 reference=ref, source=source)
         return _("customer reference '{reference}' matches no customer (by e-mail or customer number).").format(
             reference=ref)
+
+
+def _months() -> Any:
+    """``month_key`` remembered per moment (the lines of a receipt share theirs)."""
+    memo: dict[dt.datetime, str] = {}
+
+    def month_of(at: dt.datetime) -> str:
+        month = memo.get(at)
+        if month is None:
+            month = memo[at] = month_key(at)
+        return month
+    return month_of
 
 
 def _product_key(v: dict[str, Any]) -> tuple[tuple[str, str] | None, str]:

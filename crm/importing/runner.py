@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm.core import audit
@@ -27,7 +28,7 @@ from crm.importing.writing import (
     RowResult,
     Writer,
 )
-from db.bulk import fast_sqlite_writes, gc_paused, insert_rows
+from db.bulk import dialect, fast_sqlite_writes, gc_paused, insert_rows
 from db.models import ImportBatch, ImportRow
 from db.types import utcnow
 
@@ -35,8 +36,17 @@ CHUNK = 2000
 Progress = Callable[[float], None]
 
 
+MEMO_SIZE = 20_000  # cleaned cells remembered per column (dates, amounts, SKUs repeat down a file)
+_MISS = object()
+
+
 class RowCleaner:
-    """Cleans the mapped cells of one row into typed values, or says what is wrong with each (row and column)."""
+    """Cleans the mapped cells of one row into typed values, or says what is wrong with each (row and column).
+
+    A cell's value depends only on its text, its field and the import's options, so each column remembers its
+    last cleaned cells (text -> value or problem): the quantities, prices, SKUs, channels and dates that repeat
+    down a file are parsed once. The memo is emptied when full, so memory stays flat on any file.
+    """
 
     def __init__(self, k: Kind, headers: Sequence[str], mapping: dict[str, int], options: ImportOptions,
                  session: Session | None = None, writer: Writer | None = None) -> None:
@@ -47,27 +57,37 @@ class RowCleaner:
         self.options = options
         self.fields = [k.field(name) for name in mapping]
         self.known = {f.name: values.known_codes(f, session) for f in self.fields if f.type == "choice"}
+        self._columns = [(f, f.name, mapping[f.name], {}) for f in self.fields]
 
     def raw(self, row: Sequence[str]) -> dict[str, str]:
-        return {f: (str(row[i]) if i < len(row) and row[i] is not None else "") for f, i in self.mapping.items()}
+        n = len(row)
+        return {name: (str(row[i]) if i < n and row[i] is not None else "") for _f, name, i, _m in self._columns}
 
     def clean(self, raw: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
         """(values by field, problems): every problem names the column and the value."""
         out: dict[str, Any] = {}
         problems: list[str] = []
         failed: set[str] = set()
-        for f in self.fields:
-            cell = raw.get(f.name, "")
-            try:
-                out[f.name] = self._value(f, cell)
-            except cleaning.CleaningError as exc:
-                problems.append(_("{column}: {problem}").format(column=self.headers[self.mapping[f.name]],
-                                                                 problem=exc.message))
-                failed.add(f.name)
+        for f, name, index, memo in self._columns:
+            cell = raw.get(name, "")
+            hit = memo.get(cell, _MISS)
+            if hit is _MISS:
+                try:
+                    hit = (self._value(f, cell), None)
+                except cleaning.CleaningError as exc:
+                    hit = (None, exc.message)
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[cell] = hit
+            value, problem = hit
+            if problem is not None:
+                problems.append(_("{column}: {problem}").format(column=self.headers[index], problem=problem))
+                failed.add(name)
                 continue
-            if out[f.name] is None and f.required:
-                problems.append(_("{column}: a value is required.").format(column=self.headers[self.mapping[f.name]]))
-                failed.add(f.name)
+            out[name] = value
+            if value is None and f.required:
+                problems.append(_("{column}: a value is required.").format(column=self.headers[index]))
+                failed.add(name)
         if self.writer is not None:  # the kind's own rules (an e-mail, a score from 0 to 10...), every one at once
             for name, problem in self.writer.check(out).items():
                 if name in failed:
@@ -193,13 +213,16 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
                 else:
                     clean.append(CleanRow(row_no, cells))
             results.extend(w.write(ctx, clean))
+            results.sort(key=_row_number)
             _keep_rows(session, batch.id, kind, results)
             report.rows.extend(results)
             done += len(chunk)
+            if first == 2 and len(chunk) == CHUNK:  # a big import: the planner must know what it wrote so far
+                analyze_new_tables(session, w.looked_up)
             if progress:
                 progress(min(1.0, done / total) if total else 0.5)
         w.finish(ctx)
-    report.rows.sort(key=lambda r: r.row)
+    report.rows.sort()
     report.extra = dict(ctx.state.get("extra", {}))
     batch.counts = {**report.counts, **report.extra}
     batch.status, batch.finished_at = "done", utcnow()
@@ -214,6 +237,23 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
     return report
 
 
+def analyze_new_tables(session: Session, tables: Sequence[str]) -> None:
+    """On PostgreSQL, statistics for the tables an import looks rows up in, when the planner has none or thinks
+    they are smaller than one chunk (a fresh database: autovacuum has not run yet).
+
+    Without them the look-ups of the next chunks (external ids of a source, receipts by id) are planned for an
+    empty table and scan every row already written in this transaction: the first big import of a source ran
+    at 24 ms per external-id look-up instead of 0.07 ms. ANALYZE runs inside the transaction and sees its rows.
+    """
+    if not tables or dialect(session) != "postgresql":
+        return
+    stale = session.execute(text("SELECT relname FROM pg_class WHERE relkind = 'r' AND relname = ANY(:names) "
+                                 "AND relnamespace = current_schema()::regnamespace AND reltuples < :rows"),
+                            {"names": list(tables), "rows": CHUNK}).scalars().all()
+    for name in sorted(stale):
+        session.execute(text(f'ANALYZE "{name}"'))
+
+
 def _chunks(rows: Iterable[Sequence[str]], size: int) -> Iterable[tuple[int, list[Sequence[str]]]]:
     """(number of the chunk's first row in the file, its rows); the header is row 1."""
     chunk: list[Sequence[str]] = []
@@ -226,6 +266,10 @@ def _chunks(rows: Iterable[Sequence[str]], size: int) -> Iterable[tuple[int, lis
             chunk = []
     if chunk:
         yield first, chunk
+
+
+def _row_number(r: RowResult) -> int:
+    return r.row
 
 
 def _row_name(k: Kind, raw: dict[str, str]) -> str:

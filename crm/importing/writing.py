@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -69,6 +73,103 @@ class RowResult:
         return self.entity_id
 
 
+class ReportRows(Sequence[RowResult]):
+    """The rows of a report in file order, kept compactly: a run of consecutive rows imported into one record
+    (the lines of one receipt) takes three numbers and a name instead of an object per row, so a million rows'
+    report fits in tens of megabytes. Other rows (rejected, duplicate, updated...) are kept as they are: a
+    writer may still change them (a receipt found changed later in the file turns its duplicates into updates).
+
+    Reading gives ``RowResult`` objects, made afresh for the compacted rows (changing those changes nothing).
+    """
+
+    def __init__(self, rows: Iterable[RowResult] = ()) -> None:
+        self._first = array("q")  # compacted runs: first row, number of rows, record id (0: none), name
+        self._count = array("q")
+        self._entity = array("q")
+        self._names: list[str] = []
+        self._imported = 0
+        self._others: list[RowResult] = []
+        self._sorted = True
+        self.extend(rows)
+
+    def append(self, r: RowResult) -> None:
+        if r.outcome != "imported" or r.reasons:
+            self._others.append(r)
+            return
+        self._imported += 1
+        entity = r.entity_id or 0
+        n = len(self._first)
+        if n and self._names[-1] == r.name and self._entity[-1] == entity and \
+                self._first[-1] + self._count[-1] == r.row:
+            self._count[-1] += 1
+            return
+        if n and self._first[-1] + self._count[-1] > r.row:
+            self._sorted = False
+        self._first.append(r.row)
+        self._count.append(1)
+        self._entity.append(entity)
+        self._names.append(r.name)
+
+    def extend(self, rows: Iterable[RowResult]) -> None:
+        for r in rows:
+            self.append(r)
+
+    def sort(self, key: Any = None) -> None:
+        """File order (the only order a report has; ``key`` is accepted for list compatibility)."""
+        self._others.sort(key=lambda r: r.row)
+        if not self._sorted:
+            order = sorted(range(len(self._first)), key=self._first.__getitem__)
+            self._first = array("q", (self._first[i] for i in order))
+            self._count = array("q", (self._count[i] for i in order))
+            self._entity = array("q", (self._entity[i] for i in order))
+            self._names = [self._names[i] for i in order]
+            self._sorted = True
+
+    def forget_records(self, outcomes: Iterable[str]) -> None:
+        """No record id for the rows of these outcomes (a dry run's records were rolled back)."""
+        outcomes = set(outcomes)
+        if "imported" in outcomes:
+            self._entity = array("q", bytes(len(self._entity) * 8))
+        for r in self._others:
+            if r.outcome in outcomes:
+                r.entity_id = None
+
+    def counts(self) -> dict[str, int]:
+        out = {k: 0 for k in OUTCOMES}
+        out["imported"] = self._imported
+        for r in self._others:
+            out[r.outcome] += 1
+        return out
+
+    def _compacted(self) -> Iterator[RowResult]:
+        for first, count, entity, name in zip(self._first, self._count, self._entity, self._names):
+            for row in range(first, first + count):
+                yield RowResult(row, "imported", entity or None, name=name)
+
+    def __iter__(self) -> Iterator[RowResult]:
+        if not self._sorted or any(a.row > b.row for a, b in zip(self._others, self._others[1:])):
+            self.sort()
+        return heapq.merge(self._compacted(), self._others, key=lambda r: r.row)
+
+    def __len__(self) -> int:
+        return self._imported + len(self._others)
+
+    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return next(itertools.islice(iter(self), index, None))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (list, ReportRows)) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"ReportRows({len(self)} rows)"
+
+
 @dataclass
 class ImportReport:
     """The outcome of every row of one import (or of one dry run: nothing kept, ``batch_id`` None)."""
@@ -76,16 +177,17 @@ class ImportReport:
     batch_id: int | None
     filename: str
     kind: str = "customers"
-    rows: list[RowResult] = field(default_factory=list)
+    rows: ReportRows = field(default_factory=ReportRows)
     dry_run: bool = False
     extra: dict[str, int] = field(default_factory=dict)  # e.g. products created by a receipts import
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.rows, ReportRows):
+            self.rows = ReportRows(self.rows)
+
     @property
     def counts(self) -> dict[str, int]:
-        out = {k: 0 for k in OUTCOMES}
-        for r in self.rows:
-            out[r.outcome] += 1
-        return out
+        return self.rows.counts()
 
     def as_csv(self) -> bytes:
         id_column = "customer_id" if self.kind == "customers" else "record_id"
@@ -119,7 +221,15 @@ class Context:
 
 
 class Writer:
-    """Writes one kind's cleaned rows. ``write`` is called once per chunk, ``finish`` after the last one."""
+    """Writes one kind's cleaned rows. ``write`` is called once per chunk, ``finish`` after the last one.
+
+    Results with the outcome "imported" are final once ``write`` returns them (the report keeps them compactly);
+    a writer may still change other results it returned (e.g. duplicates that become updates).
+    """
+
+    # Tables the writer looks rows up in while it writes (analyzed on PostgreSQL after a big import's first
+    # chunk when they have no statistics yet: see ``crm.importing.runner.analyze_new_tables``).
+    looked_up: tuple[str, ...] = ("external_ids",)
 
     def check(self, values: dict[str, Any]) -> dict[str, str]:
         """The kind's own rules for one cleaned row, before anything is written (also in the preview):

@@ -307,3 +307,27 @@ def test_receipts_whose_lines_are_in_different_chunks(db, shop, monkeypatch) -> 
     revert(who, changed.batch_id, session=db)
     db.commit()
     assert _figures(db) == imported
+
+
+def test_repeated_cells_and_the_report_of_every_row(db, shop, monkeypatch) -> None:
+    """Cells repeated down the file (a bad date, the same price) are judged alike on every row, and the report
+    lists every row in file order, imported rows with their receipt, also in its CSV."""
+    who, _ids = shop
+    monkeypatch.setattr("crm.importing.runner.CHUNK", 3)
+    rows = [["T-1", "C-1", "2026-04-01 10:00", "A-1", "1", "12.00", "7.00", "store"],
+            ["T-1", "C-1", "2026-04-01 10:00", "A-2", "2", "5.50", "2.00", "store"],
+            ["T-2", "C-2", "31/31/2026", "A-1", "1", "12.00", "7.00", "store"],
+            ["T-3", "C-2", "2026-04-02 10:00", "A-1", "1", "12.00", "7.00", "store"],
+            ["T-4", "C-3", "31/31/2026", "A-2", "1", "5.50", "2.00", "store"],
+            ["T-3", "C-2", "2026-04-02 10:00", "A-2", "1", "5.50", "2.00", "store"]]
+    report = _import(db, who, rows)
+    assert [(r.row, r.outcome) for r in report.rows] == [
+        (2, "imported"), (3, "imported"), (4, "rejected"), (5, "imported"), (6, "rejected"), (7, "imported")]
+    assert report.rows[2].reasons == report.rows[4].reasons and "Order Date" in report.rows[4].reasons
+    assert len(report.rows) == 6 and report.rows[-1].row == 7 and report.counts["imported"] == 4
+    receipt = dict(db.execute(select(Receipt.number, Receipt.id)).all())
+    lines = report.as_csv().decode("utf-8-sig").splitlines()
+    assert lines[0] == "row,outcome,record_id,name,reasons"
+    assert lines[1:3] == [f"2,imported,{receipt['T-1']},T-1,", f"3,imported,{receipt['T-1']},T-1,"]
+    assert lines[6] == f"7,imported,{receipt['T-3']},T-3,"
+    assert db.get(Receipt, receipt["T-3"]).total == Decimal("17.50")
