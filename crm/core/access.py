@@ -110,6 +110,7 @@ CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
     "privacy.manage": (N_("Consents, subject access, erasure, retention"), (Rule(("admin",)),)),
     "users.manage": (N_("Create and manage user accounts"), (Rule(("admin",)),)),
     "audit.read": (N_("Read the audit log"), (Rule(("admin",)),)),
+    "api_keys.manage": (N_("Create, list and revoke API keys"), (Rule(("admin",)),)),
 }
 
 
@@ -122,9 +123,11 @@ class Actor:
     full_name: str
     department: str
     role: str
-    source: str = "page"  # page, import, cli, system
+    source: str = "page"  # page, import, cli, system, api
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     language: str = field(default="en", compare=False, hash=False)  # the user's saved choice
+    # narrowed rights (an API key given a subset of its user's capabilities); None: every capability of the role
+    only: frozenset[str] | None = None
 
     @property
     def department_name(self) -> str:
@@ -140,6 +143,8 @@ def can(actor: Actor | None, capability: str) -> bool:
         return False
     if capability not in CAPABILITIES:
         raise KeyError(f"Unknown capability {capability!r}")
+    if actor.only is not None and capability not in actor.only:
+        return False
     _description, rules = CAPABILITIES[capability]
     return any(rule.matches(actor.role, actor.department) for rule in rules)
 
