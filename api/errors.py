@@ -121,6 +121,9 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 404:
             return error(404, "not_found", _("There is no such address in the API."))
+        if exc.status_code == 400:  # a body that is not JSON at all
+            return error(422, "validation_error", _("The body is not valid JSON."),
+                         {"body": _("The body is not valid JSON.")})
         if exc.status_code == 405:
             return error(405, "method_not_allowed", _("This address does not answer this method."),
                          headers=dict(exc.headers or {}))

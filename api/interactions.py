@@ -54,7 +54,7 @@ class InteractionIn(Input):
     occurred_at: dt.datetime | None = Field(None, description="Default: now; without a zone: UTC")
 
 
-@router.get("", response_model=Page[InteractionOut], responses=responses(),
+@router.get("", response_model=Page[InteractionOut], responses=responses(404),
             summary="Interactions in the order they were logged (cursor paging)")
 def list_(who: KeyCaller = Depends(caller), customer_id: Id | None = None, channel: Channel | None = None,
           feedback_kind: FeedbackKind | None = None, department: Department | None = None,
