@@ -60,7 +60,7 @@ def new_key(username: str, capabilities: list[str] | None = None, *, name: str |
     """A key for ``username`` made by the demo admin; its secret."""
     with session_scope() as session:
         admin = make_actor(session, "admin")
-        _info, secret = create_key(admin, name or f"{username}-key{'-' + '-'.join(capabilities) if capabilities else ''}",
+        _info, secret = create_key(admin, name or f"{username}-key{'-narrowed' if capabilities else ''}",
                                    username, capabilities, rate_per_minute=rate, session=session)
     return secret
 
