@@ -64,8 +64,13 @@ class _Client:
         self.headers = {"Authorization": f"Bearer {secret}"} if secret else {}
 
     def get(self, path: str) -> int:
-        self.conn.request("GET", path, headers=self.headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request("GET", path, headers=self.headers)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self.conn.close()  # the server closed the idle connection (keep-alive timeout): open a new one
+            self.conn.request("GET", path, headers=self.headers)
+            resp = self.conn.getresponse()
         resp.read()
         return resp.status
 
