@@ -1,10 +1,11 @@
-"""The portal's HTTP API, mounted by app.py's ``st.App`` beside Streamlit's own routes (version 1: health)."""
+"""The portal's HTTP API, mounted by app.py's ``st.App`` beside Streamlit's own routes: GET /api/v1/health
+(for load balancers, no key) and the FastAPI application of api/app.py under /api (docs at /api/docs)."""
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 import crm
 from crm.core import health as server_health
@@ -23,4 +24,6 @@ async def health(request: Request) -> JSONResponse:
 
 def routes() -> list[BaseRoute]:
     """Every route of the API, for ``st.App(routes=...)``."""
-    return [Route(f"{PREFIX}/health", health, methods=["GET"])]
+    from api.app import create_app
+
+    return [Route(f"{PREFIX}/health", health, methods=["GET"]), Mount("/api", app=create_app())]

@@ -1,8 +1,9 @@
 """Users: accounts, departments and roles, deactivation, password resets, and who may do what."""
 import streamlit as st
 
-from crm.core.access import DEPARTMENTS, ROLES, capability_matrix
-from crm.core.i18n import _, datetime, label, ngettext, number
+from crm.accounts.api_keys import create_key, list_keys, revoke_key
+from crm.core.access import CAPABILITIES, DEPARTMENTS, ROLES, can, capability_matrix
+from crm.core.i18n import _, date, datetime, label, ngettext, number
 from crm.accounts.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
 from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
@@ -23,7 +24,7 @@ def holders_label(departments: tuple[str, ...]) -> str:
     return ", ".join(department_label(d) for d in departments) or "-"
 
 
-actor()  # signed in (and this session's language in use)
+who = actor()  # signed in (and this session's language in use)
 st.title(_("Users"))
 show_flash()
 users = call(list_users) or []
@@ -90,6 +91,44 @@ if chosen:
                 st.success(_("Password reset; their sessions have ended. Give them this password in person "
                              "(shown once):"))
                 st.code(password if not new_password else _("(the password you typed)"))
+
+if can(who, "api_keys.manage"):
+    st.header(_("API keys"))
+    st.caption(_("Other systems (the web shop, the helpdesk...) call the portal's API under /api/v1 with a key. "
+                 "Each key acts as one user, with all or some of that user's rights; the documentation is at "
+                 "/api/docs."))
+    keys = call(list_keys) or []
+    if keys:
+        dataframe(table_of([{
+            _("Key"): k.name, _("Acts as"): k.username,
+            _("Capabilities"): ", ".join(k.capabilities) if k.capabilities is not None else _("all of the user's"),
+            _("Expires"): date(k.expires_on) if k.expires_on else "",
+            _("Last used"): datetime(k.last_used_at) if k.last_used_at else _("never"),
+            _("Revoked"): datetime(k.revoked_at) if k.revoked_at else "",
+        } for k in keys]), hide_index=True, width="stretch")
+    with st.expander(_("New API key")):
+        with st.form("new_api_key", clear_on_submit=True):
+            c1, c2 = st.columns(2)
+            key_name = c1.text_input(_("Key name"))
+            key_user = c2.selectbox(_("Acts as user"), [u.username for u in users if u.active])
+            key_caps = st.multiselect(_("Only these capabilities (none chosen: all of the user's)"), list(CAPABILITIES))
+            key_expires = c1.date_input(_("Expires on (optional)"), value=None)
+            made = None
+            if st.form_submit_button(_("Create API key"), type="primary"):
+                made = call(create_key, key_name, key_user or "", key_caps or None, key_expires)
+        if made:
+            info, secret = made
+            st.success(_("Created the API key {name}. Copy its secret now: it is shown this once and never "
+                         "stored.").format(name=info.name))
+            st.code(secret, language=None)
+    active_keys = [k.name for k in keys if k.revoked_at is None]
+    if active_keys:
+        c1, c2 = st.columns([3, 1])
+        to_revoke = c1.selectbox(_("Revoke a key"), active_keys, index=None, placeholder=_("Choose a key"))
+        if c2.button(_("Revoke key"), disabled=to_revoke is None):
+            if call(revoke_key, to_revoke):
+                flash(_("Revoked the API key {name}; every server refuses it now.").format(name=to_revoke))
+                st.rerun()
 
 st.header(_("Who may do what"))
 st.caption(_("The capability table enforced by the service layer on every call."))

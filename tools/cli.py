@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _register_plugins() -> None:
     """The modules that add commands (import, export, bench) register themselves when imported."""
     import bench.cli  # noqa: F401
+    import tools.cli_api_keys  # noqa: F401
     import tools.cli_data  # noqa: F401
     import tools.cli_insights  # noqa: F401
     import tools.cli_sync  # noqa: F401

@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po, write_po
 from crm.core.i18n import DOMAIN, LOCALE_DIR, TRANSLATED, catalog_path
 
 ROOT = LOCALE_DIR.parent.parent
-SOURCES = ("app.py", "pages", "ui", "crm", "tools")
+SOURCES = ("app.py", "pages", "ui", "crm", "tools", "api")
 PARTS_DIR = LOCALE_DIR / "parts"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")

@@ -111,6 +111,7 @@ CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
     "users.manage": (N_("Create and manage user accounts"), (Rule(("admin",)),)),
     "audit.read": (N_("Read the audit log"), (Rule(("admin",)),)),
     "webhooks.manage": (N_("Register webhooks and read their delivery log"), (Rule(("admin",)),)),
+    "api_keys.manage": (N_("Create, list and revoke API keys"), (Rule(("admin",)),)),
 }
 
 
@@ -123,10 +124,12 @@ class Actor:
     full_name: str
     department: str
     role: str
-    source: str = "page"  # page, import, cli, system
+    source: str = "page"  # page, import, cli, system, api
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     language: str = field(default="en", compare=False, hash=False)  # the user's saved choice
     time_zone: str | None = field(default=None, compare=False, hash=False)  # saved choice; None: the browser's
+    # narrowed rights (an API key given a subset of its user's capabilities); None: every capability of the role
+    only: frozenset[str] | None = None
 
     @property
     def department_name(self) -> str:
@@ -142,6 +145,8 @@ def can(actor: Actor | None, capability: str) -> bool:
         return False
     if capability not in CAPABILITIES:
         raise KeyError(f"Unknown capability {capability!r}")
+    if actor.only is not None and capability not in actor.only:
+        return False
     _description, rules = CAPABILITIES[capability]
     return any(rule.matches(actor.role, actor.department) for rule in rules)
 

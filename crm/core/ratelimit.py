@@ -50,3 +50,33 @@ class DistinctRequests:
         """Start counting afresh (tests)."""
         with self._lock:
             self._seen.clear()
+
+
+class RequestRate:
+    """Per key, the requests of the last ``window`` seconds (a sliding window), each key with its own limit.
+
+    Counted per server process (like ``DistinctRequests``): behind N servers a key may make up to N times its
+    rate in all; each server refuses it beyond its own count.
+    """
+
+    def __init__(self, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window, self.clock = window, clock
+        self._seen: dict[Hashable, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def note(self, key: Hashable, limit: int) -> int:
+        """0 when this request is allowed (and counted), else the seconds until the next one is."""
+        now = self.clock()
+        with self._lock:
+            recent = self._seen.setdefault(key, deque())
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if len(recent) >= limit:
+                return max(1, int(recent[0] + self.window - now + 0.999))
+            recent.append(now)
+            return 0
+
+    def forget(self) -> None:
+        """Start counting afresh (tests)."""
+        with self._lock:
+            self._seen.clear()

@@ -22,6 +22,7 @@ from crm.customers.contact_rules import (CONTACT_MARK, STATUSES, clean_customer_
                                          search_keys, search_tokens_of_keys)
 from crm.core import paging
 from crm.core.paging import Page
+from crm.core.keyset import Slice, slice_ids
 from crm.core.errors import ConflictError, NotFound, RateLimited, ValidationError
 from crm.core.ratelimit import DistinctRequests
 from crm.core.i18n import N_, _, get_language, label, label_list, datetime as format_datetime
@@ -266,12 +267,17 @@ def search_page(session: Session, actor: Actor, query: str = "", filters: Custom
     dialect = session.get_bind().dialect.name
     window = paging.page_window(session, _order(_filtered(query, filters, _pii(actor)), filters.sort, dialect), page,
                                  page_size)
-    page_ids = window.ids
+    rows = _rows(session, actor, window.ids)
+    return CustomerPage(rows=rows, total=window.total, page=page, page_size=page_size, more=window.more)
+
+
+def _rows(session: Session, actor: Actor, ids: list[int]) -> list[CustomerRow]:
+    """The list rows of these customers in this order, e-mail and phone masked for ``actor`` if need be."""
     found = {c.id: (c, owner) for c, owner in session.execute(
         select(Customer, User.full_name).outerjoin(User, User.id == Customer.owner_id)
-        .where(Customer.id.in_(page_ids))).all()}
+        .where(Customer.id.in_(ids))).all()}
     show = _pii(actor)
-    rows = [
+    return [
         CustomerRow(
             id=c.id, name=c.name, company=c.company,
             email=c.email if show else mask_email(c.email),
@@ -280,9 +286,24 @@ def search_page(session: Session, actor: Actor, query: str = "", filters: Custom
             last_contact_at=c.last_contact_at, lifetime_revenue=c.lifetime_revenue or Decimal(0),
             archived=c.archived_at is not None,
         )
-        for c, owner in (found[i] for i in page_ids if i in found)
+        for c, owner in (found[i] for i in ids if i in found)
     ]
-    return CustomerPage(rows=rows, total=window.total, page=page, page_size=page_size, more=window.more)
+
+
+def customers_after(actor: Actor, query: str = "", filters: CustomerFilters | None = None, *,
+                    after: int | None = None, limit: int = 50, session: Session) -> Slice[CustomerRow]:
+    """The customers matching the search box and filters in id order, after id ``after`` (keyset paging, for
+    systems reading the whole list while people add customers). The same search, search limit and masking
+    as ``search_customers``; a slice that shows contact details is audited (one row, the ids in it)."""
+    require(actor, "customers.read")
+    _count_search(actor, query, session)
+    ids, next_after = slice_ids(session, _filtered(query, filters or CustomerFilters(), _pii(actor)), Customer.id,
+                                after=after, limit=limit)
+    rows = _rows(session, actor, ids)
+    if rows and _pii(actor) and any(r.email or r.phone for r in rows):
+        audit.record(session, actor, "read_pii", "customer", None, after={"ids": [r.id for r in rows]},
+                     detail=f"contact details of {len(rows)} customers listed")
+    return Slice(rows, next_after)
 
 
 def filter_choices(actor: Actor, *, session: Session) -> FilterChoices:

@@ -17,6 +17,7 @@ from crm.core import audit
 from crm.core.access import Actor, can, require
 from crm.customers.service import touch_last_contact
 from crm.core.paging import Page, page_window
+from crm.core.keyset import Slice, slice_ids
 from crm.core.errors import NotFound, PermissionDenied, ValidationError
 from crm.core.i18n import N_, Codes, _, label_list, ngettext, number
 from crm.insights.rollups import apply_interaction
@@ -268,17 +269,22 @@ def _interactions(filters: InteractionFilters, *, page: int, page_size: int, ses
     page_size = max(1, min(page_size, 200))
     ordered = _listing(filters, session).order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
     window = page_window(session, ordered, page, page_size)
+    rows = _rows(session, window.ids)
+    return InteractionPage(rows=rows, total=window.total, page=max(1, page), page_size=page_size, more=window.more)
+
+
+def _rows(session: Session, ids: list[int]) -> list[InteractionRow]:
+    """The rows of these interactions, in the order of ``ids``."""
     stmt = (
         select(Interaction, Customer.name, Department.code, User.full_name)
         .join(Customer, Customer.id == Interaction.customer_id)
         .join(Department, Department.id == Interaction.department_id)
         .outerjoin(User, User.id == Interaction.user_id)
-        .where(Interaction.id.in_(window.ids))
-        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .where(Interaction.id.in_(ids))
     )
-    results = session.execute(stmt).all()
-    tags = _tags_for(session, [r[0].id for r in results])
-    rows = [
+    results = {r[0].id: r for r in session.execute(stmt).all()}
+    tags = _tags_for(session, list(results))
+    return [
         InteractionRow(
             id=i.id, customer_id=i.customer_id, customer=cname, occurred_at=i.occurred_at,
             department=dcode, user=uname, channel=i.channel, direction=i.direction, subject=i.subject,
@@ -286,9 +292,23 @@ def _interactions(filters: InteractionFilters, *, page: int, page_size: int, ses
             follow_up_done=i.follow_up_done_at is not None, feedback_kind=i.feedback_kind,
             tags=tags.get(i.id, ()),
         )
-        for i, cname, dcode, uname in results
+        for i, cname, dcode, uname in (results[x] for x in ids if x in results)
     ]
-    return InteractionPage(rows=rows, total=window.total, page=max(1, page), page_size=page_size, more=window.more)
+
+
+def interactions_after(actor: Actor, filters: InteractionFilters | None = None, *, after: int | None = None,
+                       limit: int = 50, newest_first: bool = False, session: Session) -> Slice[InteractionRow]:
+    """Interactions in id order (the order they were logged; newest first when asked) after id ``after``:
+    keyset paging for systems that follow what is logged. A customer that does not exist is NotFound."""
+    require(actor, "customers.read")
+    filters = filters or InteractionFilters()
+    if filters.customer_id is not None and session.get(Customer, filters.customer_id) is None:
+        raise NotFound(_("Customer #{id} does not exist.").format(id=filters.customer_id))
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise ValidationError({"dates": _("The start date is after the end date.")})
+    ids, next_after = slice_ids(session, _listing(filters, session), Interaction.id, after=after, limit=limit,
+                                newest_first=newest_first)
+    return Slice(_rows(session, ids), next_after)
 
 
 def my_follow_ups(actor: Actor, *, today: dt.date | None = None, limit: int = 500,

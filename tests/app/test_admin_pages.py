@@ -75,3 +75,24 @@ def test_admin_pages_render_in_other_languages(app_env, page: str, language: str
     assert not at.exception, at.exception
     assert at.session_state["crm_language"] == language
     assert at.dataframe  # the page got as far as its table
+
+
+def test_admin_makes_an_api_key_sees_its_secret_once_and_revokes_it(app_env) -> None:
+    at = signed_in("admin", "pages/users.py")
+    next(t for t in at.text_input if t.label == "Key name").input("web shop")
+    next(s for s in at.selectbox if s.label == "Acts as user").select("sales")
+    next(m for m in at.multiselect if m.label.startswith("Only these capabilities")).select("customers.read")
+    next(b for b in at.button if b.label == "Create API key").click().run()
+    assert not at.exception
+    assert "Created the API key web shop" in texts(at)
+    secret = at.code[0].value
+    assert secret.startswith("crm_")
+    at.run()  # the next run lists the key and no longer shows the secret
+    assert not any(c.value == secret for c in at.code)
+    keys = at.dataframe[1].value
+    assert list(keys["Key"]) == ["web shop"] and list(keys["Last used"]) == ["never"]
+    next(s for s in at.selectbox if s.label == "Revoke a key").select("web shop").run()
+    next(b for b in at.button if b.label == "Revoke key").click().run()
+    assert not at.exception
+    assert "Revoked the API key web shop" in texts(at)
+    assert list(at.dataframe[1].value["Revoked"]) != [""]

@@ -15,7 +15,7 @@ EXPECTED: dict[str, set[str]] = {
                          "interactions.complete_any", "surveys.write", "insights.read", "budget.read",
                          "checklist.write", "data.import", "data.export", "data.quality", "privacy.manage",
                          "users.manage", "audit.read",
-                         "webhooks.manage"},
+                         "webhooks.manage", "api_keys.manage"},
     "sales": EVERYONE | {"customers.read_pii", "customers.write", "customers.own", "interactions.write",
                          "surveys.write", "insights.read"},
     "salesmgr": EVERYONE | {"customers.read_pii", "customers.write", "customers.own", "interactions.write",
@@ -65,8 +65,7 @@ def test_every_rule_names_known_roles_and_departments_and_every_capability_is_he
 def test_customer_owners_are_staff_and_managers_of_the_customer_facing_departments() -> None:
     facing = {"sales", "marketing", "customer_service", "technical_support"}
     assert set(holders("customers.own")) == {(role, dept) for role in ("staff", "manager") for dept in facing}
-ADMIN_ONLY = {"privacy.manage", "users.manage", "audit.read",
-              "webhooks.manage"}
+ADMIN_ONLY = {"privacy.manage", "users.manage", "audit.read", "webhooks.manage", "api_keys.manage"}
 CUSTOMER_FACING = {"sales", "marketing", "customer_service", "technical_support"}
 
 
@@ -101,3 +100,13 @@ def test_capability_matrix_lists_every_capability_and_role() -> None:
     assert users_manage.departments["staff"] == ()
     write = next(r for r in matrix if r.capability == "customers.write")
     assert write.departments["manager"] == ("sales", "marketing", "customer_service", "technical_support")
+
+
+def test_a_narrowed_actor_holds_only_the_capabilities_it_was_given_that_its_role_holds() -> None:
+    sales = _actor("sales")
+    narrowed = Actor(1, "sales", "S", "sales", "staff", only=frozenset({"customers.read", "budget.read"}))
+    assert can(narrowed, "customers.read")
+    assert not can(narrowed, "customers.read_pii") and can(sales, "customers.read_pii")  # left out
+    assert not can(narrowed, "budget.read")  # given, but the role never held it
+    with pytest.raises(PermissionDenied):
+        require(narrowed, "customers.write")

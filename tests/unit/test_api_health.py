@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from starlette.requests import Request
+from starlette.routing import Mount
 
 import crm
 from api.routes import health, routes
@@ -22,8 +23,10 @@ def _get(path: str = "/api/v1/health") -> tuple[int, dict]:
     return response.status_code, json.loads(response.body)
 
 
-def test_the_api_has_its_health_route() -> None:
-    assert [(r.path, sorted(r.methods)) for r in routes()] == [("/api/v1/health", ["GET", "HEAD"])]
+def test_the_api_has_its_health_route_and_mounts_the_rest_under_api() -> None:
+    health_route, api = routes()
+    assert (health_route.path, sorted(health_route.methods)) == ("/api/v1/health", ["GET", "HEAD"])
+    assert isinstance(api, Mount) and api.path == "/api"
 
 
 def test_health_says_ok_with_the_release_and_schema_of_a_working_database(db_url, monkeypatch) -> None:

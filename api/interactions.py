@@ -1,0 +1,77 @@
+"""/api/v1/interactions: what was logged (cursor paging, in the order logged) and logging a contact, feedback
+included. The same service as the Interactions page: written under the key user's own department."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from api import cursor
+from api.auth import caller
+from api.common import DEFAULT_LIMIT, Id, Input, Limit, Page, Short, Text, page_of, plain, utc
+from api.errors import responses
+from crm.accounts.api_keys import KeyCaller
+from crm.core.access import DEPARTMENTS
+from crm.core.database import session_scope
+from crm.interactions.service import CHANNELS, FEEDBACK_KINDS, InteractionFilters, interactions_after, log_interaction
+
+router = APIRouter(prefix="/v1/interactions", tags=["interactions"])
+Department = Literal[tuple(DEPARTMENTS)]  # type: ignore[valid-type]
+Channel = Literal[tuple(CHANNELS)]  # type: ignore[valid-type]
+FeedbackKind = Literal[tuple(FEEDBACK_KINDS)]  # type: ignore[valid-type]
+
+
+class InteractionOut(BaseModel):
+    id: int
+    customer_id: int
+    customer: str
+    occurred_at: dt.datetime
+    department: str
+    user: str | None
+    channel: str
+    direction: str
+    subject: str
+    notes: str | None
+    outcome: str | None
+    follow_up_on: dt.date | None
+    follow_up_done: bool
+    feedback_kind: str | None
+    tags: list[str]
+
+
+class InteractionIn(Input):
+    customer_id: Id
+    channel: Short = Field(description="call, email, meeting, chat, visit or support_ticket")
+    subject: Short
+    direction: Short = Field("inbound", description="inbound or outbound")
+    notes: Text | None = None
+    outcome: Text | None = None
+    follow_up_on: dt.date | None = None
+    feedback_kind: Short | None = Field(None, description="feature_request, complaint or praise")
+    tags: list[Short] = Field(default_factory=list, max_length=50, description="Feedback topics (with a kind)")
+    occurred_at: dt.datetime | None = Field(None, description="Default: now; without a zone: UTC")
+
+
+@router.get("", response_model=Page[InteractionOut], responses=responses(404),
+            summary="Interactions in the order they were logged (cursor paging)")
+def list_(who: KeyCaller = Depends(caller), customer_id: Id | None = None, channel: Channel | None = None,
+          feedback_kind: FeedbackKind | None = None, department: Department | None = None,
+          cursor_: str | None = Query(None, alias="cursor", max_length=100), limit: Limit = DEFAULT_LIMIT) -> dict:
+    filters = InteractionFilters(customer_id=customer_id, channel=channel, feedback_kind=feedback_kind,
+                                 department=department)
+    after = cursor.decode(cursor_)
+    with session_scope() as session:
+        found = interactions_after(who.actor, filters, after=after, limit=limit, session=session)
+    return page_of(found, InteractionOut)
+
+
+@router.post("", response_model=InteractionOut, status_code=201, responses=responses(403, 404),
+             summary="Log an interaction (feedback: feedback_kind and tags)")
+def create(body: InteractionIn, who: KeyCaller = Depends(caller)) -> InteractionOut:
+    fields = body.model_dump(exclude={"customer_id"})
+    fields["occurred_at"] = utc(fields["occurred_at"])
+    with session_scope() as session:
+        row = log_interaction(who.actor, body.customer_id, session=session, **fields)
+        return InteractionOut.model_validate(plain(row))

@@ -1,0 +1,165 @@
+"""/api/v1/checklist and /api/v1/budget-plans: the rollout checklist and the budget plans, read only."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from api import cursor
+from api.auth import caller
+from api.common import DEFAULT_LIMIT, Id, Limit, Money, Page, plain
+from api.errors import responses
+from crm.accounts.api_keys import KeyCaller
+from crm.budget import plans
+from crm.core.database import session_scope
+from crm.core.keyset import Slice
+from crm.rollout import checklist
+
+router = APIRouter(prefix="/v1", tags=["checklist and budget plans"])
+Phase = Literal[tuple(checklist.PHASES)]  # type: ignore[valid-type]
+
+
+class ChecklistItemOut(BaseModel):
+    id: int
+    phase: str
+    category: str
+    title: str
+    description: str | None
+    owner_id: int | None
+    owner: str | None
+    start_on: dt.date | None
+    due_on: dt.date | None
+    status: str
+    blocked_reason: str | None
+    notes: str | None
+    evidence: str | None
+    completed_by: str | None
+    completed_at: dt.datetime | None
+    recurrence_months: int | None
+    expires_on: dt.date | None
+    overdue: bool
+    version: int
+
+
+class PhaseOut(BaseModel):
+    phase: str
+    total: int
+    closed: int
+    blocked: int
+    overdue: int
+    percent: int
+    signed_off: bool
+    signed_by: str | None
+    signed_at: dt.datetime | None
+
+
+class PlanSummaryOut(BaseModel):
+    id: int
+    fiscal_year: int
+    scenario: str
+    name: str
+    status: str
+    revision: int
+    superseded: bool
+    ceiling: Money | None
+    planned: Money
+    version: int
+
+
+class GoalOut(BaseModel):
+    id: int
+    title: str
+    kpi: str
+    unit: str | None
+    baseline: Money | None
+    target: Money
+    deadline: dt.date | None
+    current: Money | None
+    progress: float | None
+    cost: Money
+
+
+class LineOut(BaseModel):
+    id: int
+    category: str
+    description: str | None
+    goal_id: int | None
+    goal: str | None
+    planned: Money
+    actual: Money
+    variance: Money
+    quarters: dict[str, Money]
+
+
+class PlanOut(BaseModel):
+    id: int
+    fiscal_year: int
+    scenario: str
+    name: str
+    status: str
+    revision: int
+    superseded: bool
+    ceiling: Money | None
+    currency: str
+    version: int
+    decision_comment: str | None
+    decided_by: str | None
+    previous_revision_id: int | None
+    copied_from_id: int | None
+    goals: list[GoalOut]
+    lines: list[LineOut]
+
+
+def _after(rows: list, after: int | None, limit: int) -> Slice:
+    """A keyset slice of a short list the service returns whole (a checklist, the plans), in id order."""
+    rest = sorted((r for r in rows if after is None or r.id > after), key=lambda r: r.id)
+    page = rest[:limit]
+    return Slice(page, page[-1].id if len(rest) > limit else None)
+
+
+def _page(found: Slice, model: type[BaseModel]) -> dict:
+    return {"items": [model.model_validate(plain(r)) for r in found.rows],
+            "next_cursor": cursor.encode(found.next_after), "has_more": found.has_more}
+
+
+@router.get("/checklist/items", response_model=Page[ChecklistItemOut], responses=responses(403),
+            summary="Rollout checklist items (by id, cursor paging)")
+def checklist_items(who: KeyCaller = Depends(caller), phase: Phase | None = None,
+                    cursor_: str | None = Query(None, alias="cursor", max_length=100),
+                    limit: Limit = DEFAULT_LIMIT) -> dict:
+    after = cursor.decode(cursor_)
+    with session_scope() as session:
+        items = checklist.list_items(who.actor, phase=phase, session=session)
+    return _page(_after(items, after, limit), ChecklistItemOut)
+
+
+@router.get("/checklist/phases", response_model=list[PhaseOut], responses=responses(403),
+            summary="Progress and sign-off of each rollout phase")
+def checklist_phases(who: KeyCaller = Depends(caller)) -> list[PhaseOut]:
+    with session_scope() as session:
+        return [PhaseOut.model_validate(plain(p)) for p in checklist.phase_progress(who.actor, session=session)]
+
+
+@router.get("/budget-plans", response_model=Page[PlanSummaryOut], responses=responses(403),
+            summary="Budget plans (by id, cursor paging)")
+def budget_plans(who: KeyCaller = Depends(caller), cursor_: str | None = Query(None, alias="cursor", max_length=100),
+                 limit: Limit = DEFAULT_LIMIT) -> dict:
+    after = cursor.decode(cursor_)
+    with session_scope() as session:
+        summaries = plans.list_plans(who.actor, session=session)
+    return _page(_after(summaries, after, limit), PlanSummaryOut)
+
+
+@router.get("/budget-plans/{plan_id}", response_model=PlanOut, responses=responses(403, 404),
+            summary="One budget plan with its goals and lines")
+def budget_plan(plan_id: Id, who: KeyCaller = Depends(caller)) -> PlanOut:
+    with session_scope() as session:
+        view = plans.get_plan(who.actor, plan_id, session=session)
+    data = plain(view)
+    data["lines"] = [{**{k: line[k] for k in ("id", "category", "description", "goal_id", "goal", "planned",
+                                               "actual", "variance")},
+                      "quarters": {k: v for k, v in line.items() if k.startswith(("q", "actual_"))}}
+                     for line in data["lines"]]
+    return PlanOut.model_validate(data)
