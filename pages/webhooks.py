@@ -43,7 +43,7 @@ else:
     st.caption(_("No webhooks yet."))
 
 if hooks:
-    st.subheader(_("Change a webhook"))
+    st.header(_("Change a webhook"))
     by_id = {h.id: h for h in hooks}
     chosen = by_id[st.selectbox(_("Webhook"), list(by_id), format_func=lambda i: by_id[i].name, key="wh_chosen")]
     wanted = st.multiselect(_("Events"), list(EVENTS), default=list(chosen.events),
@@ -69,7 +69,7 @@ if hooks:
                 flash(_("{name} deleted.").format(name=chosen.name))
                 st.rerun()
 
-st.subheader(_("Add a webhook"))
+st.header(_("Add a webhook"))
 name = st.text_input(_("Name"), key="wh_name", max_chars=80)
 url = st.text_input(_("Address (https://...)"), key="wh_url",
                     help=_("The receiving system's address; it must answer a delivery with a 2xx status."))
@@ -82,7 +82,7 @@ if st.button(_("Register webhook"), key="wh_register", type="primary"):
         st.session_state[SECRET] = (registered.name, registered.secret)
         st.rerun()
 
-st.subheader(_("Delivery log"))
+st.header(_("Delivery log"))
 filter_col, status_col, page_col = st.columns(3)
 names = {h.id: h.name for h in hooks}
 webhook_id = filter_col.selectbox(_("Webhook"), [None, *names], key="wh_log_hook",

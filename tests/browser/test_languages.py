@@ -11,8 +11,9 @@ FONT = "getComputedStyle(document.querySelector('[data-testid=stMain] h1')).font
 
 
 def pick_language(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Choose a language in the sidebar's Language drop-down and wait until the portal has redrawn."""
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").get_by_role("combobox").click()
+    """Choose a language in the sidebar's Language drop-down (the first; the time zone's is below it) and wait
+    until the portal has redrawn."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.get_by_role("combobox").click()
     with rerun(page):
         page.get_by_role("option", name=name, exact=True).click()
 
