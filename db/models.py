@@ -762,6 +762,31 @@ class Setting(Base):
     value: Mapped[Any] = mapped_column(JSONText)
 
 
+class ListValue(Base):
+    """One value of a managed list (segments, channels, departments... or a custom field's choices).
+
+    ``list_code`` names the list; ``code`` is what records store; ``labels`` maps a language code
+    (en, id, bg, ur) to the label shown (English when a language has none); an inactive value stays
+    on the records that hold it and is no longer offered.
+    """
+
+    __tablename__ = "list_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_code: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(60))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("uq_list_values_list_code_code", "list_code", "code", unique=True),
+    )
+
+
 __all__ = [
     "Base",
     "Department",
@@ -795,6 +820,7 @@ __all__ = [
     "CustomerMonth",
     "BuyerMonthCount",
     "Setting",
+    "ListValue",
     "ApiKey",
     "Webhook",
     "WebhookDelivery",

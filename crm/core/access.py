@@ -112,6 +112,8 @@ CAPABILITIES: dict[str, tuple[str, tuple[Rule, ...]]] = {
     "audit.read": (N_("Read the audit log"), (Rule(("admin",)),)),
     "webhooks.manage": (N_("Register webhooks and read their delivery log"), (Rule(("admin",)),)),
     "api_keys.manage": (N_("Create, list and revoke API keys"), (Rule(("admin",)),)),
+    "settings.manage": (
+        N_("Shape the portal: custom fields, lists of values, templates and rights"), (Rule(("admin",)),)),
 }
 
 
