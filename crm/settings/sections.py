@@ -1,0 +1,4 @@
+"""Imports every module that registers a configuration-file section (see ``config_file``)."""
+from __future__ import annotations
+
+import crm.settings.lists  # noqa: F401  (lists of values)
