@@ -15,7 +15,7 @@ EXPECTED: dict[str, set[str]] = {
                          "interactions.complete_any", "surveys.write", "insights.read", "budget.read",
                          "checklist.write", "data.import", "data.export", "data.quality", "privacy.manage",
                          "users.manage", "audit.read",
-                         "webhooks.manage", "api_keys.manage"},
+                         "webhooks.manage", "api_keys.manage", "settings.manage"},
     "sales": EVERYONE | {"customers.read_pii", "customers.write", "customers.own", "interactions.write",
                          "surveys.write", "insights.read"},
     "salesmgr": EVERYONE | {"customers.read_pii", "customers.write", "customers.own", "interactions.write",
@@ -65,7 +65,7 @@ def test_every_rule_names_known_roles_and_departments_and_every_capability_is_he
 def test_customer_owners_are_staff_and_managers_of_the_customer_facing_departments() -> None:
     facing = {"sales", "marketing", "customer_service", "technical_support"}
     assert set(holders("customers.own")) == {(role, dept) for role in ("staff", "manager") for dept in facing}
-ADMIN_ONLY = {"privacy.manage", "users.manage", "audit.read", "webhooks.manage", "api_keys.manage"}
+ADMIN_ONLY = {"privacy.manage", "users.manage", "audit.read", "webhooks.manage", "api_keys.manage", "settings.manage"}
 CUSTOMER_FACING = {"sales", "marketing", "customer_service", "technical_support"}
 
 
