@@ -143,11 +143,13 @@ def dumps(data: Mapping[str, Any], filename: str) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def loads(text: str, filename: str) -> Any:
+def loads(text: str | bytes, filename: str) -> Any:
     """The data in the text of a file named ``filename``; a file that does not parse is a ValidationError."""
     kind = _kind(filename)
     try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
         return yaml.safe_load(text) if kind == "yaml" else json.loads(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError({"file": _("The file could not be read as {kind}: {problem}").format(
             kind=kind.upper(), problem=str(exc).splitlines()[0] if str(exc) else kind)}) from None
