@@ -4,7 +4,7 @@ import streamlit as st
 
 from crm.core.access import ANY, CAPABILITIES, DEPARTMENTS, ROLES
 from crm.core.errors import ValidationError
-from crm.core.i18n import N_, _, label, ngettext
+from crm.core.i18n import N_, _, label
 from crm.settings import rights
 from crm.settings.config_file import dumps, export_config, import_config, loads, plan_import
 from ui.capability_table import capability_table
@@ -93,6 +93,5 @@ if upload is not None:
         if st.button(_("Apply the file"), type="primary"):
             applied = call(import_config, data)
             if applied is not None:
-                flash(ngettext("Applied {count} change from {file}.", "Applied {count} changes from {file}.",
-                               len(applied)).format(count=len(applied), file=upload.name))
+                flash(_("Applied the file {file}.").format(file=upload.name))
                 st.rerun()
