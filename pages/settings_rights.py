@@ -63,7 +63,7 @@ if overrides:
         _("Change"): rights.describe(o), _("Changed"): o.changed_at, _("By"): o.changed_by or "",
     } for o in overrides]), hide_index=True, width="stretch")
 else:
-    st.info(_("None: the built-in table is in force."))
+    st.info(_("No changes: the built-in table is in force."))
 
 st.header(_("Who may do what"))
 st.caption(_("The capability table in force: the built-in rules with the changes above."))

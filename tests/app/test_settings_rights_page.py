@@ -32,7 +32,7 @@ def test_admin_grants_a_right_after_seeing_who_gains_it(app_env) -> None:
         signed_in("hr").switch_page("pages/insights.py")
     at = signed_in("admin", PAGE)
     assert not at.exception, at.exception
-    assert "None: the built-in table is in force." in texts(at)
+    assert "No changes: the built-in table is in force." in texts(at)
     choose(at, "insights.read", "staff", "hr_development", "grant")
     preview = at.dataframe[0].value
     assert list(preview["Name"]) == [hr_name] and list(preview["Gains"]) == ["insights.read"]
