@@ -194,20 +194,22 @@ def _accounts(session: Session) -> list[tuple[str, str, str, str]]:
 
 def _preview(session: Session, old: Grants, new: Grants) -> Preview:
     accounts = _accounts(session)
-    users = []
-    for username, full_name, department, role in accounts:
-        gains = tuple(c for c in CAPABILITIES if holds(role, department, c, new) and not holds(role, department, c, old))
-        loses = tuple(c for c in CAPABILITIES if holds(role, department, c, old) and not holds(role, department, c, new))
-        if gains or loses:
-            users.append(UserChange(username, full_name, department, role, gains, loses))
-    return Preview(users, _refusal(accounts, old, new))
+    effects: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}  # per (role, department)
+    for role, department in {(role, dept) for _u, _n, dept, role in accounts}:
+        effects[(role, department)] = (
+            tuple(c for c in CAPABILITIES if holds(role, department, c, new) and not holds(role, department, c, old)),
+            tuple(c for c in CAPABILITIES if holds(role, department, c, old) and not holds(role, department, c, new)))
+    users = [UserChange(username, full_name, department, role, *effects[(role, department)])
+             for username, full_name, department, role in accounts if any(effects[(role, department)])]
+    return Preview(users, _refusal({(role, dept) for _u, _n, dept, role in accounts}, old, new))
 
 
-def _refusal(accounts: list[tuple[str, str, str, str]], old: Grants, new: Grants) -> str | None:
-    """Why ``new`` may not be put in force: no active user would keep a guarded capability."""
+def _refusal(pairs: set[tuple[str, str]], old: Grants, new: Grants) -> str | None:
+    """Why ``new`` may not be put in force: no active user (of these (role, department) pairs) would keep a
+    guarded capability."""
     for capability in GUARDED:
-        held_before = any(holds(role, dept, capability, old) for _u, _n, dept, role in accounts)
-        if held_before and not any(holds(role, dept, capability, new) for _u, _n, dept, role in accounts):
+        held_before = any(holds(role, dept, capability, old) for role, dept in pairs)
+        if held_before and not any(holds(role, dept, capability, new) for role, dept in pairs):
             return _("Refused: after this change no active user account would hold {capability} ({what}). "
                      "The last administrator must keep it; grant it to another account first.").format(
                 capability=capability, what=_(CAPABILITIES[capability][0]))

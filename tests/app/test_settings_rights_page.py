@@ -3,18 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from crm.core import access
 from tests.app.helpers import signed_in, texts
 from tools.seed import DEMO_ACCOUNTS
 
 PAGE = "pages/settings_rights.py"
-
-
-@pytest.fixture(autouse=True)
-def _table_only() -> None:
-    access.use_overlay(access.Overlay())
-    yield
-    access.use_overlay(access.Overlay())
 
 
 def choose(at, capability: str, role: str, department: str, change: str) -> None:  # type: ignore[no-untyped-def]

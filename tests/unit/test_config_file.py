@@ -53,9 +53,7 @@ def motto_section(monkeypatch: pytest.MonkeyPatch) -> Section:
 
     section = Section(NOTE, _export_motto, _motto_changes, _apply_motto, order=90)
     monkeypatch.setitem(config_file.SECTIONS, NOTE, section)
-    access.use_overlay(access.Overlay())
-    yield section
-    access.use_overlay(access.Overlay())
+    return section
 
 
 @pytest.fixture

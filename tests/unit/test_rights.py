@@ -23,14 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ADMIN = Actor(None, "ada", "Ada Admin", "it", "admin")
 
 
-@pytest.fixture(autouse=True)
-def _table_only() -> None:
-    """Each test starts (and leaves this process) with the built-in table in force."""
-    access.use_overlay(access.Overlay())
-    yield
-    access.use_overlay(access.Overlay())
-
-
 def add_user(session: Session, username: str, full_name: str, department: str, role: str) -> Actor:
     create_user(SYSTEM, username=username, full_name=full_name, department=department, role=role,
                 password="long enough pw", session=session)
