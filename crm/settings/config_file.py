@@ -79,7 +79,7 @@ def plan_import(actor: Actor, data: Any, *, session: Session) -> list[Change]:
     return _plan(data, session)
 
 
-def import_config(actor: Actor, data: Any, *, dry_run: bool = False, session: Session) -> list[Change]:
+def import_config(actor: Actor, data: Any, dry_run: bool = False, *, session: Session) -> list[Change]:
     """Check the whole file, then (unless ``dry_run``) apply each section that changes something, in order,
     in the caller's one transaction (an error rolls every section back). Returns what changes."""
     require(actor, "settings.manage")
