@@ -57,3 +57,10 @@ def test_non_admins_cannot_open_rights(app_env, username: str) -> None:
     at = signed_in(username)
     with pytest.raises(ValueError):
         at.switch_page(PAGE)
+
+
+@pytest.mark.parametrize("language", ["ur", "bg"])
+def test_the_rights_page_speaks_the_users_language(app_env, language: str) -> None:
+    at = signed_in("admin", PAGE, language=language)
+    assert not at.exception, at.exception
+    assert at.title[0].value != "Rights" and at.dataframe  # translated, and it got as far as its tables
