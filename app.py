@@ -29,6 +29,7 @@ from crm.accounts.security import (
 )
 from tools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from crm.accounts.users import actor_for, count_users, login_credentials
+from crm.settings.rights import refresh as refresh_rights
 from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
 from ui.time_zone import apply_time_zone, browser_time_zone, time_zone_selector
 from ui.warm_up import warm_up
@@ -138,6 +139,7 @@ def current_actor(authenticator: stauth.Authenticate) -> Actor | None:
         return None
     session_id = st.session_state.get("crm_session_id")
     with session_scope() as session:
+        refresh_rights(session)  # an administrator's change of rights holds from this click on, on every server
         who = actor_for(st.session_state["username"], session=session)
         if who is None:
             end_browser_session(authenticator, _("Your account is not active."))

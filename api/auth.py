@@ -14,6 +14,7 @@ from crm.accounts.api_keys import KeyCaller, authenticate
 from crm.core.database import session_scope
 from crm.core.i18n import _
 from crm.core.ratelimit import RequestRate
+from crm.settings.rights import refresh as refresh_rights
 
 bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
                     description="An API key made by an administrator (Users page or `python -m crm api-key create`)")
@@ -26,6 +27,7 @@ def caller(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -
         raise ApiError(401, "unauthorized", _("Send an API key in the header Authorization: Bearer SECRET."),
                        headers={"WWW-Authenticate": "Bearer"})
     with session_scope() as session:
+        refresh_rights(session)  # the rights in force: reloaded when an administrator changed them
         found = authenticate(credentials.credentials, session=session)
     if found is None:
         raise ApiError(401, "unauthorized", _("This API key is not valid: unknown, revoked or expired."),

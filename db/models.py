@@ -787,6 +787,28 @@ class ListValue(Base):
     )
 
 
+class CapabilityGrant(Base):
+    """An administrator's grant (or revocation) of a capability to a role, in one department or all (``*``).
+
+    Laid over the capability table of crm/core/access.py; the department's own row wins over the role's ``*``
+    row. Every change bumps the ``rights_version`` setting, which each server checks on every request.
+    """
+
+    __tablename__ = "capability_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capability: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(30))
+    department: Mapped[str] = mapped_column(String(40), default="*")
+    granted: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    changed_by: Mapped[Optional[str]] = mapped_column(String(80))
+
+    __table_args__ = (
+        Index("uq_capability_grants_capability_role_department", "capability", "role", "department", unique=True),
+    )
+
+
 __all__ = [
     "Base",
     "Department",
@@ -821,6 +843,7 @@ __all__ = [
     "BuyerMonthCount",
     "Setting",
     "ListValue",
+    "CapabilityGrant",
     "ApiKey",
     "Webhook",
     "WebhookDelivery",

@@ -2,9 +2,10 @@
 import streamlit as st
 
 from crm.accounts.api_keys import create_key, list_keys, revoke_key
-from crm.core.access import CAPABILITIES, DEPARTMENTS, ROLES, can, capability_matrix
+from crm.core.access import CAPABILITIES, DEPARTMENTS, ROLES, can
 from crm.core.i18n import _, date, datetime, label, ngettext, number
 from crm.accounts.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
+from ui.capability_table import capability_table
 from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
 
@@ -15,13 +16,6 @@ def department_label(code: str) -> str:
 
 def role_label(code: str) -> str:
     return label(ROLES, code)
-
-
-def holders_label(departments: tuple[str, ...]) -> str:
-    """The departments in which a role holds a capability."""
-    if len(departments) == len(DEPARTMENTS):
-        return _("all departments")
-    return ", ".join(department_label(d) for d in departments) or "-"
 
 
 who = actor()  # signed in (and this session's language in use)
@@ -132,7 +126,4 @@ if can(who, "api_keys.manage"):
 
 st.header(_("Who may do what"))
 st.caption(_("The capability table enforced by the service layer on every call."))
-dataframe(table_of([{
-    _("Capability"): row.capability, _("What"): _(row.description),
-    **{role_label(role): holders_label(depts) for role, depts in row.departments.items()},
-} for row in capability_matrix()]), hide_index=True, width="stretch")
+dataframe(capability_table(), hide_index=True, width="stretch")

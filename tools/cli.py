@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         ready()
+        _rights_in_force()
         return COMMANDS[args.command][2](args)
     except CRMError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)
@@ -131,11 +132,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _rights_in_force() -> None:
+    """Administrators' grants and revocations, as the database holds them now."""
+    from crm.settings.rights import refresh
+
+    with session_scope() as session:
+        refresh(session)
+
+
 def _register_plugins() -> None:
     """The modules that add commands (import, export, bench) register themselves when imported."""
     import bench.cli  # noqa: F401
     import tools.cli_api_keys  # noqa: F401
+    import tools.cli_config  # noqa: F401
     import tools.cli_data  # noqa: F401
     import tools.cli_insights  # noqa: F401
+    import tools.cli_rights  # noqa: F401
     import tools.cli_sync  # noqa: F401
     import tools.cli_webhooks  # noqa: F401

@@ -5,6 +5,7 @@ Hiding a page is convenience; this check is the security.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crm.core.errors import PermissionDenied
@@ -142,6 +143,42 @@ class Actor:
         return label(ROLES, self.role)
 
 
+# Grants and revocations made by administrators, over the table above: (capability, role, department or ``*``)
+# -> granted. A department's own entry wins over the role's ``*`` entry, which wins over the table.
+Grants = Mapping[tuple[str, str, str], bool]
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """The administrators' grants in force in this process, and the database state they were read from."""
+
+    source: tuple[str, int] | None = None  # (database, rights version); None: never read
+    grants: Grants = field(default_factory=dict)
+
+
+_overlay = Overlay()
+
+
+def overlay() -> Overlay:
+    return _overlay
+
+
+def use_overlay(new: Overlay) -> None:
+    """Put ``new`` in force for every later check in this process (crm.settings.rights reads it)."""
+    global _overlay
+    _overlay = new
+
+
+def holds(role: str, department: str, capability: str, grants: Grants | None = None) -> bool:
+    """Whether ``role`` in ``department`` holds ``capability``, with ``grants`` (default: those in force)."""
+    grants = _overlay.grants if grants is None else grants
+    for key in ((capability, role, department), (capability, role, ANY)):
+        if key in grants:
+            return grants[key]
+    _description, rules = CAPABILITIES[capability]
+    return any(rule.matches(role, department) for rule in rules)
+
+
 def can(actor: Actor | None, capability: str) -> bool:
     if actor is None:
         return False
@@ -149,8 +186,7 @@ def can(actor: Actor | None, capability: str) -> bool:
         raise KeyError(f"Unknown capability {capability!r}")
     if actor.only is not None and capability not in actor.only:
         return False
-    _description, rules = CAPABILITIES[capability]
-    return any(rule.matches(actor.role, actor.department) for rule in rules)
+    return holds(actor.role, actor.department, capability)
 
 
 def require(actor: Actor | None, capability: str) -> Actor:
@@ -187,7 +223,8 @@ class CapabilityRow:
 
 
 def capability_matrix() -> list[CapabilityRow]:
-    """One row per capability, in table order: who holds it in which departments."""
+    """One row per capability, in table order: who holds it in which departments (administrators' grants
+    and revocations included)."""
     return [
         CapabilityRow(cap, description, {
             role: tuple(code for code in DEPARTMENTS if can(Actor(None, "", "", code, role), cap)) for role in ROLES

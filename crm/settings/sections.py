@@ -2,3 +2,4 @@
 from __future__ import annotations
 
 import crm.settings.lists  # noqa: F401  (lists of values)
+import crm.settings.rights  # noqa: F401  (rights: grants over the capability table)
