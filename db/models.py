@@ -363,8 +363,9 @@ class BudgetPlan(Base):
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     decision_comment: Mapped[Optional[str]] = mapped_column(Text)
-    # the budget categories (code -> English label) of the template when the plan was created; None: the built-in
-    categories: Mapped[Optional[dict[str, Any]]] = mapped_column(JSONText)
+    # the budget categories of the template when the plan was created, in order ([{"code", "labels"}]);
+    # None: the built-in ones (plans made before templates)
+    categories: Mapped[Optional[list[Any]]] = mapped_column(JSONText)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     goals: Mapped[list["BudgetGoal"]] = relationship(

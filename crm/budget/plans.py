@@ -168,14 +168,17 @@ def plan_view(session: Session, plan: BudgetPlan, *, today: dt.date | None = Non
 
 def plan_categories(plan: BudgetPlan) -> dict[str, dict[str, str]]:
     """The categories a plan uses: its own copy of the template's, or the built-in ones for older plans."""
-    return dict(plan.categories) if plan.categories else builtin_categories()
+    if not plan.categories:
+        return builtin_categories()
+    return {str(c["code"]): dict(c.get("labels") or {}) for c in plan.categories}
 
 
-def template_categories(session: Session) -> dict[str, dict[str, str]]:
-    """The current template's active budget categories, as a new plan copies them."""
+def template_categories(session: Session) -> list[dict[str, Any]]:
+    """The current template's active budget categories, in order, as a new plan copies them."""
     from crm.core.i18n import LANGUAGES
     from crm.settings.lists import values
-    return {v.code: {lang: v.label_in(lang) for lang in LANGUAGES} for v in values(session, "budget_categories")}
+    return [{"code": v.code, "labels": {lang: v.label_in(lang) for lang in LANGUAGES}}
+            for v in values(session, "budget_categories")]
 
 
 def _summaries(session: Session, *, include_superseded: bool = True) -> list[PlanSummary]:

@@ -156,11 +156,11 @@ def start_project(actor: Actor, *, start: dt.date | None = None, session: Sessio
 
 
 def _department_owner(session: Session, department: str) -> int | None:
-    """The default owner of a department's items: its first active manager, else its first active user."""
+    """The default owner of a department's items: its first active manager, else staff before an admin."""
     from db.models import Department
     return session.scalar(select(User.id).join(Department, User.department_id == Department.id)
                           .where(Department.code == department, User.active.is_(True))
-                          .order_by(User.role != "manager", User.id).limit(1))
+                          .order_by(User.role != "manager", User.role == "admin", User.id).limit(1))
 
 
 def list_items(actor: Actor, *, phase: str | None = None, today: dt.date | None = None,
