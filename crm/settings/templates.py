@@ -108,8 +108,9 @@ def _check(session: Session, data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def add_template_item(actor: Actor, data: dict[str, Any], *, session: Session) -> TemplateItem:
-    """Add an item at the end of the template; every problem reported at once."""
+def add_template_item(actor: Actor, data: dict[str, Any], *, key: str | None = None,
+                      session: Session) -> TemplateItem:
+    """Add an item at the end of the template (``key``: kept as given, when free); every problem at once."""
     require(actor, "settings.manage")
     seed_template(session)
     data = {"phase": data.get("phase"), "category": data.get("category"), "title": data.get("title"), **data}
@@ -118,7 +119,7 @@ def add_template_item(actor: Actor, data: dict[str, Any], *, session: Session) -
         errors["recurrence_months"] = _("A maintenance item needs a recurrence in months.")
     if errors:
         raise ValidationError(errors)
-    base = code_for(str(data["title"]))[:50] or "item"
+    base = (key or code_for(str(data["title"])))[:50] or "item"
     taken = set(session.scalars(select(ChecklistTemplateItem.key)))
     key, n = base, 1
     while key in taken:
