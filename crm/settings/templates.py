@@ -115,7 +115,8 @@ def add_template_item(actor: Actor, data: dict[str, Any], *, key: str | None = N
     seed_template(session)
     data = {"phase": data.get("phase"), "category": data.get("category"), "title": data.get("title"), **data}
     errors = _check(session, data)
-    if data.get("phase") == "maintenance" and data.get("recurrence_months") is None and "recurrence_months" not in errors:
+    if data.get("phase") == "maintenance" and data.get("recurrence_months") is None \
+            and "recurrence_months" not in errors:
         errors["recurrence_months"] = _("A maintenance item needs a recurrence in months.")
     if errors:
         raise ValidationError(errors)
