@@ -23,6 +23,7 @@ class ListSummary:
     code: str
     title: str
     values: list[Value]
+    mergeable: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class MergeResult:
 def managed_lists(actor: Actor, *, codes: tuple[str, ...] = MANAGED, session: Session) -> list[ListSummary]:
     """The lists an admin manages, each with every value in order."""
     require(actor, "settings.manage")
-    return [ListSummary(code, LISTS[code].title, values(session, code, include_inactive=True)) for code in codes]
+    return [ListSummary(code, LISTS[code].title, values(session, code, include_inactive=True), LISTS[code].mergeable)
+            for code in codes]
 
 
 def _value(session: Session, list_code: str, code: str) -> Value:
@@ -118,7 +120,7 @@ def set_active(actor: Actor, list_code: str, code: str, active: bool, *, session
     return _value(session, list_code, code)
 
 
-def delete_value(actor: Actor, list_code: str, code: str, *, session: Session) -> None:
+def delete_value(actor: Actor, list_code: str, code: str, *, session: Session) -> str:
     """Delete a value nobody uses; a built-in value or one still in use is refused (deactivate or merge it)."""
     require(actor, "settings.manage")
     current = _value(session, list_code, code)
@@ -135,6 +137,7 @@ def delete_value(actor: Actor, list_code: str, code: str, *, session: Session) -
     if current.id is not None:
         session.execute(delete(ListValue).where(ListValue.id == current.id))
     audit.record(session, actor, "delete", "list_value", current.id, before={"list": list_code, **_state(current)})
+    return code
 
 
 def merge_values(actor: Actor, list_code: str, source: str, target: str, *, session: Session) -> MergeResult:
