@@ -166,3 +166,27 @@ def test_a_new_department_can_be_given_to_a_user(db) -> None:
 def test_only_admins_administer_lists(db, call) -> None:
     with pytest.raises(PermissionDenied):
         call(db)
+
+
+def test_filters_offer_only_active_segments_while_records_keep_an_inactive_one(db) -> None:
+    from crm.customers.service import filter_choices, get_customer
+
+    c = _customer(db, "A", "Retail")
+    add_value(ADMIN, "segments", {"en": "Public sector"}, session=db)
+    list_admin.set_active(ADMIN, "segments", "Retail", False, session=db)
+    offered = filter_choices(ADMIN, session=db)
+    assert offered.segments == ["public_sector"] and offered.segment_labels == {"public_sector": "Public sector"}
+    assert get_customer(ADMIN, c.id, session=db).segment == "Retail"
+    assert choices_of(db, "segments").listed("Retail") == "Retail (inactive)"
+
+
+def test_logging_an_interaction_with_a_deactivated_channel_is_refused(db) -> None:
+    from crm.interactions.service import log_interaction
+
+    c = _customer(db, "A", None)
+    db.commit()
+    list_admin.set_active(ADMIN, "channels", "visit", False, session=db)
+    sales = Actor(None, "sam", "Sam", "sales", "staff")
+    with pytest.raises(ValidationError) as err:
+        log_interaction(sales, c.id, channel="visit", subject="Hello", session=db)
+    assert "channel" in err.value.errors
