@@ -363,6 +363,9 @@ class BudgetPlan(Base):
     decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime())
     decision_comment: Mapped[Optional[str]] = mapped_column(Text)
+    # the budget categories of the template when the plan was created, in order ([{"code", "labels"}]);
+    # None: the built-in ones (plans made before templates)
+    categories: Mapped[Optional[list[Any]]] = mapped_column(JSONText)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     goals: Mapped[list["BudgetGoal"]] = relationship(
@@ -809,6 +812,32 @@ class CapabilityGrant(Base):
     )
 
 
+class ChecklistTemplateItem(Base):
+    """One item of the rollout checklist template that a new project's checklist is copied from.
+
+    ``days`` is the due date's distance from the project start (one-off items); a maintenance item has
+    ``recurrence_months`` instead (and ``certification`` when it carries an expiry). ``owner_department``
+    names the department whose first user owns the item in a new checklist.
+    """
+
+    __tablename__ = "checklist_template_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    phase: Mapped[str] = mapped_column(String(30))
+    category: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(300))
+    days: Mapped[Optional[int]] = mapped_column(Integer)
+    recurrence_months: Mapped[Optional[int]] = mapped_column(Integer)
+    certification: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_department: Mapped[Optional[str]] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 __all__ = [
     "Base",
     "Department",
@@ -844,6 +873,7 @@ __all__ = [
     "Setting",
     "ListValue",
     "CapabilityGrant",
+    "ChecklistTemplateItem",
     "ApiKey",
     "Webhook",
     "WebhookDelivery",

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from crm.budget import editing, export, plans, workflow
-from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABELS, KPI_LABELS, KPIS, QUARTER_LABELS,
-                              QUARTERS, PLAN_STATUSES)
+from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABELS, KPIS, QUARTER_LABELS,
+                              QUARTERS, PLAN_STATUSES, category_label)
 from crm.core.access import can
 from crm.core.database import session_scope
 from crm.core.i18n import N_, _, get_language, label, money, ngettext, number, percent, use_language
@@ -19,8 +19,11 @@ AMOUNTS = list(QUARTERS + ACTUALS)
 LEVEL_LABELS = {"category": N_("Category"), "line": N_("Line"), "total": N_("Total")}
 
 
+PLAN_CATEGORIES: dict[str, dict[str, str]] = {}  # the open plan's own categories (from its template)
+
+
 def category_name(code: str | None) -> str:
-    return label(CATEGORY_LABELS, code)
+    return category_label(PLAN_CATEGORIES, code) if code in PLAN_CATEGORIES else label(CATEGORY_LABELS, code)
 
 
 def status_name(code: str) -> str:
@@ -139,6 +142,7 @@ if view is None:
     st.stop()
 
 currency = view.currency or "USD"
+PLAN_CATEGORIES.update(view.categories)
 show_amount = amount_formatter(currency)
 
 st.header(view.name)
@@ -257,7 +261,7 @@ for c in AMOUNTS:
 amount_config = {c: st.column_config.NumberColumn(label(AMOUNT_LABELS, c), min_value=0.0, format="%.2f")
                  for c in AMOUNTS}
 line_config = {
-    "category": st.column_config.SelectboxColumn(_("Category"), options=list(CATEGORIES), required=True,
+    "category": st.column_config.SelectboxColumn(_("Category"), options=list(view.categories), required=True,
                                                  format_func=category_name),
     "description": st.column_config.TextColumn(_("Description"), required=True, max_chars=300),
     "goal_id": st.column_config.SelectboxColumn(_("Goal"), options=list(goal_titles),

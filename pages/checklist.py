@@ -5,9 +5,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crm.core.access import DEPARTMENTS, can
+from crm.core.access import can
 from crm.rollout.checklist import (
-    CATEGORIES,
     PHASES,
     STATUSES,
     add_item,
@@ -26,12 +25,14 @@ from crm.rollout.requirements import INFLUENCE, add_stakeholder, list_stakeholde
 from ui.charts import chart, key_numbers
 from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
+from ui.lists import managed
 
 # Item titles and phase names of the built-in template are stored in English and marked in crm.rollout.checklist:
 # _(title) shows them translated, and a title a user typed comes back unchanged.
 COLOUR_BY = {"owner": N_("Owner"), "category": N_("Category"), "status": N_("Status")}
 
 who = actor()
+CATS, DEPTS = managed("checklist_categories"), managed("departments")
 may_edit = can(who, "checklist.write")
 may_sign = can(who, "checklist.signoff")
 may_revoke = can(who, "checklist.revoke_signoff")
@@ -86,7 +87,7 @@ st.header(_("Timeline"))
 color_by = st.radio(_("Colour by"), list(COLOUR_BY), format_func=lambda c: _(COLOUR_BY[c]), horizontal=True)
 frame = pd.DataFrame([{
     "item": _(i.title), "phase": label(PHASES, i.phase), "owner": i.owner or _("(none)"),
-    "category": label(CATEGORIES, i.category), "status": label(STATUSES, i.status),
+    "category": CATS.listed(i.category), "status": label(STATUSES, i.status),
     "start": i.start_on or i.due_on, "due": i.due_on,
 } for i in items if i.due_on])
 if not frame.empty:
@@ -112,7 +113,7 @@ for phase in PHASES:
                                     n=number(len(phase_items))),
                      expanded=phase != "maintenance"):
         dataframe(table_of([{
-            _("Item"): _(i.title), _("Category"): label(CATEGORIES, i.category), _("Owner"): i.owner,
+            _("Item"): _(i.title), _("Category"): CATS.listed(i.category), _("Owner"): i.owner,
             _("Due"): i.due_on, _("Status"): ("⚠ " if i.overdue else "") + label(STATUSES, i.status),
             _("Blocked by"): i.blocked_reason, _("Evidence"): i.evidence, _("Completed by"): i.completed_by,
             _("Completed"): i.completed_at, _("Every (months)"): i.recurrence_months, _("Expires"): i.expires_on,
@@ -145,8 +146,9 @@ if may_edit:
             status = c1.selectbox(_("Status"), list(STATUSES), index=list(STATUSES).index(item.status),
                                   format_func=lambda c: label(STATUSES, c))
             due = c2.date_input(_("Due on"), value=item.due_on)
-            category = c3.selectbox(_("Category"), list(CATEGORIES), index=list(CATEGORIES).index(item.category),
-                                    format_func=lambda c: label(CATEGORIES, c))
+            offered = CATS.offered(keep=item.category)
+            category = c3.selectbox(_("Category"), offered, index=offered.index(item.category),
+                                    format_func=CATS.listed)
             reason = st.text_input(_("Blocked because"), value=item.blocked_reason or "")
             notes = st.text_area(_("Notes"), value=item.notes or "")
             evidence = st.text_input(_("Evidence (link or text)"), value=item.evidence or "")
@@ -163,7 +165,7 @@ if may_edit:
         with st.form("new_item", clear_on_submit=True):
             c1, c2, c3 = st.columns(3)
             phase = c1.selectbox(_("Phase"), list(PHASES), format_func=lambda c: label(PHASES, c))
-            category = c2.selectbox(_("Category"), list(CATEGORIES), format_func=lambda c: label(CATEGORIES, c),
+            category = c2.selectbox(_("Category"), CATS.offered(), format_func=CATS.label,
                                     key="new_item_category")
             due = c3.date_input(_("Due on"), value=dt.date.today() + dt.timedelta(days=30), key="new_item_due")
             title = st.text_input(_("Title"))
@@ -192,7 +194,7 @@ st.header(_("Stakeholders"))
 people = call(list_stakeholders) or []
 if people:
     dataframe(table_of([{
-        _("Name"): s.name, _("Department"): label(DEPARTMENTS, s.department) or None, _("Role"): s.title,
+        _("Name"): s.name, _("Department"): DEPTS.listed(s.department) or None, _("Role"): s.title,
         _("Expectations"): s.expectations, _("Needs"): s.needs, _("Influence"): label(INFLUENCE, s.influence),
         _("Consulted"): _("yes") if s.consulted else _("not yet"), _("Consulted on"): s.consulted_on,
     } for s in people]), hide_index=True, width="stretch")
@@ -201,8 +203,8 @@ if may_edit:
         with st.form("stakeholder", clear_on_submit=True):
             c1, c2, c3 = st.columns(3)
             name = c1.text_input(_("Name"))
-            dept = c2.selectbox(_("Department"), [None, *DEPARTMENTS],
-                                format_func=lambda d: _("(none)") if d is None else label(DEPARTMENTS, d))
+            dept = c2.selectbox(_("Department"), [None, *DEPTS.offered()],
+                                format_func=lambda d: _("(none)") if d is None else DEPTS.label(d))
             influence = c3.selectbox(_("Influence"), list(INFLUENCE), index=1, format_func=lambda c: label(INFLUENCE, c))
             role = st.text_input(_("Role or title"))
             expectations = st.text_area(_("Expectations"))

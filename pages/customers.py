@@ -3,7 +3,7 @@ import datetime as dt
 
 import streamlit as st
 
-from crm.core.access import DEPARTMENTS, can
+from crm.core.access import can
 from crm.customers.service import (
     PAGE_SIZES,
     SORTS,
@@ -22,10 +22,12 @@ from crm.core.i18n import date as fmt_date
 from crm.core.spreadsheet import EXCEL_MIME
 from crm.customers.importing import export_customers
 from crm.customers.privacy import CONSENT_PURPOSES
-from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, schedule_follow_up
+from crm.interactions.service import DIRECTIONS, schedule_follow_up
 from crm.customers.profile import PURCHASE_CHANNELS, customer_profile
 from crm.customers.saved_views import delete_view, list_views, save_view
+from crm.settings.lists import Choices
 from ui.context import actor, call
+from ui.lists import managed
 from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
 
@@ -42,6 +44,14 @@ CONSENTS = {ANY: N_("(any)"), **CONSENT_PURPOSES, "none": N_("No consent")}  # t
 
 def money(value) -> str:
     return number(float(value or 0), 2)
+
+
+def open_choice(where, title: str, values: Choices, current: str | None) -> str:
+    """A drop-down of a managed list's active values (and the record's own); a new value may be typed."""
+    options = [NONE, *values.offered(keep=current)]
+    chosen = where.selectbox(title, options, index=options.index(current) if current else 0, accept_new_options=True,
+                             format_func=lambda v: option_label(v) if v == NONE else values.listed(v))
+    return "" if chosen in (None, NONE) else chosen
 
 
 def option_label(value) -> str:
@@ -84,9 +94,9 @@ def customer_form(prefix: str, detail=None, choices=None) -> dict | None:
         city = c2.text_input(_("City"), value=(detail.city or "") if detail else "")
         status = c1.selectbox(_("Status"), STATUSES, index=STATUSES.index(detail.status) if detail else 0,
                               format_func=status_label)
-        segment = c2.text_input(_("Segment"), value=(detail.segment or "") if detail else "")
-        source = c1.text_input(_("Acquisition source"),
-                               value=(detail.acquisition_source or "") if detail else "")
+        segment = open_choice(c2, _("Segment"), managed("segments"), detail.segment if detail else None)
+        source = open_choice(c1, _("Acquisition source"), managed("acquisition_sources"),
+                             detail.acquisition_source if detail else None)
         owner = c2.selectbox(_("Owner"), owner_ids, index=owner_ids.index(current_owner),
                              format_func=lambda o: option_label(o) if o == NONE else owners[o])
         consent_m = c1.checkbox(_("Consents to marketing"), value=bool(detail and detail.consent_marketing))
@@ -109,7 +119,8 @@ def follow_up_form(customer_id: int) -> None:
         st.markdown(_("**Schedule a follow-up**"))
         c1, c2 = st.columns(2)
         due = c1.date_input(_("Due on"), value=dt.date.today() + dt.timedelta(days=7))
-        channel = c2.selectbox(_("How"), list(CHANNELS), format_func=lambda c: label(CHANNELS, c),
+        chans = managed("channels")
+        channel = c2.selectbox(_("How"), chans.offered(), format_func=chans.label,
                                key=f"fu_channel_{customer_id}")
         subject = st.text_input(_("What to follow up"), key=f"fu_subject_{customer_id}")
         if st.form_submit_button(_("Schedule follow-up")):
@@ -120,6 +131,7 @@ def follow_up_form(customer_id: int) -> None:
 
 
 def render_profile(customer_id: int) -> None:
+    depts, chans, kinds = managed("departments"), managed("channels"), managed("feedback_kinds")
     if st.button(_("← Back to the list")):
         open_customer(None)
         st.rerun()
@@ -171,10 +183,10 @@ def render_profile(customer_id: int) -> None:
                                 total).format(n=number(total)))
         if profile.timeline:
             dataframe(table_of([{
-                _("When"): r.occurred_at, _("Department"): label(DEPARTMENTS, r.department), _("Who"): r.user,
-                _("Channel"): label(CHANNELS, r.channel), _("Direction"): label(DIRECTIONS, r.direction),
+                _("When"): r.occurred_at, _("Department"): depts.listed(r.department), _("Who"): r.user,
+                _("Channel"): chans.listed(r.channel), _("Direction"): label(DIRECTIONS, r.direction),
                 _("Subject"): r.subject, _("Notes"): r.notes, _("Outcome"): r.outcome,
-                _("Feedback"): label(FEEDBACK_KINDS, r.feedback_kind), _("Tags"): ", ".join(r.tags),
+                _("Feedback"): kinds.listed(r.feedback_kind), _("Tags"): ", ".join(r.tags),
             } for r in profile.timeline]), hide_index=True, width="stretch")
     with tabs[1]:
         st.markdown(_("**Products owned**"))
@@ -190,7 +202,7 @@ def render_profile(customer_id: int) -> None:
     with tabs[2]:
         dataframe(table_of([{
             _("Date"): r.occurred_at, _("Subject"): r.subject, _("Outcome"): r.outcome,
-            _("Channel"): label(CHANNELS, r.channel),
+            _("Channel"): chans.listed(r.channel),
         } for r in profile.support_calls]), hide_index=True, width="stretch")
     with tabs[3]:
         dataframe(table_of([{
@@ -270,14 +282,15 @@ def render_list() -> None:
     query = st.text_input(_("Search"), key="cust_query", placeholder=_("Name, company, e-mail or phone"))
     f1, f2, f3, f4 = st.columns(4)
     status = f1.selectbox(_("Status"), [ANY, *STATUSES], key="cust_status", format_func=status_label)
-    segment = f2.selectbox(_("Segment"), [ANY, *choices.segments], key="cust_segment", format_func=option_label)
+    segment = f2.selectbox(_("Segment"), [ANY, *choices.segments], key="cust_segment",
+                           format_func=lambda v: choices.segment_labels.get(v) or option_label(v))
     owner_labels = {o.id: o.label for o in choices.owners}
     owner = f3.selectbox(_("Owner"), [ANY, *owner_labels], key="cust_owner",
                          format_func=lambda o: option_label(o) if o == ANY else owner_labels[o])
     country = f4.selectbox(_("Country"), [ANY, *choices.countries], key="cust_country", format_func=option_label)
     f5, f6, f7, f8 = st.columns(4)
     source = f5.selectbox(_("Acquisition source"), [ANY, *choices.sources], key="cust_acquisition_source",
-                          format_func=option_label)
+                          format_func=lambda v: choices.source_labels.get(v) or option_label(v))
     consent = f6.selectbox(_("Consent"), list(CONSENTS), key="cust_consent", format_func=lambda k: label(CONSENTS, k))
     sort = f7.selectbox(_("Sort by"), list(SORTS), format_func=lambda k: label(SORTS, k), key="cust_sort")
     page_size = f8.selectbox(_("Rows per page"), PAGE_SIZES, key="cust_page_size", format_func=number)

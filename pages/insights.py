@@ -7,17 +7,19 @@ import pandas as pd
 import streamlit as st
 
 from crm.insights import figures as insights
-from crm.core.access import DEPARTMENTS, can
+from crm.core.access import can
 from crm.core.i18n import N_, _, is_missing, label, month, ngettext, number, percent
 from crm.core.spreadsheet import frame_csv_bytes
-from crm.interactions.service import CHANNELS
 from crm.insights.surveys import find_customers, record_survey
 from ui.charts import chart, key_numbers
 from ui.context import actor, call
 from ui.formatting import dataframe, readable
+from ui.lists import managed
 
 who = actor()
 ANY = "(all)"
+DEPTS, CHANS = managed("departments"), managed("channels")
+GROUP_LISTS = (managed("segments"), managed("acquisition_sources"), managed("reasons"))
 # Every figure is read as the signed-in user: the service checks their right on every call, then takes the figure
 # from the cache it shares with every reader for a minute (see crm.insights.figures). The figures are data only
 # (English column names and codes, the same in every language); labels are translated below, where shown.
@@ -41,17 +43,25 @@ def any_label(value: str, labels: dict[str, str] | None = None) -> str:
     return label(labels, value) if labels else value
 
 
+def group_label(value: str) -> str:
+    """A segment, acquisition source or reason as its managed list names it (else as stored)."""
+    for values in GROUP_LISTS:
+        if value in values:
+            return values.label(value)
+    return value
+
+
 def labelled(frame: pd.DataFrame, *columns: str, months: tuple[str, ...] = ()) -> pd.DataFrame:
     """A copy with the labels in ``columns`` translated (they come from the code, never from customers),
     and a readable month name next to each 'YYYY-MM' column in ``months`` (``<column> label``)."""
     out = frame.copy()
     for col in columns:
         if col == "Department":
-            out[col] = out[col].map(lambda c: label(DEPARTMENTS, c))
+            out[col] = out[col].map(DEPTS.listed)
         elif col == "Channel":
-            out[col] = out[col].map(lambda c: label(CHANNELS, c))
-        elif col in ("Group", "Reason", "Segment"):  # customer data, except the '(none)' placeholder
-            out[col] = out[col].map(lambda v: _(insights.NONE) if v == insights.NONE else v)
+            out[col] = out[col].map(CHANS.listed)
+        elif col in ("Group", "Reason", "Segment"):  # customer data (labelled by its managed list), or '(none)'
+            out[col] = out[col].map(lambda v: _(insights.NONE) if v == insights.NONE else group_label(v))
         else:
             out[col] = out[col].map(_)
     for col in months:
@@ -91,9 +101,11 @@ if choices is None:  # refused: the service said why
 c1, c2, c3, c4 = st.columns(4)
 default = insights.InsightFilters.last_months(12)
 period = c1.date_input(_("Period"), value=(default.date_from, default.date_to))
-segment = c2.selectbox(_("Segment"), [ANY, *choices["segment"]], format_func=any_label)
+segment = c2.selectbox(_("Segment"), [ANY, *choices["segment"]],
+                       format_func=lambda v: any_label(v) if v == ANY else group_label(v))
 country = c3.selectbox(_("Country"), [ANY, *choices["country"]], format_func=any_label)
-department = c4.selectbox(_("Department"), [ANY, *DEPARTMENTS], format_func=lambda d: any_label(d, DEPARTMENTS))
+department = c4.selectbox(_("Department"), [ANY, *DEPTS.offered()],
+                          format_func=lambda d: any_label(d) if d == ANY else DEPTS.label(d))
 if not isinstance(period, tuple) or len(period) != 2:
     st.info(_("Choose the end of the period."))
     st.stop()

@@ -3,12 +3,10 @@ import datetime as dt
 
 import streamlit as st
 
-from crm.core.access import DEPARTMENTS, can
+from crm.core.access import can
 from crm.customers.service import search_customers
 from crm.core.i18n import N_, _, date, label, ngettext, number
 from crm.interactions.service import (
-    CHANNELS,
-    FEEDBACK_KINDS,
     InteractionFilters,
     complete_follow_up,
     feedback_board,
@@ -19,16 +17,18 @@ from crm.interactions.service import (
 from ui.context import actor, call
 from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
+from ui.lists import managed
 
 who = actor()
+depts, chans, kinds = managed("departments"), managed("channels"), managed("feedback_kinds")
 ANY = "(any)"
 TABS = {"log": N_("Log an interaction"), "mine": N_("My follow-ups"), "browse": N_("Browse"),
         "board": N_("Feedback board")}
 
 
-def label_or_any(value: str, kind: dict[str, str]) -> str:
-    """format_func for a filter: '(any)', or the label of a code."""
-    return _("(any)") if value == ANY else label(kind, value)
+def label_or_any(value: str, kind) -> str:
+    """format_func for a filter: '(any)', or the label of a code (``kind``: a managed list's ``Choices``)."""
+    return _("(any)") if value == ANY else kind.label(value)
 
 
 def topic(tag: str | None) -> str:
@@ -70,10 +70,10 @@ with tabs["mine"]:
 
 with tabs["browse"]:
     f1, f2, f3 = st.columns(3)
-    dept = f1.selectbox(_("Department"), [ANY, *DEPARTMENTS], format_func=lambda d: label_or_any(d, DEPARTMENTS))
-    channel = f2.selectbox(_("Channel"), [ANY, *CHANNELS], format_func=lambda c: label_or_any(c, CHANNELS))
-    kind = f3.selectbox(_("Feedback kind"), [ANY, *FEEDBACK_KINDS],
-                        format_func=lambda k: label_or_any(k, FEEDBACK_KINDS))
+    dept = f1.selectbox(_("Department"), [ANY, *depts.offered()], format_func=lambda d: label_or_any(d, depts))
+    channel = f2.selectbox(_("Channel"), [ANY, *chans.offered()], format_func=lambda c: label_or_any(c, chans))
+    kind = f3.selectbox(_("Feedback kind"), [ANY, *kinds.offered()],
+                        format_func=lambda k: label_or_any(k, kinds))
     f4, f5, f6 = st.columns(3)
     date_from = f4.date_input(_("From"), value=dt.date.today() - dt.timedelta(days=90))
     date_to = f5.date_input(_("To"), value=dt.date.today())
@@ -93,10 +93,10 @@ with tabs["browse"]:
             st.caption(ngettext("{n} interaction", "{n} interactions", result.total).format(n=number(result.total)))
         if result.rows:
             dataframe(table_of([{
-                _("When"): r.occurred_at, _("Customer"): r.customer, _("Department"): label(DEPARTMENTS, r.department),
-                _("Who"): r.user, _("Channel"): label(CHANNELS, r.channel),
+                _("When"): r.occurred_at, _("Customer"): r.customer, _("Department"): depts.listed(r.department),
+                _("Who"): r.user, _("Channel"): chans.listed(r.channel),
                 _("Subject"): r.subject, _("Outcome"): r.outcome,
-                _("Feedback"): label(FEEDBACK_KINDS, r.feedback_kind),
+                _("Feedback"): kinds.listed(r.feedback_kind),
                 _("Tags"): ", ".join(r.tags), _("Follow-up"): r.follow_up_on,
             } for r in result.rows]), hide_index=True, width="stretch")
         st.number_input(_("Page"), min_value=1, max_value=result.pages, key="int_page")
@@ -105,8 +105,8 @@ with tabs["board"]:
     st.caption(_("What customers ask for and complain about, across every department — so that sales, "
                  "marketing and product see what support hears."))
     b1, b2 = st.columns(2)
-    board_kind = b1.selectbox(_("Show"), [ANY, *FEEDBACK_KINDS],
-                              format_func=lambda k: _("All feedback") if k == ANY else label(FEEDBACK_KINDS, k),
+    board_kind = b1.selectbox(_("Show"), [ANY, *kinds.offered()],
+                              format_func=lambda k: _("All feedback") if k == ANY else kinds.label(k),
                               key="board_kind")
     since = b2.date_input(_("Since"), value=dt.date.today() - dt.timedelta(days=365), key="board_since")
     items = call(feedback_board, kind=None if board_kind == ANY else board_kind, since=since) or []
@@ -114,14 +114,14 @@ with tabs["board"]:
         st.info(_("No feedback recorded in this period."))
     else:
         board = table_of([{
-            _("Kind"): label(FEEDBACK_KINDS, i.kind), _("Topic"): topic(i.tag), _("Mentions"): i.mentions,
-            _("Customers"): i.customers, _("Raised by"): ", ".join(label(DEPARTMENTS, d) for d in i.departments),
+            _("Kind"): kinds.listed(i.kind), _("Topic"): topic(i.tag), _("Mentions"): i.mentions,
+            _("Customers"): i.customers, _("Raised by"): ", ".join(depts.label(d) for d in i.departments),
         } for i in items])
         dataframe(board, hide_index=True, width="stretch")
         topics = {(i.kind, i.tag): i for i in items}
         chosen = st.selectbox(_("Customers behind"), list(topics), index=None, placeholder=_("Choose a topic"),
                               key="board_behind",
-                              format_func=lambda t: _("{kind}: {topic}").format(kind=label(FEEDBACK_KINDS, t[0]),
+                              format_func=lambda t: _("{kind}: {topic}").format(kind=kinds.label(t[0]),
                                                                                  topic=topic(t[1])))
         if chosen is not None:
             item = topics[chosen]

@@ -8,10 +8,14 @@ from crm.accounts.users import MIN_PASSWORD_LENGTH, create_user, list_users, res
 from ui.capability_table import capability_table
 from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
+from ui.lists import managed
+
+
+DEPTS = managed("departments")  # the managed list: built-in departments and those an admin added
 
 
 def department_label(code: str) -> str:
-    return label(DEPARTMENTS, code)
+    return DEPTS.listed(code)
 
 
 def role_label(code: str) -> str:
@@ -34,7 +38,7 @@ with st.expander(_("New user")):
         c1, c2 = st.columns(2)
         username = c1.text_input(_("Username"))
         full_name = c2.text_input(_("Full name"))
-        department = c1.selectbox(_("Department"), list(DEPARTMENTS), format_func=department_label)
+        department = c1.selectbox(_("Department"), DEPTS.offered(), format_func=department_label)
         role = c2.selectbox(_("Role"), list(ROLES), format_func=role_label)
         email = c1.text_input(_("E-mail (optional)"))
         password = c2.text_input(
@@ -53,12 +57,12 @@ by_label = {f"{u.full_name} ({u.username})": u for u in users}
 chosen = st.selectbox(_("Account"), list(by_label), index=None, placeholder=_("Choose an account"))
 if chosen:
     u = by_label[chosen]
-    dept_code = u.department if u.department in DEPARTMENTS else next(iter(DEPARTMENTS))
+    departments = DEPTS.offered(keep=u.department)
     role_code = u.role if u.role in ROLES else next(iter(ROLES))
     with st.form(f"edit_user_{u.id}"):
         c1, c2, c3 = st.columns(3)
         name = c1.text_input(_("Full name"), value=u.full_name, key=f"edit_name_{u.id}")
-        dept = c2.selectbox(_("Department"), list(DEPARTMENTS), index=list(DEPARTMENTS).index(dept_code),
+        dept = c2.selectbox(_("Department"), departments, index=departments.index(u.department),
                             format_func=department_label, key=f"edit_department_{u.id}")
         role = c3.selectbox(_("Role"), list(ROLES), index=list(ROLES).index(role_code), format_func=role_label,
                             key=f"edit_role_{u.id}")

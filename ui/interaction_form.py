@@ -4,8 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from crm.core.i18n import _, label
-from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, log_interaction
+from crm.interactions.service import DIRECTIONS, log_interaction
 from ui.context import call
+from ui.lists import managed
 
 
 def interaction_form(key: str, *, customer_id: int | None = None, options: dict[str, int] | None = None) -> None:
@@ -19,18 +20,23 @@ def interaction_form(key: str, *, customer_id: int | None = None, options: dict[
         chosen = st.selectbox(_("Customer"), list(options), index=0 if len(options) == 1 else None,
                               placeholder=_("Several customers match: choose one") if options
                               else _("Search for the customer above"))  # no key: a new search, a new pick
+    chans, kinds, outcomes = managed("channels"), managed("feedback_kinds"), managed("outcomes")
     with st.form(key, clear_on_submit=True):
         st.markdown("**" + _("Log an interaction") + "**")
         c1, c2, c3 = st.columns(3)
-        channel = c1.selectbox(_("Channel"), list(CHANNELS), format_func=lambda c: label(CHANNELS, c))
+        channel = c1.selectbox(_("Channel"), chans.offered(), format_func=chans.label)
         direction = c2.selectbox(_("Direction"), list(DIRECTIONS), format_func=lambda d: label(DIRECTIONS, d))
         follow_up = c3.date_input(_("Follow-up date"), value=None)
         subject = st.text_input(_("Subject"))
         notes = st.text_area(_("Notes"))
-        outcome = st.text_input(_("Outcome"))
+        if outcomes.offered():  # the managed outcomes, or one typed
+            outcome = st.selectbox(_("Outcome"), outcomes.offered(), index=None, accept_new_options=True,
+                                   format_func=outcomes.label, placeholder=_("Choose or type an outcome"))
+        else:
+            outcome = st.text_input(_("Outcome"))
         c4, c5 = st.columns(2)
-        kind = c4.selectbox(_("Feedback"), [None, *FEEDBACK_KINDS],
-                            format_func=lambda k: _("(no feedback)") if k is None else label(FEEDBACK_KINDS, k))
+        kind = c4.selectbox(_("Feedback"), [None, *kinds.offered()],
+                            format_func=lambda k: _("(no feedback)") if k is None else kinds.label(k))
         tags = c5.text_input(_("Tags (comma separated)"), placeholder=_("e.g. mobile app, reporting"))
         if not st.form_submit_button(_("Log interaction"), type="primary",
                                      disabled=options is not None and chosen is None):

@@ -86,8 +86,11 @@ def _password_too_short() -> str:
 
 
 def validate_new_user(
-    username: str, full_name: str, department: str, role: str, password: str | None
+    username: str, full_name: str, department: str, role: str, password: str | None, *,
+    session: Session | None = None, keep: str | None = None,
 ) -> dict[str, str]:
+    """Every problem with an account's fields; with ``session`` the departments are the managed list's active
+    ones (``keep``: a user's current department, still accepted when it was deactivated)."""
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username or ""):
         errors["username"] = _(
@@ -95,7 +98,13 @@ def validate_new_user(
         )
     if not (full_name or "").strip():
         errors["full_name"] = _("Full name is required.")
-    if department not in DEPARTMENTS:
+    if session is not None:
+        from crm.settings.lists import values
+        offered = values(session, "departments")
+        if department not in {v.code for v in offered} and not (keep and department == keep):
+            errors["department"] = _("Department must be one of: {choices}.").format(
+                choices=", ".join(v.label for v in offered))
+    elif department not in DEPARTMENTS:
         errors["department"] = _("Department must be one of: {choices}.").format(
             choices=label_list(DEPARTMENTS))
     if role not in ROLES:
@@ -122,7 +131,7 @@ def create_user(
     require(actor, "users.manage")
     username = (username or "").strip().lower()
     errors = validate_new_user(
-        username, full_name, department, role, None if _password_hash else password
+        username, full_name, department, role, None if _password_hash else password, session=session
     )
     if errors:
         raise ValidationError(errors)
@@ -233,7 +242,8 @@ def update_user(actor: Actor, user_id: int, *, department: str, role: str, full_
                 session: Session) -> UserInfo:
     require(actor, "users.manage")
     user = _load_user(session, user_id)
-    errors = validate_new_user(user.username, full_name, department, role, None)
+    errors = validate_new_user(user.username, full_name, department, role, None, session=session,
+                               keep=user.department.code)
     if errors:
         raise ValidationError(errors)
     before = {"department": user.department.code, "role": user.role, "full_name": user.full_name}

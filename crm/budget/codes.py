@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from crm.budget.kpis import MEASURABLE
-from crm.core.i18n import N_, Codes
+from crm.core.i18n import LANGUAGES, N_, Codes, get_language, gettext, use_language
 
 CATEGORIES = ("marketing", "products", "customer_service", "maintenance", "training")
 KPIS = MEASURABLE + ("custom",)
@@ -43,3 +43,23 @@ AMOUNT_LABELS = Codes("budget amount", {
     "actual_q4": N_("Actual Q4"),
 })
 
+
+
+def builtin_categories() -> dict[str, dict[str, str]]:
+    """The built-in categories as a plan keeps them: code -> label per language (plans made before templates)."""
+    out: dict[str, dict[str, str]] = {}
+    for code, text in CATEGORY_LABELS.items():
+        labels = {}
+        for lang in LANGUAGES:
+            with use_language(lang):
+                labels[lang] = gettext(text)
+        out[code] = labels
+    return out
+
+
+def category_label(categories: dict[str, dict[str, str]], code: str | None) -> str:
+    """A plan's category in the current language (a code the plan does not know as it is)."""
+    if not code:
+        return ""
+    labels = categories.get(code) or {}
+    return labels.get(get_language()) or labels.get("en") or str(code)

@@ -9,11 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABELS, KPI_LABELS, KPIS, QUARTERS,
-                              ZERO)
+from crm.budget.codes import ACTUALS, AMOUNT_LABELS, KPI_LABELS, KPIS, QUARTERS, ZERO, category_label
 from crm.budget.kpis import MEASURABLE, measure_kpi, measure_window
 from crm.budget.locking import bump_version, check_version, confirm_unchanged, require_editable
-from crm.budget.plans import line_dict, load_plan, parse_money
+from crm.budget.plans import line_dict, load_plan, parse_money, plan_categories
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import ValidationError
@@ -108,15 +107,16 @@ def save_goals(actor: Actor, plan_id: int, expected_version: int | None, goals: 
     return plan.version
 
 
-def _check_line(row: dict[str, Any], goal_ids: set[int]) -> tuple[dict[str, Any], list[str]]:
+def _check_line(row: dict[str, Any], goal_ids: set[int],
+                categories: dict[str, dict[str, str]]) -> tuple[dict[str, Any], list[str]]:
     """A line's values cleaned, and what is wrong with them (in words a user reads)."""
     problems: list[str] = []
     for key in row:
         if key not in LINE_FIELDS:
             problems.append(_("{column} cannot be changed here").format(column=label(AMOUNT_LABELS, key)))
     category = str(row.get("category") or "").strip()
-    if category not in CATEGORIES:
-        choices = ", ".join(label(CATEGORY_LABELS, c) for c in CATEGORIES)
+    if category not in categories:
+        choices = ", ".join(category_label(categories, c) for c in categories)
         if category:
             problems.append(_("the category must be one of: {choices} (not '{value}')").format(
                 choices=choices, value=category))
@@ -185,7 +185,7 @@ def save_lines(actor: Actor, plan_id: int, expected_version: int | None, *,
         rows.append((len(existing) + k + 1, None, row))
     clean: list[tuple[int | None, dict[str, Any]]] = []
     for n, lid, row in rows:
-        values, problems = _check_line(row, goal_ids)
+        values, problems = _check_line(row, goal_ids, plan_categories(plan))
         if problems:
             errors[f"row {n}"] = _("Row {n}: {problems}.").format(n=n, problems="; ".join(problems))
         clean.append((lid, values))

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.budget.codes import ACTUALS, CATEGORIES, EDITABLE, QUARTERS, ZERO
+from crm.budget.codes import ACTUALS, CATEGORIES, EDITABLE, QUARTERS, ZERO, builtin_categories
 from crm.budget.kpis import MEASURABLE, measure_kpi, measure_window
 from crm.core import audit
 from crm.core.access import Actor, require
@@ -71,6 +71,8 @@ class PlanView:
     copied_from_id: int | None
     goals: list[GoalView] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)  # one dict per line, ordered by id
+    # the plan's categories (code -> label per language), copied from the template when the plan was made
+    categories: dict[str, dict[str, str]] = field(default_factory=builtin_categories)
 
     @property
     def editable(self) -> bool:
@@ -160,7 +162,23 @@ def plan_view(session: Session, plan: BudgetPlan, *, today: dt.date | None = Non
         if plan.decided_by_id else None
     return PlanView(plan.id, plan.fiscal_year, plan.scenario, plan.name, plan.status, plan.revision,
                     plan.superseded, plan.ceiling, plan.currency, plan.version, plan.decision_comment,
-                    decided_by, plan.previous_revision_id, plan.copied_from_id, goals, lines)
+                    decided_by, plan.previous_revision_id, plan.copied_from_id, goals, lines,
+                    plan_categories(plan))
+
+
+def plan_categories(plan: BudgetPlan) -> dict[str, dict[str, str]]:
+    """The categories a plan uses: its own copy of the template's, or the built-in ones for older plans."""
+    if not plan.categories:
+        return builtin_categories()
+    return {str(c["code"]): dict(c.get("labels") or {}) for c in plan.categories}
+
+
+def template_categories(session: Session) -> list[dict[str, Any]]:
+    """The current template's active budget categories, in order, as a new plan copies them."""
+    from crm.core.i18n import LANGUAGES
+    from crm.settings.lists import values
+    return [{"code": v.code, "labels": {lang: v.label_in(lang) for lang in LANGUAGES}}
+            for v in values(session, "budget_categories")]
 
 
 def _summaries(session: Session, *, include_superseded: bool = True) -> list[PlanSummary]:
@@ -198,7 +216,7 @@ def _last_year_actuals(session: Session, fiscal_year: int) -> dict[str, Decimal]
 
 
 def category_totals(view: PlanView, *, actual: bool = False) -> dict[str, Decimal]:
-    out = {c: ZERO for c in CATEGORIES}
+    out = {c: ZERO for c in view.categories}
     for line in view.lines:
         out[line["category"]] = out.get(line["category"], ZERO) + line["actual" if actual else "planned"]
     return out
@@ -243,7 +261,9 @@ def comparison(a: PlanView, b: PlanView) -> pd.DataFrame:
     """Planned totals of two plans already read, per category (and per line description), with the difference."""
     rows: list[dict[str, Any]] = []
     ta, tb = category_totals(a), category_totals(b)
-    for c in CATEGORIES:
+    for c in dict.fromkeys([*ta, *tb]):
+        ta.setdefault(c, ZERO)
+        tb.setdefault(c, ZERO)
         rows.append({"level": "category", "category": c, "line": "", "a": ta[c], "b": tb[c],
                      "difference": tb[c] - ta[c]})
     keyed: dict[tuple[str, str], list[Decimal]] = {}
@@ -275,8 +295,8 @@ def versus_last_year(view: PlanView, last: dict[str, Decimal] | None) -> pd.Data
     """A plan already read, per category, next to last year's actual spending (``last_year_actuals``)."""
     planned = category_totals(view)
     rows = []
-    for c in CATEGORIES:
-        prev = last[c] if last is not None else None
+    for c in planned:
+        prev = last.get(c, ZERO) if last is not None else None
         rows.append({"category": c, "plan": planned[c], "last_year_actual": prev,
                      "change": planned[c] - prev if prev is not None else None,
                      "change_pct": float((planned[c] - prev) / prev * 100) if prev else None})
@@ -331,7 +351,7 @@ def create_plan(actor: Actor, *, fiscal_year: int, name: str, scenario: str = "B
         raise ValidationError(errors)
     plan = BudgetPlan(fiscal_year=fiscal_year, name=name.strip(), scenario=(scenario or "Base").strip(),
                       ceiling=ceil, currency=currency, status="draft", revision=1,
-                      created_by_id=actor.user_id)
+                      created_by_id=actor.user_id, categories=template_categories(session))
     session.add(plan)
     session.flush()
     audit.record(session, actor, "create", "budget_plan", plan.id, after=audit.snapshot(plan))

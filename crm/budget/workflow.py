@@ -111,7 +111,7 @@ def copy_plan(actor: Actor, plan_id: int, *, scenario: str, name: str | None = N
     dst = BudgetPlan(fiscal_year=src.fiscal_year, scenario=scenario.strip(),
                      name=(name or f"{src.name} ({scenario.strip()})").strip(), status="draft",
                      ceiling=src.ceiling, currency=src.currency, revision=1, copied_from_id=src.id,
-                     created_by_id=actor.user_id)
+                     created_by_id=actor.user_id, categories=src.categories)
     session.add(dst)
     session.flush()
     _copy_into(src, dst, session)
@@ -136,7 +136,7 @@ def new_revision(actor: Actor, plan_id: int, *, session: Session) -> int:
     dst = BudgetPlan(fiscal_year=src.fiscal_year, scenario=src.scenario, name=src.name, status="draft",
                      ceiling=src.ceiling, currency=src.currency, revision=src.revision + 1,
                      previous_revision_id=src.id, copied_from_id=src.copied_from_id,
-                     created_by_id=actor.user_id)
+                     created_by_id=actor.user_id, categories=src.categories)
     session.add(dst)
     src.superseded = True
     try:

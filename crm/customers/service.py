@@ -27,6 +27,7 @@ from crm.core.errors import ConflictError, NotFound, RateLimited, ValidationErro
 from crm.core.ratelimit import DistinctRequests
 from crm.core.i18n import N_, _, get_language, label, label_list, datetime as format_datetime
 from crm.core.text import digits, fold, words
+from crm.settings.lists import values
 from db.distinct import distinct_values
 from db.where import where_given
 from db.bulk import insert_rows, reserve_ids
@@ -126,6 +127,8 @@ class FilterChoices:
     countries: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     owners: list[Option] = field(default_factory=list)
+    segment_labels: dict[str, str] = field(default_factory=dict)  # code -> label (managed list)
+    source_labels: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------- masking --
@@ -307,17 +310,20 @@ def customers_after(actor: Actor, query: str = "", filters: CustomerFilters | No
 
 
 def filter_choices(actor: Actor, *, session: Session) -> FilterChoices:
-    """Values for the filter drop-downs (distinct values read from indexes)."""
+    """Values for the filter drop-downs: the managed lists' active values (with those in use), countries in use."""
     require(actor, "customers.read")
 
     def distinct(column: Any) -> list[str]:
         return [v for v in distinct_values(session, column) if v]
 
+    segments, sources = values(session, "segments"), values(session, "acquisition_sources")
     return FilterChoices(
-        segments=distinct(Customer.segment),
+        segments=[v.code for v in segments],
         countries=distinct(Customer.country),
-        sources=distinct(Customer.acquisition_source),
+        sources=[v.code for v in sources],
         owners=_owners(session),
+        segment_labels={v.code: v.label for v in segments},
+        source_labels={v.code: v.label for v in sources},
     )
 
 

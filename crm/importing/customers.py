@@ -57,8 +57,10 @@ CUSTOMERS = Kind("customers", N_("Customers"), ENTITY, (
     Field("address", N_("Address"), type="long_text", aliases=("address", "street", "alamat", "адрес")),
     Field("status", N_("Status"), type="choice", choices=CUSTOMER_STATUSES,
           aliases=("status", "type", "customer status")),
-    Field("segment", N_("Segment"), type="choice", open_list=True, aliases=("segment", "group", "customer group")),
+    Field("segment", N_("Segment"), type="choice", open_list=True, managed="segments",
+          aliases=("segment", "group", "customer group")),
     Field("acquisition_source", N_("Acquisition source"), type="choice", open_list=True,
+          managed="acquisition_sources",
           aliases=("acquisition source", "source", "lead source", "channel")),
     Field("notes", N_("Notes"), type="long_text", aliases=("notes", "note", "comment", "comments", "remarks")),
 ), help=N_("One row per customer: name (required), company, e-mail, phone, country, city, address, status, segment, "

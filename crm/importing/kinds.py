@@ -29,6 +29,7 @@ class Field:
     required: bool = False
     choices: Codes | None = None  # "choice": the values the portal knows
     open_list: bool = False  # "choice": a value the portal does not know yet may be kept as a new one
+    managed: str | None = None  # "choice": the managed list (crm.settings.lists) whose values are known too
     aliases: tuple[str, ...] = ()  # column headers that mean this field (any case), besides name and label
     max_length: int | None = None
 

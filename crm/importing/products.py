@@ -22,7 +22,7 @@ PRODUCTS = Kind("products", N_("Products and stock"), "product", (
           aliases=("sku", "item code", "article", "article number", "product code", "code", "kode barang", "артикул")),
     Field("name", N_("Product name"), max_length=200, aliases=("name", "product", "product name", "item", "description",
                                                                 "nama barang", "продукт")),
-    Field("category", N_("Category"), type="choice", open_list=True, max_length=60,
+    Field("category", N_("Category"), type="choice", open_list=True, managed="product_categories", max_length=60,
           aliases=("category", "group", "product group", "kategori", "категория")),
     Field("price", N_("Price"), type="amount", aliases=("price", "unit price", "sales price", "harga", "цена")),
     Field("cost", N_("Cost"), type="amount", aliases=("cost", "unit cost", "purchase price", "biaya", "себестойност")),

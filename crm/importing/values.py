@@ -39,6 +39,14 @@ def known_codes(f: Field, session: Session | None = None) -> dict[str, str]:
         out[fold(code.replace("_", " "))] = code
         out.setdefault(fold(text), code)
         out.setdefault(fold(label(f.choices, code)), code)
+    if f.managed and session is not None:
+        from crm.core.i18n import LANGUAGES
+        from crm.settings.lists import values
+        for v in values(session, f.managed, include_inactive=True):
+            out.setdefault(fold(v.code), v.code)
+            out.setdefault(fold(v.code.replace("_", " ")), v.code)
+            for lang in LANGUAGES:
+                out.setdefault(fold(v.label_in(lang)), v.code)
     if f.open_list and session is not None:
         from crm.importing.open_lists import values_in_use
 
@@ -63,7 +71,15 @@ def map_choice(f: Field, raw: str, known: dict[str, str], options: ImportOptions
     elif f.open_list:  # nobody said otherwise: a new value of an open list is kept
         return " ".join(raw.split())
     raise CleaningError(_("'{value}' is not a known value; map it to one of: {choices}.").format(
-        value=raw, choices=", ".join(label(f.choices, c) for c in (f.choices or {}))))
+        value=raw, choices=", ".join(text for _code, text in field_choices(f))))
+
+
+def field_choices(f: Field, session: Session | None = None) -> list[tuple[str, str]]:
+    """(code, label) of the values a choice field offers: its managed list's active ones, else its codes."""
+    if f.managed and session is not None:
+        from crm.settings.lists import values
+        return [(v.code, v.label) for v in values(session, f.managed)]
+    return [(c, label(f.choices, c)) for c in (f.choices or {})]
 
 
 def map_country(raw: str, options: ImportOptions) -> str | None:
@@ -90,7 +106,7 @@ def unknown_values(k: Kind, headers: Sequence[str], rows: Iterable[Sequence[str]
         f = k.field(name)
         unknown = _unknown(f, counter, options, session)
         if unknown:
-            choices = [(c, label(f.choices, c)) for c in (f.choices or {})]
+            choices = field_choices(f, session)
             out.append(UnknownValues(name, headers[columns[name]], unknown, choices, f.open_list))
     return out
 

@@ -19,13 +19,14 @@ from crm.customers.service import touch_last_contact
 from crm.core.paging import Page, page_window
 from crm.core.keyset import Slice, slice_ids
 from crm.core.errors import NotFound, PermissionDenied, ValidationError
-from crm.core.i18n import N_, Codes, _, label_list, ngettext, number
+from crm.core.i18n import N_, Codes, _, ngettext, number
 from crm.insights.rollups import apply_interaction
 from crm.accounts.users import department_id
 from db.models import Customer, Department, Interaction, InteractionTag, User
 from db.where import where_given, within_days
 from db.types import utcnow
 from crm.webhooks import events as webhooks
+from crm.settings.lists import values
 
 # Stored codes and their labels (shown with ``label(CHANNELS, code)``...).
 CHANNELS = Codes("interaction channel", {"call": N_("Call"), "email": N_("E-mail"), "meeting": N_("Meeting"),
@@ -167,9 +168,10 @@ def _log(
     if session.get(Customer, customer_id) is None:
         raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
     errors: dict[str, str] = {}
-    if channel not in CHANNELS:
+    channels = values(session, "channels")
+    if channel not in {v.code for v in channels}:
         errors["channel"] = _("Channel must be one of: {choices}.").format(
-            choices=label_list(CHANNELS))
+            choices=", ".join(v.label for v in channels))
     if direction not in DIRECTIONS:
         errors["direction"] = _("Direction must be inbound or outbound.")
     subject = " ".join((subject or "").split())
@@ -177,9 +179,10 @@ def _log(
         errors["subject"] = _("Subject is required.")
     elif len(subject) > 300:
         errors["subject"] = _("Subject is longer than {n} characters.").format(n=number(300))
-    if feedback_kind is not None and feedback_kind not in FEEDBACK_KINDS:
+    kinds = values(session, "feedback_kinds")
+    if feedback_kind is not None and feedback_kind not in {v.code for v in kinds}:
         errors["feedback_kind"] = _("Feedback kind must be one of: {choices}.").format(
-            choices=label_list(FEEDBACK_KINDS))
+            choices=", ".join(v.label for v in kinds))
     clean_tags = _clean_tags(tags)
     if clean_tags and not feedback_kind:
         errors["tags"] = _("Tags describe feedback: choose a feedback kind too.")
@@ -365,9 +368,10 @@ def feedback_board(actor: Actor, *, kind: str | None = None, since: dt.date | No
     Every feedback item counts: once per tag, and feedback without a tag as its own line (tag None).
     """
     require(actor, "customers.read")
-    if kind is not None and kind not in FEEDBACK_KINDS:
+    kinds = values(session, "feedback_kinds", include_inactive=True)
+    if kind is not None and kind not in {v.code for v in kinds}:
         raise ValidationError({"kind": _("Feedback kind must be one of: {choices}.").format(
-            choices=label_list(FEEDBACK_KINDS))})
+            choices=", ".join(v.label for v in kinds))})
     period = _feedback_in(kind, since)
     stmt = (
         select(Interaction.feedback_kind, InteractionTag.tag, func.count(Interaction.id),

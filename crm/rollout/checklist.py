@@ -121,30 +121,46 @@ def _view(session: Session, item: ChecklistItem, today: dt.date) -> ItemView:
 
 
 def start_project(actor: Actor, *, start: dt.date | None = None, session: Session) -> int:
-    """Create the built-in pre-implementation, rollout and maintenance items (once)."""
+    """Copy the current checklist template (``crm.settings.templates``) into the checklist (each item once).
+
+    The checklist keeps its own copy: a later template change only reaches projects started after it.
+    """
     require(actor, "checklist.write")
+    from crm.settings.templates import template_rows
     start = _today(start)
     existing = set(session.scalars(select(ChecklistItem.template_key).where(ChecklistItem.template_key.is_not(None))))
+    owners: dict[str, int | None] = {}
     created = 0
-    for order, (key, phase, category, title, days) in enumerate(TEMPLATE):
-        if key in existing:
+    for order, t in enumerate(template_rows(session)):
+        if t.key in existing:
             continue
-        session.add(ChecklistItem(phase=phase, category=category, title=title, template_key=key,
-                                  start_on=start + dt.timedelta(days=max(0, days - 14)),
-                                  due_on=start + dt.timedelta(days=days), status="todo", sort_order=order))
-        created += 1
-    for order, (key, title, category, months, cert) in enumerate(MAINTENANCE, start=len(TEMPLATE)):
-        if key in existing:
-            continue
-        due = start + dt.timedelta(days=120 + 30 * months)
-        session.add(ChecklistItem(phase="maintenance", category=category, title=title, template_key=key,
-                                  start_on=due - dt.timedelta(days=14), due_on=due, status="todo",
-                                  recurrence_months=months, expires_on=due if cert else None, sort_order=order))
+        if t.owner_department and t.owner_department not in owners:
+            owners[t.owner_department] = _department_owner(session, t.owner_department)
+        owner_id = owners.get(t.owner_department) if t.owner_department else None
+        if t.recurrence_months is None:
+            days = t.days or 0
+            session.add(ChecklistItem(phase=t.phase, category=t.category, title=t.title, template_key=t.key,
+                                      start_on=start + dt.timedelta(days=max(0, days - 14)), owner_id=owner_id,
+                                      due_on=start + dt.timedelta(days=days), status="todo", sort_order=order))
+        else:
+            due = start + dt.timedelta(days=t.days if t.days is not None else 120 + 30 * t.recurrence_months)
+            session.add(ChecklistItem(phase=t.phase, category=t.category, title=t.title, template_key=t.key,
+                                      start_on=due - dt.timedelta(days=14), due_on=due, status="todo",
+                                      owner_id=owner_id, recurrence_months=t.recurrence_months,
+                                      expires_on=due if t.certification else None, sort_order=order))
         created += 1
     session.flush()
     if created:
         audit.record(session, actor, "create", "checklist", None, detail=f"project started: {created} items")
     return created
+
+
+def _department_owner(session: Session, department: str) -> int | None:
+    """The default owner of a department's items: its first active manager, else staff before an admin."""
+    from db.models import Department
+    return session.scalar(select(User.id).join(Department, User.department_id == Department.id)
+                          .where(Department.code == department, User.active.is_(True))
+                          .order_by(User.role != "manager", User.role == "admin", User.id).limit(1))
 
 
 def list_items(actor: Actor, *, phase: str | None = None, today: dt.date | None = None,
@@ -156,7 +172,7 @@ def list_items(actor: Actor, *, phase: str | None = None, today: dt.date | None 
     return [_view(session, i, _today(today)) for i in session.scalars(stmt)]
 
 
-def _validate(changes: dict[str, Any], item: ChecklistItem) -> dict[str, str]:
+def _validate(changes: dict[str, Any], item: ChecklistItem, session: Session) -> dict[str, str]:
     errors: dict[str, str] = {}
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -164,8 +180,12 @@ def _validate(changes: dict[str, Any], item: ChecklistItem) -> dict[str, str]:
     status = changes.get("status", item.status)
     if status not in STATUSES:
         errors["status"] = _("Status must be one of: {values}.").format(values=label_list(STATUSES))
-    if "category" in changes and changes["category"] not in CATEGORIES:
-        errors["category"] = _("Category must be one of: {values}.").format(values=label_list(CATEGORIES))
+    if "category" in changes and changes["category"] != item.category:
+        from crm.settings.lists import values
+        offered = values(session, "checklist_categories")
+        if changes["category"] not in {v.code for v in offered}:
+            errors["category"] = _("Category must be one of: {values}.").format(
+                values=", ".join(v.label for v in offered))
     if "title" in changes and not (changes["title"] or "").strip():
         errors["title"] = _("Title is required.")
     reason = changes.get("blocked_reason", item.blocked_reason)
@@ -190,7 +210,7 @@ def update_item(actor: Actor, item_id: int, changes: dict[str, Any], expected_ve
     item = load_for_edit(session, ChecklistItem, item_id, expected_version,
                          missing=_("That checklist item no longer exists."),
                          changed=_("Someone changed this item while you were editing it. Reload and try again."))
-    errors = _validate(changes, item)
+    errors = _validate(changes, item, session)
     if errors:
         raise ValidationError(errors)
     before = audit.snapshot(item)
@@ -243,8 +263,8 @@ def add_item(actor: Actor, data: dict[str, Any], *, session: Session) -> ItemVie
     errors: dict[str, str] = {}
     if data.get("phase") not in PHASES:
         errors["phase"] = _("Phase must be one of: {values}.").format(values=label_list(PHASES))
-    probe = ChecklistItem(status="todo", category="technical")
-    errors.update(_validate({k: v for k, v in data.items() if k != "phase"}, probe))
+    probe = ChecklistItem(status="todo", category="")
+    errors.update(_validate({k: v for k, v in data.items() if k != "phase"}, probe, session))
     if not (data.get("title") or "").strip():
         errors["title"] = _("Title is required.")
     if errors:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.core import audit
-from crm.core.access import DEPARTMENTS, Actor, require
+from crm.core.access import Actor, require
+from crm.settings.lists import is_offered
 from crm.core.versions import load_for_edit
 from crm.core.errors import ValidationError
 from crm.core.i18n import N_, Codes, _, label_list
@@ -185,7 +186,7 @@ def add_stakeholder(actor: Actor, data: dict[str, Any], *, session: Session) -> 
     if influence not in INFLUENCE:
         errors["influence"] = _("Influence must be low, medium or high.")
     dept = data.get("department")
-    if dept and dept not in DEPARTMENTS:
+    if dept and not is_offered(session, "departments", dept):
         errors["department"] = _("Choose a known department.")
     if data.get("consulted") and not data.get("consulted_on"):
         errors["consulted_on"] = _("Give the date the stakeholder was consulted.")

@@ -49,7 +49,10 @@ def test_customer_created_on_one_server_is_found_and_edited_on_the_other(browser
         choose(b, "Open customer", re.compile("^Nikolay Georgiev"))
         expect(main_b.get_by_role("heading", name="Nikolay Georgiev", exact=True)).to_be_visible()
         main_b.get_by_text("Edit customer", exact=True).click()
-        main_b.get_by_label("Segment", exact=True).fill("Energy")
+        segment = main_b.get_by_role("combobox", name="Segment", exact=True)  # the managed list, or a new value
+        segment.click()
+        segment.fill("Energy")
+        segment.press("Enter")
         with rerun(b):
             main_b.get_by_role("button", name="Save customer", exact=True).click()
         expect(main_b.get_by_text("Saved.", exact=True)).to_be_visible()

@@ -197,3 +197,14 @@ def test_staff_cannot_import_interactions(db, manager) -> None:
     with pytest.raises(PermissionDenied):
         run(make_actor(db, "sales"), "interactions", ROWS, headers=HEADERS,
             mapping=auto_mapping(kind("interactions"), HEADERS), session=db)
+
+
+def test_a_channel_an_admin_added_is_known_to_an_import_by_its_label_in_any_language(db, manager, customers) -> None:
+    from crm.core.access import Actor
+    from crm.settings.lists import add_value
+
+    add_value(Actor(None, "ada", "Ada", "it", "admin"), "channels", {"en": "WhatsApp", "id": "WA"}, session=db)
+    db.commit()
+    report = _import(db, manager, [ROWS[5]])
+    assert [r.outcome for r in report.rows] == ["imported"]
+    assert db.scalar(select(Interaction.channel).where(Interaction.subject == "Sent the brochure")) == "whatsapp"
