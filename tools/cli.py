@@ -136,6 +136,7 @@ def _register_plugins() -> None:
     import bench.cli  # noqa: F401
     import tools.cli_api_keys  # noqa: F401
     import tools.cli_data  # noqa: F401
+    import tools.cli_fields  # noqa: F401
     import tools.cli_insights  # noqa: F401
     import tools.cli_sync  # noqa: F401
     import tools.cli_webhooks  # noqa: F401
