@@ -35,7 +35,7 @@ from crm.settings.field_types import (
 from db.models import Customer, CustomField, CustomValue, Interaction, ListValue
 
 __all__ = [
-    "FieldDef", "TYPES", "ENTITIES", "list_fields", "get_field", "add_field", "update_field", "reorder_fields",
+    "FieldDef", "TYPES", "ENTITIES", "list_fields", "fields_for", "get_field", "add_field", "update_field", "reorder_fields",
     "deactivate_field", "reactivate_field", "records_of",
 ]
 
@@ -72,6 +72,12 @@ def list_fields(session: Session, entity: str, include_inactive: bool = False) -
     if not include_inactive:
         stmt = stmt.where(CustomField.active.is_(True))
     return _defs(session, list(session.scalars(stmt.order_by(CustomField.position, CustomField.id))))
+
+
+def fields_for(actor: Actor, entity: str, *, include_inactive: bool = False, session: Session) -> list[FieldDef]:
+    """``list_fields`` for pages and other entry points: any signed-in actor reads the definitions."""
+    require(actor, "home.read")
+    return list_fields(session, entity, include_inactive=include_inactive)
 
 
 def get_field(session: Session, field_id: int) -> FieldDef:
