@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(N_("Users"), "pages/users.py", "users.manage", ":material/manage_accounts:", N_("Admin")),
     PageSpec(N_("Audit log"), "pages/audit_log.py", "audit.read", ":material/history:", N_("Admin")),
     PageSpec(N_("Webhooks"), "pages/webhooks.py", "webhooks.manage", ":material/webhook:", N_("Admin")),
+    PageSpec(N_("Custom fields"), "pages/settings_fields.py", "settings.manage", ":material/tune:", N_("Settings")),
 )
 
 

@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
-from crm.core.i18n import N_, Codes, _, get_language
+from crm.core.i18n import LANGUAGES, N_, Codes, _, get_language
+from crm.core.i18n import date as format_date
+from crm.core.i18n import number as format_number
 from crm.core.text import fold
 from crm.customers.contact_rules import plain_email
 from crm.importing.cleaning import AmbiguousDate, CleaningError, clean_text, parse_amount, parse_date
@@ -338,4 +340,35 @@ def plain(values: dict[str, Any]) -> dict[str, Any]:
             out[code] = value.isoformat()
         else:
             out[code] = value
+    return out
+
+
+def shown(f: FieldDef, value: Any) -> str:
+    """A value as a person reads it, in the current language ('' when empty): labels of choices, yes/no words,
+    numbers, amounts and dates in the language's format."""
+    if is_empty(value):
+        return ""
+    if f.type == "multi_choice":
+        return ", ".join(f.choice_label(code) for code in value)
+    if f.type == "choice":
+        return f.choice_label(value)
+    if f.type == "yes_no":
+        return _("Yes") if value else _("No")
+    if f.type == "money":
+        return format_number(value, 2)
+    if f.type == "number":
+        return format_number(value, int(f.options.get("decimals", _places(Decimal(value)))))
+    if f.type == "date":
+        return format_date(value)
+    return str(value)
+
+
+def choices_from_lines(text: str) -> list[dict[str, str]]:
+    """Choices typed one per line, each "English | Indonesian | Bulgarian | Urdu" (only English needed)."""
+    out = []
+    for line in (text or "").splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        labels = {lang: part for lang, part in zip(LANGUAGES, parts) if part}
+        if labels:
+            out.append(labels)
     return out

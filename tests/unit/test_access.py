@@ -15,7 +15,7 @@ EXPECTED: dict[str, set[str]] = {
                          "interactions.complete_any", "surveys.write", "insights.read", "budget.read",
                          "checklist.write", "data.import", "data.export", "data.quality", "privacy.manage",
                          "users.manage", "audit.read",
-                         "webhooks.manage", "api_keys.manage"},
+                         "webhooks.manage", "api_keys.manage", "settings.manage"},
     "sales": EVERYONE | {"customers.read_pii", "customers.write", "customers.own", "interactions.write",
                          "surveys.write", "insights.read"},
     "salesmgr": EVERYONE | {"customers.read_pii", "customers.write", "customers.own", "interactions.write",
