@@ -45,9 +45,11 @@ def custom_inputs(fields: list[FieldDef], values: dict[str, Any] | None, key: st
             raw[f.code] = st.multiselect(_label(f), codes, default=list(current or []), help=help_text, key=widget_key,
                                          format_func=f.choice_label)
         else:  # text, e-mail, URL, number and money: typed, read by the service (either decimal mark)
-            raw[f.code] = st.text_input(_label(f), value=as_text(f, current) if current is not None else "",
-                                        help=help_text, key=widget_key,
-                                        placeholder=_PLACEHOLDERS.get(f.type, lambda: "")())
+            shown_before = as_text(f, current) if current is not None else ""
+            typed = st.text_input(_label(f), value=shown_before, help=help_text, key=widget_key,
+                                  placeholder=_PLACEHOLDERS.get(f.type, lambda: "")())
+            # an untouched number goes back as it was stored (so "1234.567" is never read as thousands)
+            raw[f.code] = current if typed == shown_before and current is not None else typed
     return raw
 
 

@@ -104,3 +104,27 @@ def test_the_interaction_form_shows_custom_fields_and_checks_them_with_the_built
     with session_scope(app_env) as session:
         newest = session.scalar(select(func.max(Interaction.id)))
         assert values_of(session, "interactions", [newest])[newest] == {"satisfaction": 4}
+
+
+def test_saving_the_edit_form_keeps_a_number_as_it_was_stored(app_env) -> None:
+    from decimal import Decimal
+
+    from crm.accounts.users import SYSTEM
+    from crm.core.database import session_scope
+    from crm.customers.service import create_customer, get_customer
+    from crm.settings.fields import add_field
+
+    with session_scope(app_env) as session:
+        add_field(SYSTEM, "customers", {"en": "Weight"}, "number", options={"decimals": 3}, session=session)
+        cid = create_customer(SYSTEM, {"name": "Zed Weigher"}, custom={"weight": Decimal("1234.567")},
+                              session=session).id
+    at = signed_in("sales", "pages/customers.py")
+    at.session_state["customer_id"] = cid
+    at.run()
+    assert "**Weight** 1,234.567" in texts(at)
+    weight = at.text_input(key=f"edit_{cid}_cf_weight")
+    assert weight.value == "1234.567"
+    _button(at, "Save customer").click().run()
+    assert not at.exception and "Saved." in texts(at)
+    with session_scope(app_env) as session:
+        assert get_customer(SYSTEM, cid, session=session).custom == {"weight": Decimal("1234.567")}
