@@ -28,6 +28,7 @@ from crm.customers.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
 from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
+from crm.settings.field_types import shown as custom_text
 from crm.settings.fields import fields_for
 from ui.custom_fields import custom_inputs, show_custom_values
 
@@ -176,11 +177,13 @@ def render_profile(customer_id: int) -> None:
                                 "{n} interactions from every department, newest first",
                                 total).format(n=number(total)))
         if profile.timeline:
+            interaction_fields = call(fields_for, "interactions") or []
             dataframe(table_of([{
                 _("When"): r.occurred_at, _("Department"): label(DEPARTMENTS, r.department), _("Who"): r.user,
                 _("Channel"): label(CHANNELS, r.channel), _("Direction"): label(DIRECTIONS, r.direction),
                 _("Subject"): r.subject, _("Notes"): r.notes, _("Outcome"): r.outcome,
                 _("Feedback"): label(FEEDBACK_KINDS, r.feedback_kind), _("Tags"): ", ".join(r.tags),
+                **{f.label: custom_text(f, r.custom.get(f.code)) for f in interaction_fields},
             } for r in profile.timeline]), hide_index=True, width="stretch")
     with tabs[1]:
         st.markdown(_("**Products owned**"))

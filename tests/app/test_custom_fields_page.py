@@ -104,6 +104,13 @@ def test_the_interaction_form_shows_custom_fields_and_checks_them_with_the_built
     with session_scope(app_env) as session:
         newest = session.scalar(select(func.max(Interaction.id)))
         assert values_of(session, "interactions", [newest])[newest] == {"satisfaction": 4}
+        customer_id = session.get(Interaction, newest).customer_id
+    profile = signed_in("support", "pages/customers.py")
+    profile.session_state["customer_id"] = customer_id
+    profile.run()
+    timeline = next(d.value for d in profile.dataframe if "Subject" in d.value.columns and "Who" in d.value.columns
+                    and "Channel" in d.value.columns)
+    assert "4" in list(timeline["Satisfaction"])  # the timeline shows the interactions' custom fields
 
 
 def test_saving_the_edit_form_keeps_a_number_as_it_was_stored(app_env) -> None:
