@@ -135,3 +135,26 @@ def test_saving_the_edit_form_keeps_a_number_as_it_was_stored(app_env) -> None:
     assert not at.exception and "Saved." in texts(at)
     with session_scope(app_env) as session:
         assert get_customer(SYSTEM, cid, session=session).custom == {"weight": Decimal("1234.567")}
+
+
+def test_each_type_gets_its_own_input_on_the_customer_form(app_env) -> None:
+    from crm.core.database import session_scope
+    from tests.unit.test_custom_fields import define_every_type
+
+    with session_scope(app_env) as session:
+        define_every_type(session)
+    at = signed_in("sales", "pages/customers.py")
+    kinds = {"text_input": ["nickname", "staff_count", "credit_limit", "billing_e_mail", "website"],
+             "text_area": ["story"], "date_input": ["contract_end"], "selectbox": ["key_account", "preferred_branch"],
+             "multiselect": ["interests"]}
+    for kind, codes in kinds.items():
+        keys = {w.key for w in getattr(at, kind)}
+        assert {f"new_cf_{code}" for code in codes} <= keys, kind
+    assert at.selectbox(key="new_cf_preferred_branch").options == ["(none)", "North", "South"]
+    at.selectbox(key="new_cf_key_account").set_value(True)
+    at.multiselect(key="new_cf_interests").set_value(["cloud", "support"])
+    at.text_input(key="new_cf_credit_limit").input("2.500,75")
+    at = fill_new_customer(at, {"Name": "Every Type"})
+    assert not at.exception
+    assert "**Key account** Yes" in texts(at) and "**Interests** Cloud, Support" in texts(at)
+    assert "**Credit limit** 2,500.75" in texts(at)

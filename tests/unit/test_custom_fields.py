@@ -34,7 +34,7 @@ def _customers(db, n: int) -> list[int]:  # type: ignore[no-untyped-def]
     return [c.id for c in rows]
 
 
-def _every_type(db) -> None:  # type: ignore[no-untyped-def]
+def define_every_type(db) -> None:  # type: ignore[no-untyped-def]
     add_field(ADMIN, "customers", {"en": "Nickname"}, "text", session=db)
     add_field(ADMIN, "customers", {"en": "Story"}, "long_text", session=db)
     add_field(ADMIN, "customers", {"en": "Staff count"}, "number", options={"min": 0, "max": 1000, "decimals": 0},
@@ -51,7 +51,7 @@ def _every_type(db) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_each_type_is_validated_saved_and_read_back(db) -> None:
-    _every_type(db)
+    define_every_type(db)
     (cid,) = _customers(db, 1)
     clean, errors = validate_values(db, "customers", {
         "nickname": "  Ayu ", "story": "Line one\nLine two", "staff_count": "1,000", "credit_limit": "1.234,50",
@@ -67,7 +67,7 @@ def test_each_type_is_validated_saved_and_read_back(db) -> None:
 
 
 def test_every_bad_value_is_reported_at_once(db) -> None:
-    _every_type(db)
+    define_every_type(db)
     update_field(ADMIN, list_fields(db, "customers")[0].id, version=1, required=True, session=db)
     _clean, errors = validate_values(db, "customers", {
         "staff_count": "12.5", "credit_limit": "12,3456", "contract_end": "31/02/2027", "key_account": "perhaps",
@@ -187,7 +187,7 @@ def test_reorder_puts_fields_in_the_order_given(db) -> None:
 
 
 def test_filters_find_records_by_choice_number_date_and_yes_no(db) -> None:
-    _every_type(db)
+    define_every_type(db)
     a, b, c = _customers(db, 3)
     set_values(db, "customers", a, {"preferred_branch": "north", "staff_count": Decimal(5), "key_account": True,
                                     "interests": ["cloud", "support"], "contract_end": dt.date(2027, 1, 1)})
@@ -207,7 +207,7 @@ def test_filters_find_records_by_choice_number_date_and_yes_no(db) -> None:
 
 
 def test_erasure_helper_removes_every_value_of_the_records(db) -> None:
-    _every_type(db)
+    define_every_type(db)
     a, b = _customers(db, 2)
     set_values(db, "customers", a, {"nickname": "A", "interests": ["cloud", "support"]})
     set_values(db, "customers", b, {"nickname": "B"})
@@ -216,7 +216,7 @@ def test_erasure_helper_removes_every_value_of_the_records(db) -> None:
 
 
 def test_the_configuration_section_exports_and_applies_fields(db, db_url) -> None:  # type: ignore[no-untyped-def]
-    _every_type(db)
+    define_every_type(db)
     add_value(ADMIN, "custom:preferred_branch", {"en": "East"}, session=db)
     section = SECTIONS["fields"]
     exported = section.export(db)
