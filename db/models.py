@@ -838,7 +838,65 @@ class ChecklistTemplateItem(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class CustomField(Base):
+    """A field an administrator added to customers or interactions (``entity``), without a code change.
+
+    ``code`` is the stable key (made from the English label); ``labels`` and ``help`` map a language
+    (en, id, bg, ur) to text; ``type`` is one of ``crm.settings.fields.TYPES``; ``options`` holds the
+    type's settings (number: min/max/decimals; choice types: ``list_code`` of the managed list). An
+    inactive field is hidden and keeps its values.
+    """
+
+    __tablename__ = "custom_fields"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(60))
+    labels: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    help: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    type: Mapped[str] = mapped_column(String(20))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("uq_custom_fields_entity_code", "entity", "code", unique=True),
+    )
+
+
+class CustomValue(Base):
+    """One value of a custom field on one record (a customer's or an interaction's id).
+
+    Typed columns, so that filters use an index: ``value_text`` (text, e-mail, URL, the code of a
+    choice; one row per chosen value of a multiple choice), ``value_long`` (long text, not indexed),
+    ``value_number`` (number, money, yes/no as 1/0), ``value_date``. An empty value has no row.
+    """
+
+    __tablename__ = "custom_values"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    field_id: Mapped[int] = mapped_column(ForeignKey("custom_fields.id"))
+    record_id: Mapped[int] = mapped_column(Integer)
+    value_text: Mapped[Optional[str]] = mapped_column(String(500))
+    value_long: Mapped[Optional[str]] = mapped_column(Text)
+    value_number: Mapped[Optional[Decimal]] = mapped_column(Numeric(20, 6))
+    value_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+
+    __table_args__ = (
+        Index("ix_custom_values_text", "field_id", "value_text", "record_id"),
+        Index("ix_custom_values_number", "field_id", "value_number", "record_id"),
+        Index("ix_custom_values_date", "field_id", "value_date", "record_id"),
+        Index("ix_custom_values_record", "record_id", "field_id"),
+    )
+
+
 __all__ = [
+    "CustomField",
+    "CustomValue",
     "Base",
     "Department",
     "User",

@@ -30,6 +30,9 @@ from ui.context import actor, call
 from ui.lists import managed
 from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
+from crm.settings.field_types import shown as custom_text
+from crm.settings.fields import fields_for
+from ui.custom_fields import custom_inputs, show_custom_values
 
 who = actor()
 may_write = can(who, "customers.write")
@@ -76,7 +79,9 @@ def open_customer(customer_id: int | None) -> None:
 
 
 def customer_form(prefix: str, detail=None, choices=None) -> dict | None:
-    """The fields of a customer; returns the values when the form is submitted."""
+    """The fields of a customer, built-in and custom; returns the values when the form is submitted (the custom
+    fields' under "custom")."""
+    custom_fields = call(fields_for, "customers") or []
     owners = {o.id: o.label for o in (choices.owners if choices else [])}
     owner_ids = [NONE, *owners]
     current_owner = detail.owner_id if detail and detail.owner_id in owners else NONE
@@ -103,12 +108,13 @@ def customer_form(prefix: str, detail=None, choices=None) -> dict | None:
         consent_t = c2.checkbox(_("Consents to sharing with third parties"),
                                 value=bool(detail and detail.consent_third_party))
         notes = st.text_area(_("Notes"), value=(detail.notes or "") if detail else "")
+        custom = custom_inputs(custom_fields, detail.custom if detail else None, prefix)
         submitted = st.form_submit_button(_("Save customer"), type="primary")
     if not submitted:
         return None
     values = {"name": name, "company": company, "country": country, "city": city, "status": status,
               "segment": segment, "acquisition_source": source, "owner_id": None if owner == NONE else owner,
-              "notes": notes, "consent_marketing": consent_m, "consent_third_party": consent_t}
+              "notes": notes, "consent_marketing": consent_m, "consent_third_party": consent_t, "custom": custom}
     if not detail or detail.pii_visible:
         values.update(email=email, phone=phone)
     return values
@@ -158,6 +164,7 @@ def render_profile(customer_id: int) -> None:
     )
     if not c.pii_visible:
         st.caption(_("Contact details are masked for your role."))
+    show_custom_values(call(fields_for, "customers") or [], c.custom)
     st.markdown(
         _("**Consents** marketing: {marketing} · third-party sharing: {third_party}").format(
             marketing=_("yes") if c.consent_marketing else _("no"),
@@ -182,11 +189,13 @@ def render_profile(customer_id: int) -> None:
                                 "{n} interactions from every department, newest first",
                                 total).format(n=number(total)))
         if profile.timeline:
+            interaction_fields = call(fields_for, "interactions") or []
             dataframe(table_of([{
                 _("When"): r.occurred_at, _("Department"): depts.listed(r.department), _("Who"): r.user,
                 _("Channel"): chans.listed(r.channel), _("Direction"): label(DIRECTIONS, r.direction),
                 _("Subject"): r.subject, _("Notes"): r.notes, _("Outcome"): r.outcome,
                 _("Feedback"): kinds.listed(r.feedback_kind), _("Tags"): ", ".join(r.tags),
+                **{f.label: custom_text(f, r.custom.get(f.code)) for f in interaction_fields},
             } for r in profile.timeline]), hide_index=True, width="stretch")
     with tabs[1]:
         st.markdown(_("**Products owned**"))
@@ -228,7 +237,8 @@ def render_profile(customer_id: int) -> None:
         with st.expander(_("Edit customer"), expanded=False):
             values = customer_form(f"edit_{customer_id}", c, call(filter_choices))
             if values is not None:
-                saved = call(update_customer, customer_id, values, st.session_state[version_key])
+                custom = values.pop("custom")
+                saved = call(update_customer, customer_id, values, st.session_state[version_key], custom=custom)
                 if saved:
                     st.session_state[version_key] = saved.version
                     st.success(_("Saved."))
@@ -393,7 +403,8 @@ def render_list() -> None:
         with st.expander(_("New customer")):
             values = customer_form("new", None, choices)
             if values is not None:
-                created = call(create_customer, values)
+                custom = values.pop("custom")
+                created = call(create_customer, values, custom=custom)
                 if created:
                     st.success(_("Created {name}.").format(name=created.name))
                     open_customer(created.id)

@@ -146,6 +146,7 @@ def _register_plugins() -> None:
     import tools.cli_api_keys  # noqa: F401
     import tools.cli_config  # noqa: F401
     import tools.cli_data  # noqa: F401
+    import tools.cli_fields  # noqa: F401
     import tools.cli_insights  # noqa: F401
     import tools.cli_rights  # noqa: F401
     import tools.cli_sync  # noqa: F401

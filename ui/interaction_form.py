@@ -5,7 +5,9 @@ import streamlit as st
 
 from crm.core.i18n import _, label
 from crm.interactions.service import DIRECTIONS, log_interaction
+from crm.settings.fields import fields_for
 from ui.context import call
+from ui.custom_fields import custom_inputs
 from ui.lists import managed
 
 
@@ -16,6 +18,7 @@ def interaction_form(key: str, *, customer_id: int | None = None, options: dict[
     user picks one before the form can be saved.
     """
     chosen = None
+    custom_fields = call(fields_for, "interactions") or []
     if options is not None:  # outside the form: picking one enables "Log interaction" at once
         chosen = st.selectbox(_("Customer"), list(options), index=0 if len(options) == 1 else None,
                               placeholder=_("Several customers match: choose one") if options
@@ -38,6 +41,7 @@ def interaction_form(key: str, *, customer_id: int | None = None, options: dict[
         kind = c4.selectbox(_("Feedback"), [None, *kinds.offered()],
                             format_func=lambda k: _("(no feedback)") if k is None else kinds.label(k))
         tags = c5.text_input(_("Tags (comma separated)"), placeholder=_("e.g. mobile app, reporting"))
+        custom = custom_inputs(custom_fields, None, key)
         if not st.form_submit_button(_("Log interaction"), type="primary",
                                      disabled=options is not None and chosen is None):
             return
@@ -46,7 +50,7 @@ def interaction_form(key: str, *, customer_id: int | None = None, options: dict[
         st.error(_("Nothing was saved. Please choose the customer first."))
         return
     saved = call(log_interaction, target, channel=channel, direction=direction, subject=subject, notes=notes,
-                 outcome=outcome, follow_up_on=follow_up, feedback_kind=kind, tags=tags)
+                 outcome=outcome, follow_up_on=follow_up, feedback_kind=kind, tags=tags, custom=custom)
     if saved:
         st.success(_("Logged '{subject}' for {customer}; every department sees it now.").format(
             subject=saved.subject, customer=saved.customer))

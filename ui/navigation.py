@@ -31,9 +31,10 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(N_("Users"), "pages/users.py", "users.manage", ":material/manage_accounts:", N_("Admin")),
     PageSpec(N_("Audit log"), "pages/audit_log.py", "audit.read", ":material/history:", N_("Admin")),
     PageSpec(N_("Webhooks"), "pages/webhooks.py", "webhooks.manage", ":material/webhook:", N_("Admin")),
-    PageSpec(N_("Rights"), "pages/settings_rights.py", "settings.manage", ":material/admin_panel_settings:", N_("Settings")),
+    PageSpec(N_("Custom fields"), "pages/settings_fields.py", "settings.manage", ":material/tune:", N_("Settings")),
     PageSpec(N_("Lists of values"), "pages/settings_lists.py", "settings.manage", ":material/list:", N_("Settings")),
     PageSpec(N_("Templates"), "pages/settings_templates.py", "settings.manage", ":material/article:", N_("Settings")),
+    PageSpec(N_("Rights"), "pages/settings_rights.py", "settings.manage", ":material/admin_panel_settings:", N_("Settings")),
 )
 
 

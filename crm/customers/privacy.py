@@ -27,6 +27,8 @@ from db.models import (
 )
 from db.types import utcnow
 from crm.webhooks import events as webhooks
+from crm.settings import field_values
+from crm.settings.field_types import plain as plain_custom
 
 # What a customer consents to (shown with ``label(CONSENT_PURPOSES, code)``).
 CONSENT_PURPOSES = Codes("consent purpose", {"marketing": N_("Marketing"), "third_party": N_("Third-party sharing")})
@@ -123,10 +125,14 @@ def subject_access(actor: Actor, customer_id: int, *, session: Session) -> bytes
     customer = _customer(session, customer_id)
     receipts = list(session.scalars(select(Receipt).where(Receipt.customer_id == customer_id)))
     lines = list(session.scalars(select(ReceiptLine).where(ReceiptLine.receipt_id.in_([r.id for r in receipts]))))
+    interactions = list(session.scalars(select(Interaction).where(Interaction.customer_id == customer_id)))
+    custom = field_values.values_of(session, "interactions", [i.id for i in interactions], include_inactive=True)
     data = {
         "generated_at": utcnow().isoformat(),
         "customer": _plain(customer),
-        "interactions": [_plain(i) for i in session.scalars(select(Interaction).where(Interaction.customer_id == customer_id))],
+        "custom_fields": plain_custom(field_values.values_of(session, "customers", [customer_id],
+                                                            include_inactive=True)[customer_id]),
+        "interactions": [{**_plain(i), "custom_fields": plain_custom(custom[i.id])} for i in interactions],
         "receipts": [_plain(r) for r in receipts],
         "receipt_lines": [_plain(line) for line in lines],
         "surveys": [_plain(s) for s in session.scalars(select(SurveyResponse).where(SurveyResponse.customer_id == customer_id))],
@@ -169,6 +175,15 @@ def _erase(session: Session, actor: Actor, customer: Customer) -> None:
     customer.consent_marketing = False
     customer.consent_third_party = False
     session.execute(delete(CustomerToken).where(CustomerToken.customer_id == customer_id))
+    interaction_ids = list(session.scalars(select(Interaction.id).where(Interaction.customer_id == customer_id)))
+    field_values.delete_values(session, "customers", [customer_id])
+    field_values.delete_values(session, "interactions", interaction_ids)
+    # an interaction's audit rows may quote its custom values (and its subject): kept without them
+    for start in range(0, len(interaction_ids), 10_000):
+        session.execute(update(AuditEvent).where(
+            AuditEvent.entity == "interaction",
+            AuditEvent.entity_id.in_([str(i) for i in interaction_ids[start:start + 10_000]]))
+            .values(before=None, after=None))
     session.execute(update(Interaction).where(Interaction.customer_id == customer_id)
                     .values(subject="(erased)", notes=None, outcome=None))
     session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == customer_id).values(comment=None))

@@ -34,6 +34,8 @@ from db.bulk import insert_rows, reserve_ids
 from db.models import AuditEvent, Consent, Customer, CustomerToken, Department, User
 from db.types import utcnow
 from crm.webhooks import events as webhooks
+from crm.settings import field_values
+from crm.settings.field_types import plain as plain_custom
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {"name": N_("Name"), "last_contact": N_("Last contact"), "lifetime_revenue": N_("Lifetime revenue")}
@@ -109,6 +111,7 @@ class CustomerDetail:
     updated_at: dt.datetime
     updated_by: str | None
     pii_visible: bool
+    custom: dict[str, Any] = field(default_factory=dict)  # active custom fields' values by code (field_values)
 
     @property
     def lifetime_margin(self) -> Decimal:
@@ -372,7 +375,7 @@ def _detail(actor: Actor, c: Customer, session: Session) -> CustomerDetail:
         purchase_count=c.purchase_count or 0, last_contact_at=c.last_contact_at,
         archived_at=c.archived_at, erased=c.erased_at is not None, version=c.version,
         updated_at=c.updated_at, updated_by=updated_by.full_name if updated_by else None,
-        pii_visible=show,
+        pii_visible=show, custom=field_values.values_of(session, "customers", [c.id])[c.id],
     )
 
 
@@ -415,6 +418,15 @@ def _split_consents(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, boo
 
 def _validated(session: Session, fields: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The cleaned form fields, or ValidationError with every field error at once (the owner's included)."""
+    clean, _custom = _validated_with_custom(session, fields, None, partial=partial)
+    return clean
+
+
+def _validated_with_custom(session: Session, fields: dict[str, Any], custom: dict[str, Any] | None, *,
+                           partial: bool = False, current: dict[str, Any] | None = None,
+                           ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The cleaned built-in and custom fields (``custom`` None: not checked), or ValidationError with every
+    error of both at once."""
     errors: dict[str, str] = {}
     try:
         clean = clean_customer_fields(fields, partial=partial)
@@ -422,9 +434,14 @@ def _validated(session: Session, fields: dict[str, Any], *, partial: bool = Fals
         errors.update(exc.errors)
         clean = {}
     _check_owner(session, fields.get("owner_id"), errors)
+    custom_clean: dict[str, Any] = {}
+    if custom is not None:
+        custom_clean, custom_errors = field_values.validate_values(session, "customers", custom, partial=partial,
+                                                                   current=current)
+        errors.update(custom_errors)
     if errors:
         raise ValidationError(errors)
-    return clean
+    return clean, custom_clean
 
 
 def _check_owner(session: Session, owner_id: Any, errors: dict[str, str]) -> None:
@@ -432,14 +449,21 @@ def _check_owner(session: Session, owner_id: Any, errors: dict[str, str]) -> Non
         errors["owner_id"] = _("The chosen owner does not exist.")
 
 
-def create_customer(actor: Actor, data: dict[str, Any], *, session: Session) -> CustomerDetail:
-    """Create a customer from form fields; every field error is reported at once."""
+def create_customer(actor: Actor, data: dict[str, Any], *, custom: dict[str, Any] | None = None,
+                    session: Session) -> CustomerDetail:
+    """Create a customer from form fields and custom field values (by code; required ones checked even when
+    ``custom`` is not given); every field error, built-in or custom, is reported at once."""
     require(actor, "customers.write")
     fields, consents = _split_consents(data)
-    clean = _validated(session, fields)
+    clean, custom_clean = _validated_with_custom(session, fields, custom or {})
     session.flush()
     (customer_id,) = reserve_ids(session, Customer.__table__, 1)
-    _write_customers(session, [_customer_rows(actor, customer_id, clean, now=utcnow(), consents=consents)])
+    new = _customer_rows(actor, customer_id, clean, now=utcnow(), consents=consents)
+    stored_custom = {k: v for k, v in custom_clean.items() if v not in (None, [])}
+    if stored_custom:
+        new.audit["after"]["custom"] = plain_custom(stored_custom)
+    _write_customers(session, [new])
+    field_values.set_values(session, "customers", customer_id, custom_clean)
     for purpose in CONSENT_PURPOSES:  # the consent history starts with what the form granted
         if consents.get(purpose):
             session.add(Consent(customer_id=customer_id, purpose=purpose, granted=True, source="form",
@@ -537,9 +561,11 @@ def _conflict(session: Session, customer: Customer) -> ConflictError:
 
 
 def update_customer(
-    actor: Actor, customer_id: int, changes: dict[str, Any], expected_version: int, *, session: Session
+    actor: Actor, customer_id: int, changes: dict[str, Any], expected_version: int, *,
+    custom: dict[str, Any] | None = None, session: Session
 ) -> CustomerDetail:
-    """Apply ``changes`` if nobody saved this customer since ``expected_version`` was loaded."""
+    """Apply ``changes`` (and ``custom`` field values by code: only those given change) if nobody saved this
+    customer since ``expected_version`` was loaded; every error, built-in or custom, is reported at once."""
     require(actor, "customers.write")
     customer = _load_customer(session, customer_id)
     if customer.version != expected_version:
@@ -550,7 +576,8 @@ def update_customer(
     # keep country with phone so national numbers parse
     if "phone" in fields and "country" not in fields:
         fields["country"] = customer.country
-    clean = _validated(session, fields, partial=True)
+    current_custom = field_values.values_of(session, "customers", [customer.id])[customer.id]
+    clean, custom_clean = _validated_with_custom(session, fields, custom, partial=True, current=current_custom)
     before = audit.snapshot(customer)
     try:
         # a savepoint: a refused write is undone without touching the caller's other work in this session
@@ -561,11 +588,20 @@ def update_customer(
             customer.updated_at = utcnow()
             customer.updated_by_id = actor.user_id
             session.flush()
+            field_values.set_values(session, "customers", customer.id, custom_clean)
     except StaleDataError:
         raise ConflictError(_("This customer was changed by someone else just now. Reload and try again."))
     if {"name", "company", "email", "phone"} & set(clean):
         refresh_search_keys(customer, session=session)
-    b, a = audit.diff(before, audit.snapshot(customer))
+    after = audit.snapshot(customer)
+    if custom_clean:  # the custom values that changed, in the same audit row as the built-in ones
+        old = plain_custom(current_custom)
+        new = plain_custom(field_values.values_of(session, "customers", [customer.id])[customer.id])
+        keys = [k for k in dict.fromkeys([*old, *new]) if old.get(k) != new.get(k)]
+        if keys:
+            before["custom"] = {k: old.get(k) for k in keys}
+            after["custom"] = {k: new.get(k) for k in keys}
+    b, a = audit.diff(before, after)
     if a:
         audit.record(session, actor, "update", "customer", customer.id, before=b, after=a)
         webhooks.emit(session, webhooks.CUSTOMER_UPDATED, _changed(customer, a))

@@ -27,6 +27,8 @@ from db.where import where_given, within_days
 from db.types import utcnow
 from crm.webhooks import events as webhooks
 from crm.settings.lists import values
+from crm.settings import field_values
+from crm.settings.field_types import plain as plain_custom
 
 # Stored codes and their labels (shown with ``label(CHANNELS, code)``...).
 CHANNELS = Codes("interaction channel", {"call": N_("Call"), "email": N_("E-mail"), "meeting": N_("Meeting"),
@@ -55,6 +57,7 @@ class InteractionRow:
     follow_up_done: bool
     feedback_kind: str | None
     tags: tuple[str, ...]
+    custom: dict[str, Any] = field(default_factory=dict)  # active custom fields' values by code (field_values)
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,11 @@ def log_interaction(actor: Actor, customer_id: int, *, session: Session, **field
     """Record a contact with a customer under the actor's own department.
 
     ``fields``: channel and subject (required), direction, notes, outcome, follow_up_on, feedback_kind,
-    tags, occurred_at (see ``_log``).
+    tags, occurred_at, custom (custom field values by code; required ones are checked even when not given)
+    (see ``_log``).
     """
     require(actor, "interactions.write")
+    fields["custom"] = fields.get("custom") or {}
     return _log(actor, customer_id, session=session, **fields)
 
 
@@ -162,9 +167,12 @@ def _log(
     feedback_kind: str | None = None,
     tags: Any = None,
     occurred_at: dt.datetime | None = None,
+    custom: dict[str, Any] | None = None,
     session: Session,
 ) -> InteractionRow:
-    """Validate and write one interaction with its audit row (the caller has checked the actor's right)."""
+    """Validate and write one interaction with its audit row (the caller has checked the actor's right).
+
+    ``custom`` None (a planned follow-up) leaves custom fields unchecked and empty."""
     if session.get(Customer, customer_id) is None:
         raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
     errors: dict[str, str] = {}
@@ -194,6 +202,10 @@ def _log(
         errors["occurred_at"] = _("An interaction cannot happen in the future.")
     if follow_up_on is not None and follow_up_on < occurred_at.date():
         errors["follow_up_on"] = _("The follow-up date cannot be before the interaction.")
+    custom_clean: dict[str, Any] = {}
+    if custom is not None:
+        custom_clean, custom_errors = field_values.validate_values(session, "interactions", custom)
+        errors.update(custom_errors)
     if errors:
         raise ValidationError(errors)
     interaction = Interaction(
@@ -207,12 +219,15 @@ def _log(
     )
     session.add(interaction)
     session.flush()
+    field_values.set_values(session, "interactions", interaction.id, custom_clean)
     apply_interaction(session, interaction)
     touch_last_contact(session, customer_id, occurred_at)
     audit.record(session, actor, "create", "interaction", interaction.id,
                  after={"customer_id": customer_id, "channel": channel, "subject": subject,
                         "department": actor.department, "feedback_kind": feedback_kind,
-                        "tags": clean_tags, "follow_up_on": follow_up_on.isoformat() if follow_up_on else None})
+                        "tags": clean_tags, "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
+                        **({"custom": plain_custom(stored)} if (stored := {k: v for k, v in custom_clean.items()
+                                                                          if v not in (None, [])}) else {})})
     logged = {"interaction_id": interaction.id, "customer_id": customer_id, "user_id": actor.user_id,
               "department": actor.department, "channel": channel, "direction": direction,
               "occurred_at": occurred_at, "subject": subject, "notes": interaction.notes,
@@ -235,6 +250,7 @@ def _row(session: Session, i: Interaction) -> InteractionRow:
         subject=i.subject, notes=i.notes, outcome=i.outcome, follow_up_on=i.follow_up_on,
         follow_up_done=i.follow_up_done_at is not None, feedback_kind=i.feedback_kind,
         tags=tuple(sorted(t.tag for t in i.tags)),
+        custom=field_values.values_of(session, "interactions", [i.id])[i.id],
     )
 
 
@@ -287,13 +303,14 @@ def _rows(session: Session, ids: list[int]) -> list[InteractionRow]:
     )
     results = {r[0].id: r for r in session.execute(stmt).all()}
     tags = _tags_for(session, list(results))
+    custom = field_values.values_of(session, "interactions", list(results))
     return [
         InteractionRow(
             id=i.id, customer_id=i.customer_id, customer=cname, occurred_at=i.occurred_at,
             department=dcode, user=uname, channel=i.channel, direction=i.direction, subject=i.subject,
             notes=i.notes, outcome=i.outcome, follow_up_on=i.follow_up_on,
             follow_up_done=i.follow_up_done_at is not None, feedback_kind=i.feedback_kind,
-            tags=tags.get(i.id, ()),
+            tags=tags.get(i.id, ()), custom=custom.get(i.id, {}),
         )
         for i, cname, dcode, uname in (results[x] for x in ids if x in results)
     ]

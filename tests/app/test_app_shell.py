@@ -17,7 +17,7 @@ from tests.unit.test_access import EXPECTED
 ALLOWED_PAGES: dict[str, set[str]] = {
     "admin": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
               "Import", "Data sources", "Data quality", "Privacy", "Users", "Audit log",
-              "Webhooks", "Rights", "Lists of values", "Templates"},
+              "Webhooks", "Rights", "Lists of values", "Templates", "Custom fields"},
     "sales": {"Home", "Customers", "Interactions", "Insights", "Checklist", "Requirements"},
     "salesmgr": {"Home", "Customers", "Interactions", "Insights", "Budget", "Checklist", "Requirements",
                  "Import", "Data sources", "Data quality"},

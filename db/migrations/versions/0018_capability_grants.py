@@ -1,7 +1,7 @@
 """capability_grants: administrators' grants and revocations over the capability table.
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 from db.types import UTCDateTime
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
