@@ -1,12 +1,14 @@
 """The HTTP API, measured against a real `streamlit run app.py` over the benchmark's database.
 
 - customer search through the API (GET /api/v1/customers?q=..., over one keep-alive connection and over a new
-  connection per request: Streamlit's server sends a response's headers and body as two TCP segments without
-  TCP_NODELAY, so on a reused connection the body waits for the client's delayed ACK, about 40 ms on Linux)
-  beside the same search through the service layer (``customers_after`` in this process: the API's own floor);
+  connection per request) beside the same search through the service layer (``customers_after`` in this
+  process: the API's own floor);
 - 20 concurrent clients reading (searches and single customers) from one server: p95 and requests per second;
-- requests per second of the same load against a bare FastAPI endpoint returning a constant, served by uvicorn
-  the same way (the framework's floor).
+- requests per second of the same load against constant endpoints (the framework's floor): Streamlit's own
+  ``/_stcore/health`` on the same server, and a bare FastAPI endpoint served by a plain uvicorn.
+
+The client is ``http.client`` (it sets TCP_NODELAY and sends a GET's head in one write); a keep-alive stall of
+40 ms per response was the server's (Nagle's algorithm on its connections, ui/connections.py).
 """
 from __future__ import annotations
 
@@ -162,6 +164,7 @@ def measure(url: str, repeat: int = 20) -> dict[str, Any]:
         reads += [f"/api/v1/customers?q={urllib.request.quote(t)}&limit=25" for t in TERMS]
         out["20 clients reading"] = _load(base, secret, reads)  # contact details shown: each read audited
         out["20 clients reading, masked key"] = _load(base, masked, reads)  # no read_pii: nothing written
+        out["same server's constant /_stcore/health, 20 clients"] = _load(base, None, ["/_stcore/health"])
     finally:
         stop_portal(proc)
     port = _free_port()
@@ -173,4 +176,9 @@ def measure(url: str, repeat: int = 20) -> dict[str, Any]:
     finally:
         bare.terminate()
         bare.wait(timeout=10)
+    reads_per_s = out["20 clients reading"]["requests_per_s"]
+    same_server = out["same server's constant /_stcore/health, 20 clients"]["requests_per_s"]
+    out["reads per s / floor per s"] = {
+        "same server": round(reads_per_s / same_server, 2),
+        "bare uvicorn": round(reads_per_s / out["bare FastAPI constant, 20 clients"]["requests_per_s"], 2)}
     return out

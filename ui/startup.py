@@ -22,6 +22,7 @@ import streamlit as st
 
 from crm.core import config
 from crm.core.database import ready, session_scope
+from ui.connections import send_without_delay
 from ui.warm_up import warm_up
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def start_webhook_sender() -> Any:
 async def lifespan(app: Any) -> AsyncIterator[None]:
     """``st.App`` lifespan: prepare the server (in a worker thread: blocking work off the event loop) before
     it answers anyone, including its health check; then send webhook deliveries until the server stops."""
+    send_without_delay()  # before the first connection: no response waits for a delayed ACK (ui/connections.py)
     await asyncio.to_thread(prepare_server)
     webhooks = start_webhook_sender()
     try:

@@ -7,7 +7,6 @@ every server.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -21,7 +20,7 @@ from crm.core import audit
 from crm.core.access import CAPABILITIES, Actor, capabilities_of, require
 from crm.core.errors import NotFound, ValidationError
 from crm.core.i18n import _, number
-from db.models import ApiKey, User
+from db.models import ApiKey, Department, User
 from db.types import utcnow
 
 SECRET_START = "crm_"  # every secret starts so (a leaked one is recognisable in a log or a repository)
@@ -164,23 +163,28 @@ def authenticate(secret: str, *, session: Session, now: dt.datetime | None = Non
     secret = (secret or "").strip()
     if not secret.startswith(SECRET_START) or len(secret) < PREFIX_LENGTH + 8 or len(secret) > 200:
         return None
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == secret[:PREFIX_LENGTH]))
+    # one query for the key, its user and the user's department (it runs on every API call)
+    key = session.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.secret_hash, ApiKey.revoked_at, ApiKey.expires_on, ApiKey.last_used_at,
+               ApiKey.capabilities, ApiKey.rate_per_minute, User.id.label("user_id"), User.username, User.full_name,
+               User.role, User.active, User.language, User.time_zone, Department.code.label("department"))
+        .join(User, User.id == ApiKey.user_id).join(Department, Department.id == User.department_id)
+        .where(ApiKey.prefix == secret[:PREFIX_LENGTH])).one_or_none()
     if key is None or not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
         return None
     now = now or utcnow()
     if key.revoked_at is not None or (key.expires_on is not None and key.expires_on < now.date()):
         return None
-    from crm.accounts.users import actor_for  # users imports this module's neighbours; keep the import local
-
-    user = session.get(User, key.user_id)
-    who = actor_for(user.username, session=session, source="api") if user is not None else None
-    if who is None:
+    if not key.active:
         return None
     if key.last_used_at is None or _naive(key.last_used_at) <= _naive(now) - LAST_USE_EVERY:
         session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now)
                         .execution_options(synchronize_session=False))
     only = frozenset(key.capabilities) if key.capabilities is not None else None
-    actor = dataclasses.replace(who, username=key_username(who.username, key.name), only=only)
+    # what crm.accounts.users.actor_for gives for the key's user (source "api"), named after the key
+    actor = Actor(user_id=key.user_id, username=key_username(key.username, key.name), full_name=key.full_name,
+                  department=key.department, role=key.role, source="api", language=key.language or "en",
+                  time_zone=key.time_zone, only=only)
     return KeyCaller(actor, key.id, key.name, key.rate_per_minute)
 
 

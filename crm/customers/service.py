@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, tuple_, update
+from sqlalchemy import Select, intersect, or_, select, tuple_, union, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -158,12 +158,19 @@ def _pii(actor: Actor) -> bool:
 # ---------------------------------------------------------------- search --
 
 
-def _token_match(prefix: str) -> Any:
-    return Customer.id.in_(
-        select(CustomerToken.customer_id).where(
-            CustomerToken.token >= prefix, CustomerToken.token < prefix + _HIGH
-        )
-    )
+def _token_ids(*prefixes: str) -> Any:
+    """The ids of customers with a search token starting with any of ``prefixes``: one range of the token
+    index per prefix (a UNION of them when several)."""
+    ranges = [select(CustomerToken.customer_id).where(CustomerToken.token >= p, CustomerToken.token < p + _HIGH)
+              for p in dict.fromkeys(prefixes) if p]
+    return ranges[0] if len(ranges) == 1 else union(*ranges)
+
+
+def _all_of(sets: list[Any]) -> Any:
+    """The ids in every one of ``sets`` (an INTERSECT of them when several)."""
+    if len(sets) == 1:
+        return sets[0]
+    return intersect(*[select(s.subquery().c.customer_id) for s in sets])
 
 
 def search_condition(query: str, contact_details: bool = True) -> Any | None:
@@ -171,26 +178,31 @@ def search_condition(query: str, contact_details: bool = True) -> Any | None:
 
     ``contact_details``: whether the searcher may see e-mails and phones. Without it, the query matches
     names and companies only: a search must not tell apart customers whose contact details differ.
+
+    One ``customers.id IN (...)`` of the matching ids, read from the token index alone (a range per word, its
+    contact-detail range joined by UNION, words by INTERSECT): SQLite then walks those ids in order and looks up
+    only the customers it returns, instead of every customer matching any word (an OR of one IN per range made
+    it look up and sort all of them: 49 ms instead of 16 ms for "jos" at 1M customers, bench/README.md).
     """
     query = (query or "").replace(CONTACT_MARK, " ").strip()
     if not query:
         return None
     if contact_details and _PHONE_QUERY.match(query) and len(digits(query)) >= 4:
         d = digits(query)
-        candidates = {d}
+        candidates = [d]
         if d.startswith("00"):
-            candidates.add(d[2:])
+            candidates.append(d[2:])
         if d.startswith("0"):
-            candidates.add(d.lstrip("0"))  # national number typed with its trunk 0
-        return or_(*[_token_match(CONTACT_MARK + c) for c in candidates if c])
+            candidates.append(d.lstrip("0"))  # national number typed with its trunk 0
+        return Customer.id.in_(_token_ids(*[CONTACT_MARK + c for c in candidates if c]))
     if contact_details and "@" in query:
-        return _token_match(CONTACT_MARK + fold(query))
+        return Customer.id.in_(_token_ids(CONTACT_MARK + fold(query)))
     terms = words(query)
     if not terms:
         return None
     if not contact_details:
-        return and_(*[_token_match(term) for term in terms])
-    return and_(*[or_(_token_match(term), _token_match(CONTACT_MARK + term)) for term in terms])
+        return Customer.id.in_(_all_of([_token_ids(term) for term in terms]))
+    return Customer.id.in_(_all_of([_token_ids(term, CONTACT_MARK + term) for term in terms]))
 
 
 def _filtered(query: str, filters: CustomerFilters, contact_details: bool) -> Select[Any]:

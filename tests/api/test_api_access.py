@@ -1,6 +1,7 @@
 """Who may call what: keys, roles, narrowed keys, masking, audit rows, revocation, rate limits, languages."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -173,6 +174,26 @@ def test_an_expired_key_and_a_deactivated_user_are_refused(demo_api: str) -> Non
         key.expires_on = dt.date(2998, 12, 31)
         session.flush()
         assert authenticate(secret, session=session, now=later) is None
+
+
+def test_a_keys_caller_is_its_user_named_after_the_key_and_narrowed(demo_api: str) -> None:
+    from crm.accounts.users import actor_for
+    from db.models import User
+
+    secret = new_key("sales", name="shop")
+    with session_scope() as session:
+        found = authenticate(secret, session=session)
+        user = actor_for("sales", session=session, source="api")
+        assert found is not None and found.key_name == "shop"
+        assert found.actor == dataclasses.replace(user, username="sales (key shop)")
+        assert (found.actor.full_name, found.actor.language, found.actor.time_zone) == (
+            user.full_name, user.language, user.time_zone)
+        _info, narrowed = create_key(make_actor(session, "admin"), "narrow", "sales", ["customers.read"],
+                                     session=session)
+        assert authenticate(narrowed, session=session).actor.only == frozenset({"customers.read"})
+        session.scalar(select(User).where(User.username == "sales")).active = False
+        session.flush()
+        assert authenticate(secret, session=session) is None  # a deactivated user's keys stop at once
 
 
 def test_a_key_beyond_its_rate_gets_429_with_retry_after(client) -> None:

@@ -213,7 +213,28 @@ def test_sqlite_search_uses_the_token_index(db_url) -> None:
     with engine.connect() as conn:
         plan = " | ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
     assert "SEARCH customer_tokens USING COVERING INDEX" in plan  # index range per word
-    assert "SCAN" not in plan  # no full scan of any table
+    scans = [step.split()[1] for step in plan.split(" | ") if step.startswith("SCAN ")]
+    # no full scan of any table: only of each word's ids (read from the ranges above) while they are intersected
+    assert not {"customers", "customer_tokens"} & set(scans)
+
+
+def test_sqlite_search_in_id_order_reads_only_the_customers_it_returns(db_url) -> None:
+    """The API's keyset search walks the matching ids in order: no sort of every matching customer."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    from sqlalchemy import create_engine
+
+    from crm.customers.service import search_condition
+    from db.models import Customer
+
+    engine = create_engine(db_url)
+    for query in ("jos", "jose alvarez"):
+        stmt = select(Customer.id).where(search_condition(query)).order_by(Customer.id).limit(26)
+        sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+        with engine.connect() as conn:
+            plan = " | ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+        assert "SEARCH customers USING INTEGER PRIMARY KEY" in plan
+        assert "TEMP B-TREE FOR ORDER BY" not in plan
 
 
 def test_a_refused_update_leaves_the_callers_other_work_in_the_session(db, world) -> None:
