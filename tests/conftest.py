@@ -39,6 +39,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
         )
 
 
+# `pytest` runs on two workers (pytest.ini: -n 2). The tests that start servers, browsers and killed processes
+# keep to one of them, one at a time, so that they never compete with each other for the machine.
+SERIAL_FOLDERS = ("browser", "faults")
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    for item in items:
+        if Path(str(item.fspath)).parent.name in SERIAL_FOLDERS:
+            item.add_marker(pytest.mark.xdist_group("servers"))
+
+
 @pytest.fixture(autouse=True)
 def _main_module_kept() -> Iterator[None]:
     """Streamlit's script runner (AppTest) installs each script it runs as ``__main__`` and leaves it there;

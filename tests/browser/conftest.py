@@ -171,6 +171,9 @@ def sign_in(page, url: str, username: str, password: str = "demo") -> None:  # t
     """Fill the sign-in form like a person and wait until the portal has settled on the signed-in screen."""
     load(page, url)
     main = page.get_by_test_id("stMain")
+    # a fresh server's first runs can briefly draw the form twice (the language and cookie components rerun the
+    # script as they load): wait, as a person would, until one form is left
+    _expect(main.get_by_label("Username", exact=True)).to_have_count(1)
     main.get_by_label("Username", exact=True).fill(username)
     main.get_by_label("Password", exact=True).fill(password)
     with rerun(page, QUIET_AFTER_LOAD):
