@@ -3,8 +3,7 @@ included. The same service as the Interactions page: written under the key user'
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
-
+from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
@@ -13,14 +12,12 @@ from api.auth import caller
 from api.common import DEFAULT_LIMIT, Id, Input, Limit, Page, Short, Text, page_of, plain, utc
 from api.errors import responses
 from crm.accounts.api_keys import KeyCaller
-from crm.core.access import DEPARTMENTS
 from crm.core.database import session_scope
-from crm.interactions.service import CHANNELS, FEEDBACK_KINDS, InteractionFilters, interactions_after, log_interaction
+from crm.interactions.service import InteractionFilters, interactions_after, log_interaction
 
 router = APIRouter(prefix="/v1/interactions", tags=["interactions"])
-Department = Literal[tuple(DEPARTMENTS)]  # type: ignore[valid-type]
-Channel = Literal[tuple(CHANNELS)]  # type: ignore[valid-type]
-FeedbackKind = Literal[tuple(FEEDBACK_KINDS)]  # type: ignore[valid-type]
+# channels, feedback kinds and departments are managed lists (administrators add values): any code filters
+Code = Annotated[str, Query(min_length=1, max_length=60, description="A code of the managed list")]
 
 
 class InteractionOut(BaseModel):
@@ -43,21 +40,23 @@ class InteractionOut(BaseModel):
 
 class InteractionIn(Input):
     customer_id: Id
-    channel: Short = Field(description="call, email, meeting, chat, visit or support_ticket")
+    channel: Short = Field(description="A code of the managed list of channels (built in: call, email, meeting, "
+                                       "chat, visit, support_ticket)")
     subject: Short
     direction: Short = Field("inbound", description="inbound or outbound")
     notes: Text | None = None
     outcome: Text | None = None
     follow_up_on: dt.date | None = None
-    feedback_kind: Short | None = Field(None, description="feature_request, complaint or praise")
+    feedback_kind: Short | None = Field(None, description="A code of the managed list of feedback kinds (built in: "
+                                                          "feature_request, complaint, praise)")
     tags: list[Short] = Field(default_factory=list, max_length=50, description="Feedback topics (with a kind)")
     occurred_at: dt.datetime | None = Field(None, description="Default: now; without a zone: UTC")
 
 
 @router.get("", response_model=Page[InteractionOut], responses=responses(404),
             summary="Interactions in the order they were logged (cursor paging)")
-def list_(who: KeyCaller = Depends(caller), customer_id: Id | None = None, channel: Channel | None = None,
-          feedback_kind: FeedbackKind | None = None, department: Department | None = None,
+def list_(who: KeyCaller = Depends(caller), customer_id: Id | None = None, channel: Code | None = None,
+          feedback_kind: Code | None = None, department: Code | None = None,
           cursor_: str | None = Query(None, alias="cursor", max_length=100), limit: Limit = DEFAULT_LIMIT) -> dict:
     filters = InteractionFilters(customer_id=customer_id, channel=channel, feedback_kind=feedback_kind,
                                  department=department)
