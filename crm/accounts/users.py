@@ -14,7 +14,7 @@ from crm.core import audit
 from crm.core.access import DEPARTMENTS, ROLES, Actor, require
 from crm.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from crm.core.i18n import LANGUAGES, _, is_time_zone, label_list, ngettext, number
-from db.models import Department, User
+from db.models import Department, ListValue, User
 from db.types import utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -174,7 +174,15 @@ def actor_for(username: str, *, session: Session, source: str = "page") -> Actor
         source=source,
         language=user.language or "en",
         time_zone=user.time_zone,
+        department_labels=_department_labels(session, user.department.code),
     )
+
+
+def _department_labels(session: Session, code: str) -> dict[str, str]:
+    """The labels an administrator gave the department (added or renamed in the managed list), if any."""
+    labels = session.scalar(select(ListValue.labels).where(ListValue.list_code == "departments",
+                                                           ListValue.code == code))
+    return dict(labels or {})
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crm.core.errors import PermissionDenied
-from crm.core.i18n import N_, Codes, _, label
+from crm.core.i18n import N_, Codes, _, get_language, label
 
 # Departments from the requirement documents (shown with ``label(DEPARTMENTS, code)``).
 DEPARTMENTS = Codes("department", {
@@ -133,10 +133,13 @@ class Actor:
     time_zone: str | None = field(default=None, compare=False, hash=False)  # saved choice; None: the browser's
     # narrowed rights (an API key given a subset of its user's capabilities); None: every capability of the role
     only: frozenset[str] | None = None
+    # the department's labels per language when an administrator named it (Lists of values); else the built-in
+    department_labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def department_name(self) -> str:
-        return label(DEPARTMENTS, self.department)
+        named = self.department_labels.get(get_language()) or self.department_labels.get("en")
+        return named or label(DEPARTMENTS, self.department)
 
     @property
     def role_name(self) -> str:

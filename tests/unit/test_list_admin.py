@@ -190,3 +190,18 @@ def test_logging_an_interaction_with_a_deactivated_channel_is_refused(db) -> Non
     with pytest.raises(ValidationError) as err:
         log_interaction(sales, c.id, channel="visit", subject="Hello", session=db)
     assert "channel" in err.value.errors
+
+
+def test_a_department_an_administrator_named_shows_its_label_for_its_users(db) -> None:
+    from crm.accounts.users import SYSTEM, actor_for, create_user
+    from crm.core.i18n import use_language
+    from crm.settings.lists import add_value
+
+    add_value(SYSTEM, "departments", {"en": "Key accounts", "bg": "Ключови клиенти"}, session=db)
+    create_user(SYSTEM, username="kiri", full_name="Kiri Ivanova", department="key_accounts", role="staff",
+                password="long enough pw", session=db)
+    db.commit()
+    who = actor_for("kiri", session=db)
+    assert who.department_name == "Key accounts"
+    with use_language("bg"):
+        assert who.department_name == "Ключови клиенти"
