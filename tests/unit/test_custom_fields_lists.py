@@ -142,3 +142,22 @@ def test_saved_view_keeps_columns_and_custom_filters(db, world) -> None:
                   session=db)
     assert set(err.value.errors) == {"shoe_size", "columns"}
     assert get_field(db, list_fields(db, "customers")[0].id).code == "nickname"
+
+
+def test_interactions_list_filters_by_custom_fields_and_carries_them(db, world) -> None:
+    from crm.interactions.service import InteractionFilters, list_interactions, log_interaction
+
+    sales, ids = world
+    add_field(ADMIN, "interactions", {"en": "Visit kind"}, "choice", choices=["On site", "Remote"], session=db)
+    add_field(ADMIN, "interactions", {"en": "Duration"}, "number", session=db)
+    log_interaction(sales, ids["Ayu"], channel="visit", subject="Kick-off", custom={"visit_kind": "On site",
+                                                                                    "duration": "90"}, session=db)
+    log_interaction(sales, ids["Budi"], channel="call", subject="Check-in", custom={"visit_kind": "Remote"},
+                    session=db)
+    db.commit()
+    page = list_interactions(sales, InteractionFilters(custom=(FieldFilter("visit_kind", any_of=("on_site",)),)),
+                             session=db)
+    assert [r.subject for r in page.rows] == ["Kick-off"]
+    assert page.rows[0].custom == {"visit_kind": "on_site", "duration": Decimal(90)}
+    page = list_interactions(sales, InteractionFilters(custom=(FieldFilter("duration", empty=True),)), session=db)
+    assert [r.subject for r in page.rows] == ["Check-in"]
