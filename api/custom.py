@@ -5,7 +5,6 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import Field
-from sqlalchemy.orm import Session
 
 from crm.core.access import Actor
 from crm.core.errors import ValidationError
@@ -22,7 +21,7 @@ FILTER_HELP = ("Filter by a custom field with custom.<code>=value: choices comma
                "from..to for numbers, money and dates (either end may be left out), text contained; (empty) for none")
 
 
-def query_filters(request: Request, actor: Actor, entity: str, *, session: Session) -> tuple[FieldFilter, ...]:
+def query_filters(request: Request, actor: Actor, entity: str, *, session: Any) -> tuple[FieldFilter, ...]:
     """The ``custom.<code>=value`` query parameters as filters (an unknown field is a 422)."""
     given = [(k[len("custom."):], v) for k, v in request.query_params.multi_items() if k.startswith("custom.")]
     if not given:
