@@ -66,3 +66,22 @@ def test_bulk_edit_sets_a_custom_field_on_the_selected_customers(app_env) -> Non
     with session_scope(app_env) as session:
         values = values_of(session, "customers", branches["south"])
     assert {v["preferred_branch"] for v in values.values()} == {"north"}
+
+
+def test_a_saved_view_brings_back_its_columns_and_custom_field_filter(app_env) -> None:
+    from crm.customers.saved_views import save_view
+    from tests.conftest import make_actor
+
+    _branches(app_env)
+    with session_scope(app_env) as session:
+        save_view(make_actor(session, "sales"), "South branch", {
+            "columns": ["name", "owner", "custom.preferred_branch"],
+            "custom": [{"code": "preferred_branch", "any_of": ["south"]}]}, session=session)
+    at = signed_in("sales", PAGE)
+    view = next(s for s in at.selectbox if s.label == "Saved view")
+    view.select_index(0).run()
+    next(b for b in at.button if b.label == "Apply view").click().run()
+    assert not at.exception
+    assert list(at.dataframe[0].value.columns) == ["Name", "Owner", "Preferred branch"]
+    assert "2 customers" in texts(at)
+    assert at.multiselect(key="cust_cf_preferred_branch").value == ["south"]
