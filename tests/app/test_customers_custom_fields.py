@@ -85,3 +85,34 @@ def test_a_saved_view_brings_back_its_columns_and_custom_field_filter(app_env) -
     assert list(at.dataframe[0].value.columns) == ["Name", "Owner", "Preferred branch"]
     assert "2 customers" in texts(at)
     assert at.multiselect(key="cust_cf_preferred_branch").value == ["south"]
+
+
+def test_every_type_has_a_filter_input_and_a_column(app_env) -> None:
+    import datetime as dt
+
+    with session_scope(app_env) as session:
+        for label, type_ in (("Nickname", "text"), ("Story", "long_text"), ("Staff count", "number"),
+                             ("Credit limit", "money"), ("Contract end", "date"), ("Key account", "yes_no"),
+                             ("Billing e-mail", "email"), ("Website", "url")):
+            add_field(ADMIN, "customers", {"en": label}, type_, session=session)
+        add_field(ADMIN, "customers", {"en": "Interests"}, "multi_choice", choices=["Cloud", "Training"],
+                  session=session)
+        first = session.scalar(select(Customer.id).where(Customer.archived_at.is_(None)).order_by(Customer.id))
+        set_values(session, "customers", first, {"staff_count": 12, "contract_end": dt.date(2027, 3, 31),
+                                                 "key_account": True, "interests": ["cloud"], "nickname": "Ace"})
+    at = signed_in("sales", PAGE)
+    at.multiselect(key="cust_columns").set_value(["name", "custom.staff_count", "custom.contract_end",
+                                                  "custom.key_account", "custom.interests"]).run()
+    at.number_input(key="cust_cf_staff_count_from").set_value(10).run()
+    at.date_input(key="cust_cf_contract_end_to").set_value(dt.date(2027, 12, 31)).run()
+    at.selectbox(key="cust_cf_key_account").select("yes").run()
+    at.multiselect(key="cust_cf_interests").select("cloud").run()
+    at.text_input(key="cust_cf_nickname").input("ac").run()
+    assert not at.exception
+    assert "1 customer" in texts(at)
+    row = at.dataframe[0].value.iloc[0]
+    assert row["Staff count"] == 12 and row["Key account"] == "yes" and row["Interests"] == "Cloud"
+    at.multiselect(key="cust_cf_empty").select("website").run()
+    assert "1 customer" in texts(at)
+    at.multiselect(key="cust_cf_empty").select("nickname").run()
+    assert "0 customers" in texts(at)
