@@ -73,3 +73,14 @@ def restore(session: Session, entity: str, record_id: int, before: dict[str, Any
         if code in fields:
             clean[code] = clean_value(fields[code], value, current=value)[0]
     set_values(session, entity, record_id, clean)
+
+
+def missing_required(session: Session, entity: str, state: dict[str, Any], row: int) -> str:
+    """What a row creating a record lacks of the required custom fields ('' when nothing), as a reason."""
+    from crm.core.i18n import _
+
+    if "required_custom" not in state:
+        state["required_custom"] = [f for f in list_fields(session, entity) if f.required]
+    given = state.get("custom_rows", {}).get(row, {})
+    return "; ".join(_("{field} is required.").format(field=f.label) for f in state["required_custom"]
+                     if is_empty(given.get(f.code)))

@@ -152,7 +152,7 @@ class CustomerWriter(Writer):
                 customer_of_row[cand.row] = match.customer_id
                 results.append(_update(ctx, ctx.session.get(Customer, match.customer_id), cand))
         created = _create(ctx, to_create, flagged)
-        customer_of_row.update((r.row, r.entity_id) for r in created)
+        customer_of_row.update((r.row, r.entity_id) for r in created if r.entity_id is not None)
         return results + created
 
     def finish(self, ctx: Context) -> None:
@@ -243,8 +243,13 @@ def _known(ctx: Context, customer_id: int, cand: Candidate) -> RowResult:
 def _create(ctx: Context, cands: list[Candidate], flagged: dict[int, str]) -> list[RowResult]:
     """The new customers of a chunk, written as a typed customer is, many at once, each with its audit row;
     ``flagged`` rows (row -> reason) are reported as possible duplicates."""
+    lacking = {c.row: reason for c in cands
+               if (reason := custom_values.missing_required(ctx.session, "customers", ctx.state, c.row))}
+    refused = [RowResult(c.row, "rejected", reasons=lacking[c.row], name=c.values["name"]) for c in cands
+               if c.row in lacking]
+    cands = [c for c in cands if c.row not in lacking]
     if not cands:
-        return []
+        return refused
     session, batch_id = ctx.session, ctx.batch_id
     ids = reserve_ids(session, Customer.__table__, len(cands))
     custom = ctx.state.get("custom_rows", {})
@@ -256,8 +261,8 @@ def _create(ctx: Context, cands: list[Candidate], flagged: dict[int, str]) -> li
     _write_customers(session, new)
     custom_values.write_new(session, "customers", [(cid, custom[cand.row]) for cid, cand in zip(ids, cands)
                                                    if custom.get(cand.row)])
-    return [RowResult(cand.row, "possible_duplicate" if cand.row in flagged else "imported", cid,
-                      flagged.get(cand.row, ""), cand.values["name"]) for cid, cand in zip(ids, cands)]
+    return refused + [RowResult(cand.row, "possible_duplicate" if cand.row in flagged else "imported", cid,
+                                flagged.get(cand.row, ""), cand.values["name"]) for cid, cand in zip(ids, cands)]
 
 
 def _update(ctx: Context, customer: Customer, cand: Candidate) -> RowResult:

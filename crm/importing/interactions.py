@@ -138,8 +138,9 @@ class InteractionWriter(Writer):
         created = self._create(ctx, new, counts)
         results.extend(created)
         gone = {ext for ext, iid in known.items() if iid not in existing}  # removed since (an erased customer's)
-        links += [(r.values["external_id"], res.entity_id) for (r, _rec), res in zip(new, created)
-                  if r.values.get("external_id") in gone]
+        made = {res.row: res.entity_id for res in created if res.outcome == "imported"}
+        links += [(r.values["external_id"], made[r.row]) for r, _rec in new
+                  if r.row in made and r.values.get("external_id") in gone]
         identity.forget(session, source, ENTITY, gone)
         identity.remember(session, source, ENTITY, links, ctx.batch_id)
         session.flush()
@@ -213,8 +214,13 @@ class InteractionWriter(Writer):
                 counts: Counter[InteractionKey]) -> list[RowResult]:
         """Insert the chunk's new interactions and their tags at once; count them for the summaries."""
         session = ctx.session
+        lacking = {r.row: reason for r, _rec in new
+                   if (reason := custom_values.missing_required(session, "interactions", ctx.state, r.row))}
+        refused = [RowResult(r.row, "rejected", reasons=lacking[r.row], name=r.values.get("external_id") or
+                             rec["subject"]) for r, rec in new if r.row in lacking]
+        new = [(r, rec) for r, rec in new if r.row not in lacking]
         if not new:
-            return []
+            return refused
         ids = reserve_ids(session, Interaction.__table__, len(new))
         insert_rows(session, Interaction.__table__,
                     ["id", "customer_id", "user_id", "department_id", "channel", "direction", "occurred_at",
@@ -236,8 +242,8 @@ class InteractionWriter(Writer):
         identity.remember(session, ctx.options.source_system, ENTITY,
                           ((r.values["external_id"], iid) for iid, (r, _rec) in zip(ids, new)
                            if r.values.get("external_id")), ctx.batch_id)
-        return [RowResult(r.row, "imported", iid, name=r.values.get("external_id") or rec["subject"])
-                for iid, (r, rec) in zip(ids, new)]
+        return refused + [RowResult(r.row, "imported", iid, name=r.values.get("external_id") or rec["subject"])
+                          for iid, (r, rec) in zip(ids, new)]
 
 
 def _update(ctx: Context, target: Interaction, r: CleanRow, given: dict[str, Any], counts: Counter[InteractionKey],

@@ -150,3 +150,18 @@ def test_interaction_import_takes_custom_fields(db, manager) -> None:
     assert again.counts["updated"] == 1
     assert values_of(db, "interactions", [iid])[iid]["duration"] == Decimal(95)
     assert db.scalar(select(Customer.name)) == "Ayu"
+
+
+def test_a_new_record_without_a_required_custom_field_is_rejected_an_update_needs_none(db, manager) -> None:
+    add_field(ADMIN, "customers", {"en": "Region"}, "choice", choices=["East", "West"], required=True,
+              default_for_existing="East", session=db)
+    options = ImportOptions(source_system="crm_old", on_duplicate="update")
+    headers = ["Customer No", "Name", "Region"]
+    report = run(manager, "customers", [["C-1", "Ayu", "West"], ["C-2", "Budi", ""]], headers=headers,
+                 mapping={"external_id": 0, "name": 1, "custom.region": 2}, options=options, session=db)
+    assert report.counts["imported"] == 1 and report.counts["rejected"] == 1
+    assert report.rows[1].reasons == "Region is required."
+    assert identity.find(db, "crm_old", "customer", ["C-2"]) == {}
+    again = run(manager, "customers", [["C-1", "Ayu Lestari", ""]], headers=headers,
+                mapping={"external_id": 0, "name": 1, "custom.region": 2}, options=options, session=db)
+    assert again.counts["updated"] == 1
