@@ -2,14 +2,16 @@
 customer's contact history. The same services and masking as the Customers page."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from api import cursor
 from api.auth import caller
+from api.custom import CUSTOM_IN, CUSTOM_OUT, FILTER_HELP, custom_of, query_filters
 from api.common import DEFAULT_LIMIT, Id, Input, Limit, Money, Page, Short, Text, page_of, plain
 from api.errors import responses
 from api.interactions import InteractionOut
@@ -36,6 +38,7 @@ class CustomerRowOut(BaseModel):
     last_contact_at: dt.datetime | None
     lifetime_revenue: Money
     archived: bool
+    custom: dict[str, Any] = CUSTOM_OUT
 
 
 class CustomerOut(BaseModel):
@@ -66,6 +69,7 @@ class CustomerOut(BaseModel):
     updated_at: dt.datetime
     updated_by: str | None
     pii_visible: bool = Field(description="False: e-mail, phone and address are masked for this key")
+    custom: dict[str, Any] = CUSTOM_OUT
 
 
 class CustomerIn(Input):
@@ -86,6 +90,7 @@ class CustomerIn(Input):
     notes: Text | None = None
     consent_marketing: bool | None = None
     consent_third_party: bool | None = None
+    custom: dict[str, Any] | None = CUSTOM_IN
 
 
 class CustomerChanges(CustomerIn):
@@ -96,9 +101,9 @@ def _detail(d: service.CustomerDetail) -> CustomerOut:
     return CustomerOut.model_validate(plain(d))
 
 
-@router.get("", response_model=Page[CustomerRowOut], responses=responses(400),
-            summary="Search customers (newest last; cursor paging)")
-def search(who: KeyCaller = Depends(caller),
+@router.get("", response_model=Page[CustomerRowOut], responses=responses(400, 422),
+            summary="Search customers (newest last; cursor paging)", description=FILTER_HELP)
+def search(request: Request, who: KeyCaller = Depends(caller),
            q: Short = Query("", description="The portal's search: name, company, e-mail or phone"),
            status: Status | None = None, segment: Short | None = None, country: Short | None = None,
            owner: Id | None = Query(None, description="The owner's user id"),
@@ -108,6 +113,7 @@ def search(who: KeyCaller = Depends(caller),
                               include_archived=include_archived)
     after = cursor.decode(cursor_)
     with session_scope() as session:
+        filters = dataclasses.replace(filters, custom=query_filters(request, who.actor, "customers", session=session))
         found = service.customers_after(who.actor, q, filters, after=after, limit=limit, session=session)
     return page_of(found, CustomerRowOut)
 
@@ -118,19 +124,24 @@ def get(customer_id: Id, who: KeyCaller = Depends(caller)) -> CustomerOut:
         return _detail(service.get_customer(who.actor, customer_id, session=session))
 
 
-@router.post("", response_model=CustomerOut, status_code=201, responses=responses(403), summary="Create a customer")
+@router.post("", response_model=CustomerOut, status_code=201, responses=responses(403, 422),
+             summary="Create a customer")
 def create(body: CustomerIn, who: KeyCaller = Depends(caller)) -> CustomerOut:
+    fields = body.model_dump(exclude_unset=True)
+    custom = custom_of(fields)
     with session_scope() as session:
-        return _detail(service.create_customer(who.actor, body.model_dump(exclude_unset=True), session=session))
+        return _detail(service.create_customer(who.actor, fields, custom=custom, session=session))
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut, responses=responses(403, 404, 409),
+@router.patch("/{customer_id}", response_model=CustomerOut, responses=responses(403, 404, 409, 422),
               summary="Change some fields of a customer (optimistic locking by version)")
 def update(customer_id: Id, body: CustomerChanges, who: KeyCaller = Depends(caller)) -> CustomerOut:
     changes = body.model_dump(exclude_unset=True)
     version = changes.pop("version")
+    custom = custom_of(changes)
     with session_scope() as session:
-        return _detail(service.update_customer(who.actor, customer_id, changes, version, session=session))
+        return _detail(service.update_customer(who.actor, customer_id, changes, version, custom=custom,
+                                               session=session))
 
 
 @router.post("/{customer_id}/archive", response_model=CustomerOut, responses=responses(403, 404),

@@ -2,13 +2,16 @@
 included. The same service as the Interactions page: written under the key user's own department."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Annotated
-from fastapi import APIRouter, Depends, Query
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from api import cursor
 from api.auth import caller
+from api.custom import CUSTOM_IN, CUSTOM_OUT, FILTER_HELP, query_filters
 from api.common import DEFAULT_LIMIT, Id, Input, Limit, Page, Short, Text, page_of, plain, utc
 from api.errors import responses
 from crm.accounts.api_keys import KeyCaller
@@ -36,6 +39,7 @@ class InteractionOut(BaseModel):
     follow_up_done: bool
     feedback_kind: str | None
     tags: list[str]
+    custom: dict[str, Any] = CUSTOM_OUT
 
 
 class InteractionIn(Input):
@@ -51,22 +55,25 @@ class InteractionIn(Input):
                                                           "feature_request, complaint, praise)")
     tags: list[Short] = Field(default_factory=list, max_length=50, description="Feedback topics (with a kind)")
     occurred_at: dt.datetime | None = Field(None, description="Default: now; without a zone: UTC")
+    custom: dict[str, Any] | None = CUSTOM_IN
 
 
-@router.get("", response_model=Page[InteractionOut], responses=responses(404),
-            summary="Interactions in the order they were logged (cursor paging)")
-def list_(who: KeyCaller = Depends(caller), customer_id: Id | None = None, channel: Code | None = None,
+@router.get("", response_model=Page[InteractionOut], responses=responses(404, 422),
+            summary="Interactions in the order they were logged (cursor paging)", description=FILTER_HELP)
+def list_(request: Request, who: KeyCaller = Depends(caller), customer_id: Id | None = None, channel: Code | None = None,
           feedback_kind: Code | None = None, department: Code | None = None,
           cursor_: str | None = Query(None, alias="cursor", max_length=100), limit: Limit = DEFAULT_LIMIT) -> dict:
     filters = InteractionFilters(customer_id=customer_id, channel=channel, feedback_kind=feedback_kind,
                                  department=department)
     after = cursor.decode(cursor_)
     with session_scope() as session:
+        filters = dataclasses.replace(filters, custom=query_filters(request, who.actor, "interactions",
+                                                                    session=session))
         found = interactions_after(who.actor, filters, after=after, limit=limit, session=session)
     return page_of(found, InteractionOut)
 
 
-@router.post("", response_model=InteractionOut, status_code=201, responses=responses(403, 404),
+@router.post("", response_model=InteractionOut, status_code=201, responses=responses(403, 404, 422),
              summary="Log an interaction (feedback: feedback_kind and tags)")
 def create(body: InteractionIn, who: KeyCaller = Depends(caller)) -> InteractionOut:
     fields = body.model_dump(exclude={"customer_id"})

@@ -429,6 +429,12 @@ def _api(url: str, repeat: int) -> dict[str, Any]:
     return measure(url, repeat=repeat)
 
 
+def _custom_fields(url: str, repeat: int) -> dict[str, Any]:
+    from bench.custom_fields import measure
+
+    return measure(url, repeat=repeat)
+
+
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--customers", type=int, required=True, metavar="N")
     p.add_argument("--repeat", type=int, default=20)
@@ -438,7 +444,8 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--receipt-lines", type=int, default=None, metavar="N",
                    help="lines of the receipts import step (default: customers / 10, 200 to 100,000)")
     p.add_argument("--steps", default=None, help="comma-separated steps to run (default: all): seed, search, pages, "
-                                                  "insights, import, receipts, api, sync (with --sync-rows)")
+                                                  "insights, import, receipts, api, custom_fields, sync (with "
+                                                  "--sync-rows)")
     p.add_argument("--sync-rows", type=int, default=0, metavar="N",
                    help="also sync N new, then N changed products from a source database beside the file import "
                         "of the same rows (see bench/README.md)")
@@ -458,6 +465,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         ("receipts", lambda: _receipts(url, args.receipt_lines or max(200, min(100000, args.customers // 10)))),
     ]
     steps.append(("api", lambda: _api(url, args.repeat)))
+    steps.append(("custom_fields", lambda: _custom_fields(url, args.repeat)))
     if not args.skip_pages:
         steps.insert(2, ("pages", lambda: _pages(url, max(3, args.repeat // 4))))
     if not args.skip_browser:

@@ -5,6 +5,9 @@ import streamlit as st
 
 from crm.core.access import can
 from crm.customers.service import (
+    CUSTOM_COLUMN,
+    DEFAULT_COLUMNS,
+    LIST_COLUMNS,
     PAGE_SIZES,
     SORTS,
     CustomerFilters,
@@ -28,10 +31,11 @@ from crm.customers.saved_views import delete_view, list_views, save_view
 from crm.settings.lists import Choices
 from ui.context import actor, call
 from ui.lists import managed
+from crm.settings.fields import fields_for
+from ui.field_filters import cell_value, filter_inputs, restore_inputs, value_input
 from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
 from crm.settings.field_types import shown as custom_text
-from crm.settings.fields import fields_for
 from ui.custom_fields import custom_inputs, show_custom_values
 
 who = actor()
@@ -257,13 +261,46 @@ def render_profile(customer_id: int) -> None:
 # ------------------------------------------------------------------ list --
 
 
-def apply_view(params: dict) -> None:
+def apply_view(params: dict, fields: list) -> None:
     st.session_state["cust_query"] = params.get("query", "")
     for key in ("status", "segment", "country", "acquisition_source"):
         st.session_state[f"cust_{key}"] = params.get(key) or ANY
     st.session_state["cust_consent"] = params.get("consent") if params.get("consent") in CONSENTS else ANY
     st.session_state["cust_sort"] = params.get("sort", "name")
     st.session_state["cust_archived"] = bool(params.get("include_archived"))
+    if params.get("columns"):
+        st.session_state["cust_columns_kept"] = params["columns"]
+        st.session_state.pop("cust_columns", None)
+    restore_inputs(fields, "cust", params.get("custom") or [])
+
+
+def column_choice(fields: list) -> list[str]:
+    """The list's columns: the defaults fit the screen; the user adds others (custom fields too), kept for the session."""
+    names = {**{k: _(v) for k, v in LIST_COLUMNS.items()}, **{CUSTOM_COLUMN + f.code: f.label for f in fields}}
+    if "cust_columns" not in st.session_state:
+        kept = st.session_state.get("cust_columns_kept", list(DEFAULT_COLUMNS))
+        st.session_state["cust_columns"] = [c for c in kept if c in names] or list(DEFAULT_COLUMNS)
+    chosen = st.multiselect(_("Columns"), list(names), key="cust_columns", format_func=names.__getitem__)
+    st.session_state["cust_columns_kept"] = chosen
+    return chosen or ["name"]
+
+
+def row_cells(r, columns: list[str], fields: dict) -> dict:
+    """One customer's cells for the chosen columns, headed by their labels."""
+    built_in = {
+        "name": r.name, "company": r.company, "email": r.email, "phone": r.phone, "country": r.country,
+        "status": (_("{status} (archived)").format(status=status_label(r.status)) if r.archived
+                   else status_label(r.status)),
+        "segment": r.segment, "owner": r.owner, "last_contact_at": r.last_contact_at,
+        "lifetime_revenue": float(r.lifetime_revenue)}
+    cells = {}
+    for column in columns:
+        if column in built_in:
+            cells[_(LIST_COLUMNS[column])] = built_in[column]
+        else:
+            f = fields[column.removeprefix(CUSTOM_COLUMN)]
+            cells[f.label] = cell_value(f, r.custom.get(f.code))
+    return cells
 
 
 def view_label(v) -> str:
@@ -276,6 +313,7 @@ def render_list() -> None:
     choices = call(filter_choices)
     if choices is None:
         return
+    fields = call(fields_for, "customers") or []
     views = call(list_views) or []
     if views:
         by_id = {v.id: v for v in views}
@@ -283,7 +321,7 @@ def render_list() -> None:
         chosen = c1.selectbox(_("Saved view"), list(by_id), index=None, placeholder=_("Choose a saved view"),
                               format_func=lambda i: view_label(by_id[i]))
         if c2.button(_("Apply view"), disabled=chosen is None):
-            apply_view(by_id[chosen].params)
+            apply_view(by_id[chosen].params, fields)
             st.rerun()
         if chosen and by_id[chosen].mine and c3.button(_("Delete view")):
             call(delete_view, chosen)
@@ -305,12 +343,17 @@ def render_list() -> None:
     sort = f7.selectbox(_("Sort by"), list(SORTS), format_func=lambda k: label(SORTS, k), key="cust_sort")
     page_size = f8.selectbox(_("Rows per page"), PAGE_SIZES, key="cust_page_size", format_func=number)
     include_archived = st.checkbox(_("Include archived customers"), key="cust_archived")
+    custom_filters: tuple = ()
+    if fields:
+        with st.expander(_("Filter by custom fields")):
+            custom_filters = filter_inputs(fields, "cust")
+    columns = column_choice(fields)
 
     filters = CustomerFilters(
         status=None if status == ANY else status, segment=None if segment == ANY else segment,
         owner_id=None if owner == ANY else owner, country=None if country == ANY else country,
         acquisition_source=None if source == ANY else source, consent=None if consent == ANY else consent,
-        include_archived=include_archived, sort=sort,
+        include_archived=include_archived, sort=sort, custom=custom_filters,
     )
     page_no = st.session_state.get("cust_page", 1)
     result = call(search_customers, query, filters, page=page_no, page_size=page_size)
@@ -328,14 +371,8 @@ def render_list() -> None:
     showing = _("showing {first}–{last}").format(first=number(first), last=number(last))
     st.caption(f"{count} · {showing}")
     if result.rows:
-        dataframe(table_of([{
-            _("Name"): r.name, _("Company"): r.company, _("E-mail"): r.email, _("Phone"): r.phone,
-            _("Country"): r.country,
-            _("Status"): (_("{status} (archived)").format(status=status_label(r.status)) if r.archived
-                          else status_label(r.status)),
-            _("Segment"): r.segment, _("Owner"): r.owner,
-            _("Last contact"): r.last_contact_at, _("Lifetime revenue"): float(r.lifetime_revenue),
-        } for r in result.rows]), hide_index=True, width="stretch")
+        by_code = {f.code: f for f in fields}
+        dataframe(table_of([row_cells(r, columns, by_code) for r in result.rows]), hide_index=True, width="stretch")
     else:
         st.info(_("No customer matches. Check the spelling, clear a filter, or create the customer below."))
     p1, p2 = st.columns([1, 3])
@@ -353,7 +390,8 @@ def render_list() -> None:
         if st.button(_("Save view")):
             params = {"query": query, "status": filters.status, "segment": filters.segment,
                       "country": filters.country, "acquisition_source": filters.acquisition_source,
-                      "consent": filters.consent, "include_archived": include_archived, "sort": sort}
+                      "consent": filters.consent, "include_archived": include_archived, "sort": sort,
+                      "columns": columns, "custom": [f.params() for f in custom_filters]}
             if call(save_view, name, params, shared=shared):
                 st.success(_("Saved view '{name}'.").format(name=name))
 
@@ -383,6 +421,15 @@ def render_list() -> None:
                                      format_func=lambda o: option_label(o) if o == KEEP else owner_labels[o])
             new_segment = b2.text_input(_("New segment (empty: keep)"))
             new_status = b3.selectbox(_("New status"), [KEEP, *STATUSES], format_func=status_label)
+            custom = {}
+            if fields:
+                b4, b5 = st.columns(2)
+                field_labels = {f.code: f.label for f in fields}
+                code = b4.selectbox(_("Custom field to set"), [KEEP, *field_labels], key="cust_bulk_field",
+                                    format_func=lambda c: option_label(c) if c == KEEP else field_labels[c])
+                if code != KEEP:
+                    f = next(f for f in fields if f.code == code)
+                    custom[code] = value_input(f, f"cust_bulk_value_{code}", b5)
             if st.button(_("Apply to selected")):
                 changes = {}
                 if new_owner != KEEP:
@@ -391,10 +438,10 @@ def render_list() -> None:
                     changes["segment"] = new_segment
                 if new_status != KEEP:
                     changes["status"] = new_status
-                if not changes:
+                if not changes and not custom:
                     st.warning(_("Choose at least one change."))
                 else:
-                    count = call(bulk_update, [labels[s] for s in selected], changes)
+                    count = call(bulk_update, [labels[s] for s in selected], changes, custom=custom)
                     if count is not None:
                         st.success(ngettext("Changed {n} customer.", "Changed {n} customers.", count).format(
                             n=number(count)))

@@ -46,12 +46,13 @@ def ask_once(kind: str, table: imports.Table, mapping: dict[str, int], file_id: 
     return cached[1]
 
 
-def choose_columns(kind: str, headers: list[str], guessed: dict[str, int], key: str) -> dict[str, int]:
-    """One selectbox per field of the kind, guessed from the headers or the profile: field -> column index."""
+def choose_columns(fields: tuple, headers: list[str], guessed: dict[str, int], key: str) -> dict[str, int]:
+    """One selectbox per field of the kind (custom fields too), guessed from the headers or the profile:
+    field -> column index."""
     mapping: dict[str, int] = {}
     cols = st.columns(4)
     choices = [None, *range(len(headers))]
-    for n, field in enumerate(imports.kind_of(kind).fields):
+    for n, field in enumerate(fields):
         index = cols[n % 4].selectbox(imports.field_label(field), choices,
                                       index=choices.index(guessed.get(field.name)),
                                       format_func=lambda i: _("(not imported)") if i is None else headers[i],
@@ -129,8 +130,9 @@ if upload is not None:
     st.markdown(ngettext("**{n} row** in `{file}`. Check which of its columns holds each field:",
                          "**{n} rows** in `{file}`. Check which of its columns holds each field:", len(rows))
                 .format(n=number(len(rows)), file=upload.name))
-    guessed = imports.guess_mapping(kind, headers, profile)
-    mapping = choose_columns(kind, headers, guessed, key)
+    kind_fields = call(imports.kind_for, kind) or imports.kind_of(kind)
+    guessed = imports.guess_mapping(kind, headers, profile, kind_fields)
+    mapping = choose_columns(kind_fields.fields, headers, guessed, key)
     missing = imports.missing_fields(kind, mapping)
     if missing:
         st.warning(_("Choose the columns for: {fields}.").format(fields=", ".join(missing)))

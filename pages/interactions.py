@@ -14,7 +14,9 @@ from crm.interactions.service import (
     list_interactions,
     my_follow_ups,
 )
+from crm.settings.fields import fields_for
 from ui.context import actor, call
+from ui.field_filters import cell_value, filter_inputs
 from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
 from ui.lists import managed
@@ -78,10 +80,15 @@ with tabs["browse"]:
     date_from = f4.date_input(_("From"), value=dt.date.today() - dt.timedelta(days=90))
     date_to = f5.date_input(_("To"), value=dt.date.today())
     mine = f6.checkbox(_("Only mine"))
+    fields = call(fields_for, "interactions") or []
+    custom_filters: tuple = ()
+    if fields:
+        with st.expander(_("Filter by custom fields")):
+            custom_filters = filter_inputs(fields, "int")
     filters = InteractionFilters(
         department=None if dept == ANY else dept, channel=None if channel == ANY else channel,
         feedback_kind=None if kind == ANY else kind, user_id=who.user_id if mine else None,
-        date_from=date_from, date_to=date_to,
+        date_from=date_from, date_to=date_to, custom=custom_filters,
     )
     page_no = st.session_state.get("int_page", 1)
     result = call(list_interactions, filters, page=page_no, page_size=50)
@@ -98,6 +105,7 @@ with tabs["browse"]:
                 _("Subject"): r.subject, _("Outcome"): r.outcome,
                 _("Feedback"): kinds.listed(r.feedback_kind),
                 _("Tags"): ", ".join(r.tags), _("Follow-up"): r.follow_up_on,
+                **{f.label: cell_value(f, r.custom.get(f.code)) for f in fields},
             } for r in result.rows]), hide_index=True, width="stretch")
         st.number_input(_("Page"), min_value=1, max_value=result.pages, key="int_page")
 

@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ from crm.core.i18n import _
 from crm.core.spreadsheet import csv_bytes, restore_cell, xlsx_bytes
 from crm.importing.customers import CUSTOMERS, FIELDS
 from crm.importing.writing import ON_DUPLICATE, OUTCOMES, ImportOptions, ImportReport, RowResult
+from crm.settings.field_types import FieldDef, as_text
+from crm.settings.field_values import values_of
+from crm.settings.fields import list_fields
 from db.models import Customer, ImportBatch
 
 __all__ = ["FIELDS", "ON_DUPLICATE", "OUTCOMES", "ImportReport", "RowResult", "ImportFileError", "Table",
@@ -83,11 +86,13 @@ def _read_excel(data: bytes) -> Table:
     return Table([h.strip() for h in values[0]], [[restore_cell(c) for c in r] for r in values[1:]])
 
 
-def auto_mapping(headers: list[str]) -> dict[str, int]:
-    """Field -> column index for the usual headers of a customer file (any case, stray spaces, a few languages)."""
-    from crm.importing.kinds import auto_mapping as kind_mapping
+def auto_mapping(headers: list[str], session: Session | None = None) -> dict[str, int]:
+    """Field -> column index for the usual headers of a customer file (any case, stray spaces, a few languages);
+    with a session, the custom fields' columns too (by their label in any language)."""
+    from crm.importing.kinds import auto_mapping as kind_mapping, kind as kind_named
 
-    return {f: i for f, i in kind_mapping(CUSTOMERS, headers).items() if f in FIELDS}
+    k = kind_named("customers", session) if session is not None else CUSTOMERS
+    return {f: i for f, i in kind_mapping(k, headers).items() if f in FIELDS or f.startswith("custom.")}
 
 
 # -------------------------------------------------------------------- import
@@ -114,7 +119,7 @@ def run_import(
     require(actor, "data.import")
     runner.check_options(ImportOptions(on_duplicate=on_duplicate))
     headers, rows = table if table is not None else read_table(data, filename)
-    mapping = auto_mapping(headers) if mapping is None else mapping
+    mapping = auto_mapping(headers, session) if mapping is None else mapping
     return runner.run(actor, "customers", rows, headers=headers, mapping=mapping,
                       options=ImportOptions(on_duplicate=on_duplicate), filename=filename, total=len(rows),
                       progress=progress, session=session)
@@ -151,20 +156,46 @@ def list_batches(actor: Actor, *, limit: int = 50, session: Session) -> list[Pas
 
 @dataclass(frozen=True)
 class CustomerExport:
-    """One export of the customers: the same rows, as a CSV file or as an Excel workbook."""
+    """One export of the customers: the same rows, as a CSV file or as an Excel workbook.
+
+    After the built-in columns comes one column per active custom field, headed by its label in the user's
+    language: plain text in the CSV (``as_text``, read back by an import), typed cells in Excel.
+    """
 
     rows: list[list[str]]
     left_out: int  # customers left out of a third-party export for lack of consent
+    fields: tuple[FieldDef, ...] = ()
+    custom: tuple[dict[str, Any], ...] = ()  # each row's custom values by code, in the order of ``rows``
+    labels: tuple[str, ...] = ()  # the fields' labels in the language of the user who exported
 
     @property
     def included(self) -> int:
         return len(self.rows)
 
+    @property
+    def header(self) -> list[str]:
+        return [*EXPORT_COLUMNS, *self.labels]
+
+    def _custom(self, index: int, typed: bool) -> list[Any]:
+        values = self.custom[index] if index < len(self.custom) else {}
+        return [_typed(f, values.get(f.code)) if typed else as_text(f, values.get(f.code)) for f in self.fields]
+
     def csv(self) -> bytes:
-        return csv_bytes(EXPORT_COLUMNS, self.rows)
+        return csv_bytes(self.header, ([*row, *self._custom(i, False)] for i, row in enumerate(self.rows)))
 
     def xlsx(self) -> bytes:
-        return xlsx_bytes("Customers", EXPORT_COLUMNS, self.rows)
+        return xlsx_bytes("Customers", self.header, ([*row, *self._custom(i, True)] for i, row in enumerate(self.rows)))
+
+
+def _typed(f: FieldDef, value: Any) -> Any:
+    """An Excel cell: numbers, money, dates and yes/no as themselves; the rest as ``as_text`` writes it."""
+    if value is None or value == []:
+        return None
+    if f.type in ("number", "money"):
+        return float(value)
+    if f.type in ("date", "yes_no"):
+        return value
+    return as_text(f, value)
 
 
 def export_customers(actor: Actor, *, third_party: bool = False, include_archived: bool = False,
@@ -175,13 +206,18 @@ def export_customers(actor: Actor, *, third_party: bool = False, include_archive
     if not include_archived:
         stmt = stmt.where(Customer.archived_at.is_(None))
     rows: list[list[str]] = []
+    ids: list[int] = []
     left_out = 0
     for customer in session.scalars(stmt.execution_options(yield_per=2000)):
         if third_party and not customer.consent_third_party:
             left_out += 1
             continue
         rows.append([getattr(customer, c) or "" for c in EXPORT_COLUMNS])
+        ids.append(customer.id)
+    fields = tuple(list_fields(session, "customers"))
+    values = values_of(session, "customers", ids) if fields else {}
     audit.record(session, actor, "export", "customers", None,
                  detail=f"{'third-party ' if third_party else ''}export: {len(rows)} customers, {left_out} left out "
                         "for lack of consent" if third_party else f"export: {len(rows)} customers")
-    return CustomerExport(rows, left_out)
+    return CustomerExport(rows, left_out, fields, tuple(values.get(i, {}) for i in ids) if fields else (),
+                          tuple(f.label for f in fields))

@@ -1,4 +1,4 @@
-"""Saved views: a named search + filters + sort, personal or shared with the department."""
+"""Saved views: a named search + filters (custom fields' too) + sort + columns, personal or shared with the department."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,10 +12,11 @@ from crm.core.access import Actor, require
 from crm.core.errors import NotFound, PermissionDenied, ValidationError
 from crm.core.i18n import _
 from crm.accounts.users import department_id
-from db.models import SavedView, User
+from crm.settings.field_filters import FieldFilter, conditions
+from db.models import Customer, SavedView, User
 
 ALLOWED_KEYS = {"query", "status", "segment", "owner_id", "country", "acquisition_source", "consent",
-                "include_archived", "sort", "page_size"}
+                "include_archived", "sort", "page_size", "columns", "custom"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,19 @@ def save_view(actor: Actor, name: str, params: dict[str, Any], *, shared: bool =
     unknown = set(params) - ALLOWED_KEYS
     if unknown:
         errors["params"] = _("Unknown settings: {settings}.").format(settings=", ".join(sorted(unknown)))
+    columns = params.get("columns")
+    if columns is not None and not (isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
+        errors["columns"] = _("The columns of a view are a list of column names.")
+    custom = params.get("custom")
+    if custom is not None:
+        try:
+            filters = [FieldFilter.from_params(f) for f in custom]
+            params = {**params, "custom": [f.params() for f in filters]}
+            conditions(session, "customers", filters, Customer.id)  # unknown fields or bad values refused
+        except ValidationError as exc:
+            errors.update(exc.errors)
+        except (TypeError, AttributeError):
+            errors["custom"] = _("The custom field filters of a view are a list of filters.")
     if errors:
         raise ValidationError(errors)
     existing = session.scalar(select(SavedView).where(

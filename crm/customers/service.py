@@ -34,7 +34,8 @@ from db.bulk import insert_rows, reserve_ids
 from db.models import AuditEvent, Consent, Customer, CustomerToken, Department, User
 from db.types import utcnow
 from crm.webhooks import events as webhooks
-from crm.settings import field_values
+from crm.settings import field_filters, field_values
+from crm.settings.field_filters import FieldFilter
 from crm.settings.field_types import plain as plain_custom
 
 PAGE_SIZES = (25, 50, 100)
@@ -42,6 +43,13 @@ SORTS = {"name": N_("Name"), "last_contact": N_("Last contact"), "lifetime_reven
 CONSENT_PURPOSES = ("marketing", "third_party")
 CONSENT_WORDING = "2025-01"
 BULK_FIELDS = ("owner_id", "segment", "status")
+# The list's columns: the defaults fit a 1400 px wide screen; the others (and each custom field, as
+# ``custom.<code>``) can be added by the user.
+LIST_COLUMNS = {"name": N_("Name"), "company": N_("Company"), "email": N_("E-mail"), "phone": N_("Phone"),
+                "country": N_("Country"), "status": N_("Status"), "segment": N_("Segment"), "owner": N_("Owner"),
+                "last_contact_at": N_("Last contact"), "lifetime_revenue": N_("Lifetime revenue")}
+DEFAULT_COLUMNS = ("name", "company", "status", "segment", "owner", "last_contact_at", "lifetime_revenue")
+CUSTOM_COLUMN = "custom."
 _PHONE_QUERY = re.compile(r"^[+\d\s().\-/]+$")
 _HIGH = "\uffff"
 
@@ -56,11 +64,13 @@ class CustomerFilters:
     consent: str | None = None  # marketing | third_party | none
     include_archived: bool = False
     sort: str = "name"
+    custom: tuple[FieldFilter, ...] = ()  # filters on custom fields (``crm.settings.field_filters``)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CustomerFilters":
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "custom"}
+        custom = tuple(FieldFilter.from_params(f) for f in data.get("custom") or () if isinstance(f, dict))
+        return cls(**known, custom=custom)
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class CustomerRow:
     last_contact_at: dt.datetime | None
     lifetime_revenue: Decimal
     archived: bool
+    custom: dict[str, Any] = field(default_factory=dict)  # active custom fields' values by code
 
 
 CustomerPage = Page  # Page[CustomerRow]: one page of rows and the total
@@ -205,8 +216,10 @@ def search_condition(query: str, contact_details: bool = True) -> Any | None:
     return Customer.id.in_(_all_of([_token_ids(term, CONTACT_MARK + term) for term in terms]))
 
 
-def _filtered(query: str, filters: CustomerFilters, contact_details: bool) -> Select[Any]:
+def _filtered(session: Session, query: str, filters: CustomerFilters, contact_details: bool) -> Select[Any]:
     stmt = select(Customer.id)
+    if filters.custom:
+        stmt = stmt.where(*field_filters.conditions(session, "customers", filters.custom, Customer.id))
     condition = search_condition(query, contact_details)
     if condition is not None:
         stmt = stmt.where(condition)
@@ -283,8 +296,8 @@ def search_page(session: Session, actor: Actor, query: str = "", filters: Custom
     page_size = max(1, min(page_size, 200))
     page = max(1, page)
     dialect = session.get_bind().dialect.name
-    window = paging.page_window(session, _order(_filtered(query, filters, _pii(actor)), filters.sort, dialect), page,
-                                 page_size)
+    ordered = _order(_filtered(session, query, filters, _pii(actor)), filters.sort, dialect)
+    window = paging.page_window(session, ordered, page, page_size)
     rows = _rows(session, actor, window.ids)
     return CustomerPage(rows=rows, total=window.total, page=page, page_size=page_size, more=window.more)
 
@@ -295,6 +308,7 @@ def _rows(session: Session, actor: Actor, ids: list[int]) -> list[CustomerRow]:
         select(Customer, User.full_name).outerjoin(User, User.id == Customer.owner_id)
         .where(Customer.id.in_(ids))).all()}
     show = _pii(actor)
+    custom = field_values.values_of(session, "customers", ids) if ids else {}
     return [
         CustomerRow(
             id=c.id, name=c.name, company=c.company,
@@ -302,7 +316,7 @@ def _rows(session: Session, actor: Actor, ids: list[int]) -> list[CustomerRow]:
             phone=c.phone if show else mask_phone(c.phone),
             country=c.country, status=c.status, segment=c.segment, owner=owner,
             last_contact_at=c.last_contact_at, lifetime_revenue=c.lifetime_revenue or Decimal(0),
-            archived=c.archived_at is not None,
+            archived=c.archived_at is not None, custom=custom.get(c.id, {}),
         )
         for c, owner in (found[i] for i in ids if i in found)
     ]
@@ -315,8 +329,8 @@ def customers_after(actor: Actor, query: str = "", filters: CustomerFilters | No
     as ``search_customers``; a slice that shows contact details is audited (one row, the ids in it)."""
     require(actor, "customers.read")
     _count_search(actor, query, session)
-    ids, next_after = slice_ids(session, _filtered(query, filters or CustomerFilters(), _pii(actor)), Customer.id,
-                                after=after, limit=limit)
+    ids, next_after = slice_ids(session, _filtered(session, query, filters or CustomerFilters(), _pii(actor)),
+                                Customer.id, after=after, limit=limit)
     rows = _rows(session, actor, ids)
     if rows and _pii(actor) and any(r.email or r.phone for r in rows):
         audit.record(session, actor, "read_pii", "customer", None, after={"ids": [r.id for r in rows]},
@@ -626,8 +640,10 @@ def _changed(customer: Customer, after: dict[str, Any]) -> dict[str, Any]:
             "changed": {k: v for k, v in after.items() if k not in _HIDDEN_FROM_AUDIT}}
 
 
-def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], *, session: Session) -> int:
-    """Change owner, segment or status of several customers at once; each change audited."""
+def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], *,
+                custom: dict[str, Any] | None = None, session: Session) -> int:
+    """Change owner, segment, status and custom field values (by code; only those given change, an empty
+    value clears) of several customers at once, in one transaction; each changed customer audited."""
     require(actor, "customers.write")
     errors: dict[str, str] = {}
     unknown = set(changes) - set(BULK_FIELDS)
@@ -642,12 +658,20 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
     _check_owner(session, changes.get("owner_id"), errors)
     if "segment" in changes:
         changes = {**changes, "segment": (" ".join(str(changes["segment"] or "").split()) or None)}
+    custom_clean: dict[str, Any] = {}
+    if custom:
+        custom_clean, custom_errors = field_values.validate_values(session, "customers", custom, partial=True)
+        errors.update(custom_errors)
     if errors:
         raise ValidationError(errors)
     customers = list(session.scalars(select(Customer).where(Customer.id.in_(customer_ids))))
     missing = set(customer_ids) - {c.id for c in customers}
     if missing:
         raise NotFound(_("Customers not found: {ids}.").format(ids=", ".join(map(str, sorted(missing)))))
+    if custom_clean and any(c.erased_at is not None for c in customers):
+        raise ValidationError({"customers": _("Erased customers cannot be edited; leave them out of the selection.")})
+    old_custom = field_values.values_of(session, "customers", customer_ids) if custom_clean else {}
+    new_custom = plain_custom(custom_clean)
     now = utcnow()
     changed: list[tuple[Customer, dict[str, Any]]] = []
     for customer in customers:
@@ -655,6 +679,12 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
         for key, value in changes.items():
             setattr(customer, key, value)
         b, a = audit.diff(before, audit.snapshot(customer))
+        old = plain_custom(old_custom.get(customer.id, {}))
+        keys = [k for k in custom_clean if _stored_form(old.get(k)) != _stored_form(new_custom.get(k))]
+        if keys:
+            field_values.set_values(session, "customers", customer.id, {k: custom_clean[k] for k in keys})
+            b["custom"] = {k: old.get(k) for k in keys}
+            a["custom"] = {k: new_custom.get(k) for k in keys}
         if a:
             customer.updated_at = now
             customer.updated_by_id = actor.user_id
@@ -663,6 +693,11 @@ def bulk_update(actor: Actor, customer_ids: list[int], changes: dict[str, Any], 
     session.flush()
     webhooks.emit_each(session, webhooks.CUSTOMER_UPDATED, [_changed(c, a) for c, a in changed])
     return len(changed)
+
+
+def _stored_form(value: Any) -> Any:
+    """A custom value as compared for a change (an empty multiple choice is no value)."""
+    return None if value == [] or value == "" else value
 
 
 def archive_customer(actor: Actor, customer_id: int, *, session: Session) -> None:

@@ -23,10 +23,12 @@ from crm.core.i18n import N_, _
 from crm.customers.contact_rules import CUSTOMER_STATUSES, clean_customer_fields, refresh_search_keys, search_keys
 from crm.customers.matching import POSSIBLY_SAME_AS, SAME_AS, Candidate, FileIndex, KnownCustomers
 from crm.customers.service import _customer_rows, _write_audit_rows, _write_customers
-from crm.importing import identity
+from crm.importing import custom_values, identity
 from crm.importing.kinds import Field, Kind, register
 from crm.insights.cache import figures_changed
 from crm.importing.writing import CleanRow, Context, RowResult, Writer
+from crm.settings.field_types import plain
+from crm.settings.field_values import delete_values
 from db.bulk import reserve_ids
 from db.models import AuditEvent, Consent, Customer, CustomerToken, ExternalId, ImportRow, Interaction, Receipt
 from db.types import utcnow
@@ -89,6 +91,7 @@ class CustomerWriter(Writer):
         rows_by_id: dict[str, int] = ctx.state.setdefault("rows_by_id", {})
         customer_of_row: dict[int, int] = ctx.state.setdefault("customer_of_row", {})
         by_id = _known_ids(session, source, rows)
+        ctx.state["custom_rows"] = {r.row: custom_values.custom_of(r.values) for r in rows}  # this chunk's
         results: list[RowResult] = []
         candidates: list[Candidate] = []
         file_links: list[tuple[str, int]] = []  # (id in the source, row of this file whose customer it is)
@@ -151,7 +154,7 @@ class CustomerWriter(Writer):
                 customer_of_row[cand.row] = match.customer_id
                 results.append(_update(ctx, ctx.session.get(Customer, match.customer_id), cand))
         created = _create(ctx, to_create, flagged)
-        customer_of_row.update((r.row, r.entity_id) for r in created)
+        customer_of_row.update((r.row, r.entity_id) for r in created if r.entity_id is not None)
         return results + created
 
     def finish(self, ctx: Context) -> None:
@@ -174,6 +177,7 @@ class CustomerWriter(Writer):
                 session.execute(delete(Consent).where(Consent.customer_id.in_(ids)))
                 session.execute(delete(ImportRow).where(ImportRow.customer_id.in_(ids), ImportRow.batch_id == batch_id))
                 session.execute(delete(ExternalId).where(ExternalId.entity == ENTITY, ExternalId.entity_id.in_(ids)))
+                delete_values(session, "customers", ids)
                 session.execute(delete(Customer).where(Customer.id.in_(ids)))
                 # their audit rows keep who did what and when, without the personal data (as after an erasure)
                 session.execute(update(AuditEvent).where(AuditEvent.entity == "customer",
@@ -198,6 +202,8 @@ class CustomerWriter(Writer):
                 continue
             for key in FIELDS:
                 setattr(customer, key, row.before.get(key))
+            if row.before.get("custom"):
+                custom_values.restore(session, "customers", customer.id, row.before["custom"])
             customer.updated_at = utcnow()
             customer.updated_by_id = actor.user_id
             session.flush()
@@ -229,7 +235,7 @@ def _known(ctx: Context, customer_id: int, cand: Candidate) -> RowResult:
         return RowResult(cand.row, "rejected", reasons=_(
             "{column}: customer #{id} with this id was erased at their request; the row is not imported again.")
                          .format(column=ctx.column("external_id"), id=customer_id), name=cand.values["name"])
-    if not _changes(customer, cand):  # the same record again
+    if not _changes(customer, cand) and not _custom_changes(ctx, customer.id, cand)[1]:  # the same record again
         return RowResult(cand.row, "duplicate", customer_id, _(
             "already imported from {source} as customer #{id}; no change").format(
             source=ctx.options.source_system, id=customer_id), cand.values["name"])
@@ -239,15 +245,26 @@ def _known(ctx: Context, customer_id: int, cand: Candidate) -> RowResult:
 def _create(ctx: Context, cands: list[Candidate], flagged: dict[int, str]) -> list[RowResult]:
     """The new customers of a chunk, written as a typed customer is, many at once, each with its audit row;
     ``flagged`` rows (row -> reason) are reported as possible duplicates."""
+    lacking = {c.row: reason for c in cands
+               if (reason := custom_values.missing_required(ctx.session, "customers", ctx.state, c.row))}
+    refused = [RowResult(c.row, "rejected", reasons=lacking[c.row], name=c.values["name"]) for c in cands
+               if c.row in lacking]
+    cands = [c for c in cands if c.row not in lacking]
     if not cands:
-        return []
+        return refused
     session, batch_id = ctx.session, ctx.batch_id
     ids = reserve_ids(session, Customer.__table__, len(cands))
-    _write_customers(session, [
-        _customer_rows(ctx.actor, cid, cand.values, now=ctx.now, keys=cand.keys, import_batch_id=batch_id,
-                       source="import", detail=f"import batch {batch_id}") for cid, cand in zip(ids, cands)])
-    return [RowResult(cand.row, "possible_duplicate" if cand.row in flagged else "imported", cid,
-                      flagged.get(cand.row, ""), cand.values["name"]) for cid, cand in zip(ids, cands)]
+    custom = ctx.state.get("custom_rows", {})
+    new = [_customer_rows(ctx.actor, cid, cand.values, now=ctx.now, keys=cand.keys, import_batch_id=batch_id,
+                          source="import", detail=f"import batch {batch_id}") for cid, cand in zip(ids, cands)]
+    for n, cand in zip(new, cands):
+        if custom.get(cand.row):
+            n.audit["after"]["custom"] = plain(custom[cand.row])
+    _write_customers(session, new)
+    custom_values.write_new(session, "customers", [(cid, custom[cand.row]) for cid, cand in zip(ids, cands)
+                                                   if custom.get(cand.row)])
+    return refused + [RowResult(cand.row, "possible_duplicate" if cand.row in flagged else "imported", cid,
+                                flagged.get(cand.row, ""), cand.values["name"]) for cid, cand in zip(ids, cands)]
 
 
 def _update(ctx: Context, customer: Customer, cand: Candidate) -> RowResult:
@@ -256,19 +273,31 @@ def _update(ctx: Context, customer: Customer, cand: Candidate) -> RowResult:
     session = ctx.session
     before = audit.snapshot(customer)
     changes = _changes(customer, cand)
+    custom_before, custom_after = _custom_changes(ctx, customer.id, cand)
     for key, value in changes.items():
         setattr(customer, key, value)
-    if changes:
+    if changes or custom_after:
         customer.updated_at = utcnow()
         customer.updated_by_id = ctx.actor.user_id
         session.flush()
         refresh_search_keys(customer, session=session)
         b, a = audit.diff(before, audit.snapshot(customer))
+        if custom_after:
+            custom_values.apply(session, "customers", customer.id, ctx.state["custom_rows"][cand.row], custom_after)
+            b["custom"], a["custom"] = custom_before, custom_after
+            before = {**before, "custom": custom_before}  # for a revert
         audit.record(session, ctx.actor, "update", "customer", customer.id, before=b, after=a,
                      detail=f"import batch {ctx.batch_id}")
+    changed = bool(changes or custom_after)
     session.add(ImportRow(batch_id=ctx.batch_id, row_number=cand.row, outcome="updated", customer_id=customer.id,
-                          reasons=None if changes else _("no change"), before=before))
-    return RowResult(cand.row, "updated", customer.id, "" if changes else _("no change"), cand.values["name"])
+                          reasons=None if changed else _("no change"), before=before))
+    return RowResult(cand.row, "updated", customer.id, "" if changed else _("no change"), cand.values["name"])
+
+
+def _custom_changes(ctx: Context, customer_id: int, cand: Candidate) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(before, after) of the custom values the row changes on the customer."""
+    custom = ctx.state.get("custom_rows", {}).get(cand.row, {})
+    return custom_values.changes(ctx.session, "customers", customer_id, custom)
 
 
 def _changes(customer: Customer, cand: Candidate) -> dict[str, Any]:

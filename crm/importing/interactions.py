@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm.accounts.users import department_id
 from crm.core import audit
+from crm.importing import custom_values
+from crm.settings.field_values import delete_values
 from crm.core.access import DEPARTMENTS, Actor
 from crm.core.i18n import N_, _, label, ngettext, number
 from crm.core.text import fold
@@ -96,6 +98,7 @@ class InteractionWriter(Writer):
     def write(self, ctx: Context, rows: list[CleanRow]) -> list[RowResult]:
         session = ctx.session
         matched, results = customers_of(ctx, rows)
+        ctx.state["custom_rows"] = {r.row: custom_values.custom_of(r.values) for r in rows}  # this chunk's
         given = [(r, self._given(ctx, r, cid)) for r, cid in matched]
         source = ctx.options.source_system
         known = identity.find(session, source, ENTITY, (r.values.get("external_id") for r, _g in given))
@@ -136,8 +139,9 @@ class InteractionWriter(Writer):
         created = self._create(ctx, new, counts)
         results.extend(created)
         gone = {ext for ext, iid in known.items() if iid not in existing}  # removed since (an erased customer's)
-        links += [(r.values["external_id"], res.entity_id) for (r, _rec), res in zip(new, created)
-                  if r.values.get("external_id") in gone]
+        made = {res.row: res.entity_id for res in created if res.outcome == "imported"}
+        links += [(r.values["external_id"], made[r.row]) for r, _rec in new
+                  if r.row in made and r.values.get("external_id") in gone]
         identity.forget(session, source, ENTITY, gone)
         identity.remember(session, source, ENTITY, links, ctx.batch_id)
         session.flush()
@@ -161,6 +165,7 @@ class InteractionWriter(Writer):
         for start in range(0, len(ids), CHUNK):
             part = ids[start:start + CHUNK]
             session.execute(delete(InteractionTag).where(InteractionTag.interaction_id.in_(part)))
+            delete_values(session, "interactions", part)
             session.execute(delete(Interaction).where(Interaction.id.in_(part)))
         restored = 0
         for row in session.scalars(select(ImportRow).where(ImportRow.batch_id == batch_id,
@@ -171,6 +176,8 @@ class InteractionWriter(Writer):
             counts[_key_of(interaction)] -= 1
             customers.add(interaction.customer_id)
             _apply(session, interaction, _from_snapshot(row.before))
+            if row.before.get("custom"):
+                custom_values.restore(session, "interactions", interaction.id, row.before["custom"])
             counts[_key_of(interaction)] += 1
             customers.add(interaction.customer_id)
             restored += 1
@@ -208,8 +215,13 @@ class InteractionWriter(Writer):
                 counts: Counter[InteractionKey]) -> list[RowResult]:
         """Insert the chunk's new interactions and their tags at once; count them for the summaries."""
         session = ctx.session
+        lacking = {r.row: reason for r, _rec in new
+                   if (reason := custom_values.missing_required(session, "interactions", ctx.state, r.row))}
+        refused = [RowResult(r.row, "rejected", reasons=lacking[r.row], name=r.values.get("external_id") or
+                             rec["subject"]) for r, rec in new if r.row in lacking]
+        new = [(r, rec) for r, rec in new if r.row not in lacking]
         if not new:
-            return []
+            return refused
         ids = reserve_ids(session, Interaction.__table__, len(new))
         insert_rows(session, Interaction.__table__,
                     ["id", "customer_id", "user_id", "department_id", "channel", "direction", "occurred_at",
@@ -220,6 +232,9 @@ class InteractionWriter(Writer):
         tags = [(iid, tag) for iid, (_r, rec) in zip(ids, new) if rec["feedback_kind"] for tag in rec["tags"]]
         if tags:
             insert_rows(session, InteractionTag.__table__, ["interaction_id", "tag"], tags)
+        custom = ctx.state.get("custom_rows", {})
+        custom_values.write_new(session, "interactions", [(iid, custom[r.row]) for iid, (r, _rec) in zip(ids, new)
+                                                          if custom.get(r.row)])
         last: dict[int, dt.datetime] = {}
         for _r, rec in new:
             counts[interaction_key(rec["occurred_at"], rec["department_id"], rec["channel"])] += 1
@@ -228,8 +243,8 @@ class InteractionWriter(Writer):
         identity.remember(session, ctx.options.source_system, ENTITY,
                           ((r.values["external_id"], iid) for iid, (r, _rec) in zip(ids, new)
                            if r.values.get("external_id")), ctx.batch_id)
-        return [RowResult(r.row, "imported", iid, name=r.values.get("external_id") or rec["subject"])
-                for iid, (r, rec) in zip(ids, new)]
+        return refused + [RowResult(r.row, "imported", iid, name=r.values.get("external_id") or rec["subject"])
+                          for iid, (r, rec) in zip(ids, new)]
 
 
 def _update(ctx: Context, target: Interaction, r: CleanRow, given: dict[str, Any], counts: Counter[InteractionKey],
@@ -240,7 +255,9 @@ def _update(ctx: Context, target: Interaction, r: CleanRow, given: dict[str, Any
     if "tags" in given and not (given.get("feedback_kind") or current["feedback_kind"]):
         given = {k: v for k, v in given.items() if k != "tags"}  # tags are kept with feedback only
     changes = {k: v for k, v in given.items() if current[k] != v}
-    if not changes:
+    custom = ctx.state.get("custom_rows", {}).get(r.row, {})
+    custom_before, custom_after = custom_values.changes(ctx.session, "interactions", target.id, custom)
+    if not changes and not custom_after:
         return RowResult(r.row, "duplicate", target.id, _("already imported as interaction #{id}; no change").format(
             id=target.id), name)
     counts[_key_of(target)] -= 1
@@ -249,8 +266,13 @@ def _update(ctx: Context, target: Interaction, r: CleanRow, given: dict[str, Any
     counts[_key_of(target)] += 1
     moved.add(target.customer_id)
     after = _snapshot(target)
-    audit.record(ctx.session, ctx.actor, "update", ENTITY, target.id, before={k: before[k] for k in changes},
-                 after={k: after[k] for k in changes}, detail=f"import batch {ctx.batch_id}")
+    b, a = {k: before[k] for k in changes}, {k: after[k] for k in changes}
+    if custom_after:
+        custom_values.apply(ctx.session, "interactions", target.id, custom, custom_after)
+        b["custom"], a["custom"] = custom_before, custom_after
+        before = {**before, "custom": custom_before}  # for a revert
+    audit.record(ctx.session, ctx.actor, "update", ENTITY, target.id, before=b, after=a,
+                 detail=f"import batch {ctx.batch_id}")
     ctx.session.add(ImportRow(batch_id=ctx.batch_id, row_number=r.row, outcome="updated", entity_id=target.id,
                               before=before))
     return RowResult(r.row, "updated", target.id, name=name)

@@ -59,7 +59,8 @@ def run_import(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, header
     just run: it writes nothing, so there is nothing to announce). ``sessions``: a factory like
     ``crm.core.database.session_scope``; the caller holds no open transaction on the database meanwhile."""
     require(actor, "data.import")
-    runner.check_mapping(kind_named(kind), headers, mapping)
+    with sessions() as session:  # the kind's custom fields are mapping targets too
+        runner.check_mapping(kind_named(kind, session), headers, mapping)
     runner.check_options(options)
     given = dict(options=options, filename=filename, profile_id=profile_id, data_source_id=data_source_id,
                  started_from=started_from)

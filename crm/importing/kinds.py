@@ -6,17 +6,23 @@ its writer with ``register``; the runner, the preview, the Import page and the c
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from dataclasses import field as attribute
+from typing import TYPE_CHECKING, Any
 
 from crm.core.i18n import N_, Codes
 from crm.core.text import fold
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from crm.importing.writing import Writer
 
 # How a field's cells are cleaned (crm.importing.cleaning) before the writer sees them.
-FIELD_TYPES = ("text", "long_text", "int", "amount", "datetime", "date", "country", "choice", "ref")
+FIELD_TYPES = ("text", "long_text", "int", "amount", "datetime", "date", "country", "choice", "ref",
+               "custom")  # custom: an admin-defined field, cleaned by its own type (crm.importing.custom_values)
+# Kinds whose records take custom fields: kind -> the custom fields' entity.
+CUSTOM_ENTITIES = {"customers": "customers", "interactions": "interactions"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,7 @@ class Field:
     managed: str | None = None  # "choice": the managed list (crm.settings.lists) whose values are known too
     aliases: tuple[str, ...] = ()  # column headers that mean this field (any case), besides name and label
     max_length: int | None = None
+    custom: Any = attribute(default=None, compare=False)  # "custom": its ``FieldDef``
 
     @property
     def headers(self) -> set[str]:
@@ -80,8 +87,15 @@ def _load(name: str) -> tuple[Kind, "Writer"]:
     return _REGISTRY[name]
 
 
-def kind(name: str) -> Kind:
-    return _load(name)[0]
+def kind(name: str, session: "Session | None" = None) -> Kind:
+    """The kind; with a session, its fields include one per active custom field (``custom.<code>``)."""
+    k = _load(name)[0]
+    if session is None or name not in CUSTOM_ENTITIES:
+        return k
+    from crm.importing.custom_values import import_fields
+
+    extra = import_fields(session, CUSTOM_ENTITIES[name])
+    return replace(k, fields=k.fields + extra) if extra else k
 
 
 def writer(name: str) -> "Writer":

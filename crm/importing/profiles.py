@@ -194,7 +194,8 @@ def _validate(name: str, kind: str, source: str | None, mapping: dict[str, str],
     clean_map = {str(f): " ".join(str(h).split()) for f, h in (mapping or {}).items() if str(h).strip()}
     clean_values = {str(f): {fold(str(k)): str(v) for k, v in (m or {}).items()} for f, m in (value_map or {}).items()}
     if fields is not None:
-        unknown = sorted((set(clean_map) | set(clean_values)) - fields)
+        unknown = sorted(f for f in (set(clean_map) | set(clean_values)) - fields
+                         if not f.startswith("custom."))  # custom fields: checked when the import runs
         if unknown:
             errors["mapping"] = _("Unknown fields: {fields}.").format(fields=", ".join(unknown))
     clean_options = {k: v for k, v in (options or {}).items()

@@ -17,6 +17,7 @@ from crm.core.access import Actor, require
 from crm.core.errors import ValidationError
 from crm.core.i18n import _, label, number
 from crm.importing import cleaning, values
+from crm.importing.custom_values import clean_cell
 from crm.importing.kinds import KIND_LABELS, Field, Kind, kind as kind_named, writer as writer_named
 from crm.importing.writing import (
     ON_DUPLICATE,
@@ -98,6 +99,8 @@ class RowCleaner:
 
     def _value(self, f: Field, cell: str) -> Any:
         o = self.options
+        if f.type == "custom":
+            return clean_cell(f.custom, cell, o.decimal_mark)
         if f.type == "long_text":
             return cleaning.clean_text(cell, multiline=True)
         text = cleaning.clean_text(cell)
@@ -183,7 +186,7 @@ def run(actor: Actor, kind: str, rows: Iterable[Sequence[str]], *, headers: Sequ
     """
     require(actor, "data.import")
     options = options or ImportOptions()
-    k, w = kind_named(kind), writer_named(kind)
+    k, w = kind_named(kind, session), writer_named(kind)
     check_mapping(k, headers, mapping)
     check_options(options)
     savepoint = session.begin_nested() if options.dry_run else None
@@ -303,7 +306,7 @@ def preview(actor: Actor, kind: str, rows: Sequence[Sequence[str]], *, headers: 
             mapping: dict[str, int], options: ImportOptions, limit: int = 20, session: Session) -> list[PreviewRow]:
     """The first rows as they will be stored after cleaning, before anything is written."""
     require(actor, "data.import")
-    k = kind_named(kind)
+    k = kind_named(kind, session)
     cleaner = RowCleaner(k, headers, mapping, options, session, writer_named(kind))
     out = []
     for n, raw_row in enumerate(rows[:limit], start=2):

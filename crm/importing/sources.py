@@ -20,6 +20,7 @@ from crm.core.errors import CRMError, NotFound, ValidationError
 from crm.core.i18n import _, number
 from crm.core.versions import load_for_edit
 from crm.importing import jobs, runner, source_lease as lease
+from crm.importing.custom_values import PREFIX as CUSTOM_PREFIX
 from crm.importing.kinds import available, kind as kind_named
 from crm.importing.runner import PreviewRow
 from crm.importing.source_reading import (
@@ -327,7 +328,8 @@ def _plan(session: Session, source: DataSource, dry_run: bool = False) -> _Plan:
     """The source's mapping, value mapping and options, each taken from its profile when the source has none."""
     profile = session.get(ImportProfile, source.profile_id) if source.profile_id else None
     given = dict(source.mapping or (profile.mapping if profile else {}) or {})
-    by_column = {f.name: given[f.name] for f in kind_named(source.kind).fields if f.name in given}  # form order
+    by_column = {f.name: given[f.name] for f in kind_named(source.kind, session).fields
+                 if f.name in given}  # form order
     if not by_column:
         raise ValidationError({"mapping": _("Map the source's columns to fields before syncing.")})
     headers = list(dict.fromkeys(by_column.values()))
@@ -481,7 +483,7 @@ def _mapping_errors(kind: str, mapping: dict[str, str]) -> dict[str, str]:
     k = kind_named(kind)
     errors: dict[str, str] = {}
     names = {f.name for f in k.fields}
-    unknown = [f for f in mapping if f not in names]
+    unknown = [f for f in mapping if f not in names and not f.startswith(CUSTOM_PREFIX)]  # custom: checked on a run
     if unknown:
         errors["mapping"] = _("Unknown fields mapped: {fields}.").format(fields=", ".join(unknown))
     missing = [_(k.field(f).label) for f in k.required if not str(mapping.get(f) or "").strip()]

@@ -93,6 +93,12 @@ def kind_of(name: str) -> Kind:
     return _LEGACY_CUSTOMERS if _legacy(name) else kind_named(name)
 
 
+def kind_for(actor: Actor, name: str, *, session: Session) -> Kind:
+    """The kind as the Import page maps it: its own fields, then one per active custom field."""
+    require(actor, "data.import")
+    return _LEGACY_CUSTOMERS if _legacy(name) else kind_named(name, session)
+
+
 def help_of(name: str) -> str:
     """One sentence on what a file of this kind holds."""
     k = kind_of(name)
@@ -108,11 +114,12 @@ def field_label(f: Field) -> str:
     return _("{field} (required)").format(field=_(f.label)) if f.required else _(f.label)
 
 
-def guess_mapping(name: str, headers: list[str], profile: Any = None) -> dict[str, int]:
-    """Field -> column index: the profile's columns when one is chosen, else the usual headers."""
+def guess_mapping(name: str, headers: list[str], profile: Any = None, k: Kind | None = None) -> dict[str, int]:
+    """Field -> column index: the profile's columns when one is chosen, else the usual headers (of ``k``'s
+    fields when given: with its custom fields, see ``kind_for``)."""
     if profile is not None and profiles is not None:
         return profiles.mapping_for(profile, headers)
-    return customer_import.auto_mapping(headers) if _legacy(name) else auto_mapping(kind_of(name), headers)
+    return customer_import.auto_mapping(headers) if _legacy(name) else auto_mapping(k or kind_of(name), headers)
 
 
 def missing_fields(name: str, mapping: dict[str, int]) -> list[str]:

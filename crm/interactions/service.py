@@ -28,6 +28,8 @@ from db.types import utcnow
 from crm.webhooks import events as webhooks
 from crm.settings.lists import values
 from crm.settings import field_values
+from crm.settings import field_filters
+from crm.settings.field_filters import FieldFilter
 from crm.settings.field_types import plain as plain_custom
 
 # Stored codes and their labels (shown with ``label(CHANNELS, code)``...).
@@ -69,6 +71,7 @@ class InteractionFilters:
     customer_id: int | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    custom: tuple[FieldFilter, ...] = ()  # filters on custom fields (``crm.settings.field_filters``)
 
 
 InteractionPage = Page  # Page[InteractionRow]: one page of rows and the total
@@ -271,6 +274,8 @@ def _listing(filters: InteractionFilters, session: Session) -> Any:
         stmt = stmt.where(Interaction.department_id == department_id(filters.department, session=session))
     stmt = where_given(stmt, (Interaction.channel, filters.channel), (Interaction.feedback_kind, filters.feedback_kind),
                        (Interaction.user_id, filters.user_id), (Interaction.customer_id, filters.customer_id))
+    if filters.custom:
+        stmt = stmt.where(*field_filters.conditions(session, "interactions", filters.custom, Interaction.id))
     return within_days(stmt, Interaction.occurred_at, filters.date_from, filters.date_to)
 
 

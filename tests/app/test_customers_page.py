@@ -31,6 +31,7 @@ def test_search_finds_accented_name_and_opens_the_profile(app_env) -> None:
 def test_cyrillic_search_and_masking_for_roles_without_pii(app_env) -> None:
     at = signed_in("training", PAGE)
     at.text_input(key="cust_query").input("иван").run()
+    at.multiselect(key="cust_columns").select("email").select("phone").run()
     table = at.dataframe[0].value
     assert "Иван Петров" in list(table["Name"])
     row = table[table["Name"] == "Иван Петров"].iloc[0]

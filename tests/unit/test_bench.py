@@ -42,3 +42,17 @@ def test_bench_sync_step_runs_beside_the_file_import(tmp_path: Path) -> None:
     sync = json.loads(out.read_text())["sync"]
     assert sync["sync_new"]["outcomes"]["imported"] == sync["file_import_new"]["outcomes"]["imported"] == 50
     assert sync["sync_changed"]["outcomes"]["updated"] == sync["file_import_changed"]["outcomes"]["updated"] == 50
+
+
+def test_bench_custom_field_step_fills_a_choice_field_and_times_both_filters(tmp_path: Path) -> None:
+    out = tmp_path / "custom.json"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}", "CRM_DEMO": "1"}
+    result = subprocess.run([sys.executable, "-m", "crm", "bench", "--customers", "400", "--repeat", "3",
+                             "--steps", "seed,custom_fields", "--out", str(out)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(out.read_text())["custom_fields"]
+    assert data["values"] > 0
+    for sort in ("sort_name", "sort_last_contact"):
+        assert data[sort]["same_total"] is True  # both filters keep the same customers
+        assert data[sort]["custom_field"]["median_ms"] > 0 and data[sort]["segment_column"]["median_ms"] > 0
