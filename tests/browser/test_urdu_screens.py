@@ -1,0 +1,123 @@
+"""Every screen the administrator can open, in Urdu, laid out right to left: a screenshot of each, and per screen
+the facts a person would see (the page reads from the right, the menu is on the right, every table column has
+a header, charts name their months in Urdu)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from crm.core.i18n import _, use_language
+from tests.browser.conftest import new_page, rerun, sign_in, wait_until_idle
+from tests.browser.test_languages import pick_language
+from crm.core.access import Actor
+from ui.navigation import PageSpec, pages_for
+
+ENGLISH_MONTHS = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+                            r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b")
+
+# Everything measured on one screen, in the browser: directions, where the title and the menu sit, the headers
+# of every table (glide-data-grid draws its cells on a canvas but keeps an accessible table beside it), and the
+# text of every chart (Vega draws SVG or a canvas; its axis labels are in the chart's view data).
+FACTS = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const block = document.querySelector('[data-testid=stMainBlockContainer]') || main;
+  const h1 = main.querySelector('h1');
+  const sidebar = document.querySelector('[data-testid=stSidebar]');
+  const box = (el) => { const r = el.getBoundingClientRect(); return {left: r.left, right: r.right, width: r.width}; };
+  const shown = (el) => el.getBoundingClientRect().width > 0 && !el.closest('[hidden], details:not([open])');
+  const tables = [...document.querySelectorAll('[data-testid=stDataFrame], [data-testid=stTable]')].filter(shown).map((table) => {
+    const scroller = table.querySelector('.dvn-scroller');
+    return {
+      headers: [...table.querySelectorAll('[role=columnheader], th')].map((h) => h.textContent.trim()),
+      // how far the grid is from showing its right end (where its first column is, right to left)
+      hidden: scroller ? scroller.scrollWidth - scroller.clientWidth - scroller.scrollLeft : 0,
+    };
+  });
+  const chartTexts = [];
+  for (const el of document.querySelectorAll('[data-testid=stVegaLiteChart] svg text')) chartTexts.push(el.textContent);
+  return {
+    html: document.documentElement.dir,
+    main: getComputedStyle(main).direction,
+    h1: h1 ? {text: h1.textContent, box: box(h1.querySelector('span') || h1), align: getComputedStyle(h1).textAlign} : null,
+    block: box(block),
+    sidebar: sidebar ? box(sidebar) : null,
+    viewport: window.innerWidth,
+    tables,
+    errors: [...document.querySelectorAll('[data-testid=stException]')].map((e) => e.textContent.slice(0, 300)),
+    charts: document.querySelectorAll('[data-testid=stVegaLiteChart]').length,
+    chartTexts,
+  };
+}"""
+
+
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def _admin_pages() -> list[PageSpec]:
+    """The screens of the administrator's menu (the admin of the demo: IT department)."""
+    return pages_for(Actor(user_id=None, username="admin", full_name="", department="it", role="admin"))
+
+
+def _open(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    nav = page.get_by_test_id("stSidebarNav")
+    more = nav.get_by_role("button", name=re.compile(r"\d"))
+    if more.count():
+        more.click()
+    with rerun(page):
+        nav.get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name=title, exact=True, level=1)).to_be_visible()
+
+
+def _screenshot(page, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The whole screen, its full length (Streamlit scrolls inside its main area: the window is made as tall as
+    the page for the picture, then put back)."""
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, VIEWPORT["height"]), 8000)})
+    page.wait_for_timeout(300)  # charts and tables redraw at the new size
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
+
+
+def test_every_admin_screen_in_urdu_reads_right_to_left(browser, portal, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page = new_page(browser, locale="en-US", viewport=VIEWPORT)
+    problems: list[str] = []
+    try:
+        sign_in(page, portal, "admin")
+        pick_language(page, "اردو")
+        expect(page.get_by_test_id("stSidebar").get_by_role("button", name="لاگ آؤٹ", exact=True)).to_be_visible()
+        specs = _admin_pages()
+        for n, spec in enumerate(specs):
+            with use_language("ur"):
+                title = _(spec.title)
+            if n:
+                _open(page, title)
+            wait_until_idle(page, 600)
+            shot = tmp_path / f"{Path(spec.path).stem}.png"
+            facts = page.evaluate(FACTS)
+            _screenshot(page, shot)
+            where = f"{title} ({shot})"
+            if facts["errors"]:
+                problems.append(f"{where}: the page failed: {facts['errors']}")
+            if facts["html"] != "rtl" or facts["main"] != "rtl":
+                problems.append(f"{where}: direction html={facts['html']} main={facts['main']}")
+            h1, block = facts["h1"], facts["block"]
+            if h1 is None:
+                problems.append(f"{where}: no page title")
+            elif abs(block["right"] - h1["box"]["right"]) > 80:
+                problems.append(f"{where}: title ends at {h1['box']['right']:.0f}, the page at {block['right']:.0f}")
+            sidebar = facts["sidebar"]
+            if sidebar is None or sidebar["left"] < facts["viewport"] / 2:
+                problems.append(f"{where}: the sidebar is not on the right ({sidebar})")
+            for n, table in enumerate(facts["tables"]):
+                if not table["headers"] or any(not h for h in table["headers"]):
+                    problems.append(f"{where}: table {n + 1} has a blank column header: {table['headers']}")
+                if table["hidden"] > 2:
+                    problems.append(f"{where}: table {n + 1} hides its first (rightmost) column")
+            english = sorted({m for t in facts["chartTexts"] for m in ENGLISH_MONTHS.findall(t)})
+            if english:
+                problems.append(f"{where}: English month names in a chart: {english}")
+    finally:
+        page.context.close()
+    assert not problems, "\n".join(problems)
