@@ -52,6 +52,9 @@ def chart(figure: alt.Chart, title: str, summary: str) -> None:
         st.caption(summary)
 
 
+RTL_PADDING = {"left": 5, "top": 5, "right": 16, "bottom": 5}
+
+
 def localized(figure: alt.Chart, language: str | None = None) -> alt.Chart:
     """``figure`` formatting its dates and numbers in ``language`` (the user's by default), mirrored when the
     language is written right to left."""
@@ -59,7 +62,10 @@ def localized(figure: alt.Chart, language: str | None = None) -> alt.Chart:
     figure = figure.configure(locale=vega_locale(language), timeFormat=_d3_pattern(_pattern("medium", language)))
     if not is_rtl(language):
         return figure
-    return mirrored(figure).configure_legend(orient="left").configure_title(anchor="end")
+    # Nastaliq letters reach past the box Vega measures them in: room at the right edge, where the title and the
+    # axis labels now end
+    return (mirrored(figure).properties(padding=RTL_PADDING)
+            .configure_legend(orient="left").configure_title(anchor="end"))
 
 
 def mirrored(figure: alt.Chart) -> alt.Chart:

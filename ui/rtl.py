@@ -34,7 +34,8 @@ STYLESHEET = f"""
 /* numbers, dates and typed text take the direction of their own first letter (-26.8 stays -26.8, an e-mail
    address reads left to right) */
 {MAIN} :is(input, textarea, [data-testid='stMetricValue'], [data-testid='stMetricValue'] *) {{unicode-bidi: plaintext;}}
-{MAIN} [data-testid='stDateInput'] input {{direction: ltr; text-align: right;}}
+/* a date is typed in parts (year, month, day) in the order of its format: left to right, or they would swap */
+{MAIN} [data-testid='stDateInputFieldsScroller'] {{direction: ltr;}}
 /* the grid of a table draws left to right on its canvas: left so, its columns come reversed */
 {MAIN} [data-testid='stDataFrame'] {{direction: ltr;}}
 """
