@@ -26,7 +26,7 @@ from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, sched
 from crm.customers.profile import PURCHASE_CHANNELS, customer_profile
 from crm.customers.saved_views import delete_view, list_views, save_view
 from ui.context import actor, call
-from ui.formatting import dataframe, table_of
+from ui.formatting import dataframe, own_direction, table_of
 from ui.interaction_form import interaction_form
 
 who = actor()
@@ -142,7 +142,8 @@ def render_profile(customer_id: int) -> None:
     m4.metric(_("Purchases"), number(c.purchase_count))
     st.markdown(
         _("**E-mail** {email} · **Phone** {phone} · **City** {city} · **Country** {country}").format(
-            email=c.email or "—", phone=c.phone or "—", city=c.city or "—", country=c.country or "—")
+            email=own_direction(c.email or "—"), phone=own_direction(c.phone or "—"), city=c.city or "—",
+            country=c.country or "—")
     )
     if not c.pii_visible:
         st.caption(_("Contact details are masked for your role."))

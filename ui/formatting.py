@@ -76,6 +76,17 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def own_direction(value: Any) -> str:
+    """``value`` as text that keeps its own direction inside a sentence of the other direction: a phone
+    ('+92 300 1234567') or an e-mail in an Urdu sentence, an Urdu name in an English one. In a right-to-left
+    language it is wrapped in Unicode's (invisible) isolate marks; otherwise left as it is."""
+    shown = text(value)
+    return f"{FIRST_STRONG_ISOLATE}{shown}{POP_DIRECTIONAL_ISOLATE}" if shown and is_rtl() else shown
+
+
 def dataframe(data: Any, *, container: Any = None, **kwargs: Any) -> Any:
     """``st.dataframe`` (in ``container``, e.g. a column, when given) that leaves a missing value empty
     (Streamlit writes "None" by default), laid out right to left in a right-to-left language."""

@@ -16,10 +16,12 @@ STYLESHEET = f"""
 /* every element (titles, headers, captions, markdown, forms, metrics, alerts, expanders) reads from the right:
    Streamlit writes text-align: left on each element's container */
 :is({MAIN}, {SIDEBAR}) [data-testid='stElementContainer'],
-:is({MAIN}, {SIDEBAR}) :is(h1, h2, h3, h4, h5, h6, p, li, label, summary, [data-testid='stMarkdownContainer'],
+:is({MAIN}, {SIDEBAR}) :is(h1, h2, h3, h4, h5, h6, p, li, label, summary, th, td, [data-testid='stMarkdownContainer'],
   [data-testid='stCaptionContainer'], [data-testid='stMetricLabel'], [data-testid='stMetricValue']) {{
   text-align: right;
 }}
+/* a static table (st.table) aligns each cell in its own style attribute */
+{MAIN} [data-testid='stTable'] :is(td, th) {{text-align: right !important;}}
 /* the sidebar's open/close arrows point the other way */
 :is([data-testid='stSidebarCollapseButton'], [data-testid='stExpandSidebarButton']) [data-testid='stIconMaterial'] {{
   transform: scaleX(-1);
