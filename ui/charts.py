@@ -53,6 +53,7 @@ def chart(figure: alt.Chart, title: str, summary: str) -> None:
 
 
 RTL_PADDING = {"left": 5, "top": 5, "right": 16, "bottom": 5}
+RIGHT_TO_LEFT_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2067", "\u2069"
 
 
 def localized(figure: alt.Chart, language: str | None = None) -> alt.Chart:
@@ -62,10 +63,12 @@ def localized(figure: alt.Chart, language: str | None = None) -> alt.Chart:
     figure = figure.configure(locale=vega_locale(language), timeFormat=_d3_pattern(_pattern("medium", language)))
     if not is_rtl(language):
         return figure
+    figure = mirrored(figure)
+    if isinstance(figure["title"], str):  # Vega writes left to right: a title starting 'NPS ...' would read wrong
+        figure["title"] = f"{RIGHT_TO_LEFT_ISOLATE}{figure['title']}{POP_DIRECTIONAL_ISOLATE}"
     # Nastaliq letters reach past the box Vega measures them in: room at the right edge, where the title and the
     # axis labels now end
-    return (mirrored(figure).properties(padding=RTL_PADDING)
-            .configure_legend(orient="left").configure_title(anchor="end"))
+    return figure.properties(padding=RTL_PADDING).configure_legend(orient="left").configure_title(anchor="end")
 
 
 def mirrored(figure: alt.Chart) -> alt.Chart:

@@ -110,6 +110,8 @@ def right_to_left(data: Any, **kwargs: Any) -> dict[str, Any]:
     frame = getattr(data, "data", data)  # a pandas Styler shows its frame
     columns = [str(c) for c in getattr(frame, "columns", [])]
     shown = list(kwargs.get("column_order") or columns)
+    if not shown:  # data whose columns are unknown here (a list, a dict): left to Streamlit
+        return kwargs
     kwargs["column_order"] = list(reversed(shown))
     config = dict(kwargs.get("column_config") or {})
     for column in shown:
