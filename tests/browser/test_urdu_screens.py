@@ -52,7 +52,8 @@ FACTS = """() => {
     viewport: window.innerWidth,
     tables,
     leftAligned,
-    errors: [...document.querySelectorAll('[data-testid=stException]')].map((e) => e.textContent.slice(0, 300)),
+    errors: [...document.querySelectorAll('[data-testid=stException], [data-testid=stToast]')]
+      .map((e) => e.textContent.slice(0, 300)),
     chartTexts,
   };
 }"""
@@ -106,7 +107,7 @@ def _check(page, name: str, shot: Path, problems: list[str], *, menu: bool = Tru
     _screenshot(page, shot)
     where = f"{name} ({shot})"
     if facts["errors"]:
-        problems.append(f"{where}: the page failed: {facts['errors']}")
+        problems.append(f"{where}: an error or a message nobody asked for: {facts['errors']}")
     if facts["html"] != "rtl" or facts["main"] != "rtl":
         problems.append(f"{where}: direction html={facts['html']} main={facts['main']}")
     h1, block = facts["h1"], facts["block"]
