@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 from babel.dates import get_date_format
 
 from crm.core.i18n import _, date, datetime, get_language, is_missing, is_rtl
@@ -107,7 +108,7 @@ def right_to_left(data: Any, **kwargs: Any) -> dict[str, Any]:
     canvas): the order is the only way to mirror it. Unchanged for a left-to-right language."""
     if not is_rtl():
         return kwargs
-    frame = getattr(data, "data", data)  # a pandas Styler shows its frame
+    frame = data.data if isinstance(data, Styler) else data  # a Styler shows its frame
     columns = [str(c) for c in getattr(frame, "columns", [])]
     shown = list(kwargs.get("column_order") or columns)
     if not shown:  # data whose columns are unknown here (a list, a dict): left to Streamlit
