@@ -13,7 +13,7 @@ from crm.core.database import session_scope
 from crm.core.i18n import N_, _, get_language, label, money, ngettext, number, percent, use_language
 from ui.charts import chart, key_numbers
 from ui.context import actor, call
-from ui.formatting import dataframe, date_column_format, readable
+from ui.formatting import data_editor, dataframe, date_column_format, readable
 
 AMOUNTS = list(QUARTERS + ACTUALS)
 LEVEL_LABELS = {"category": N_("Category"), "line": N_("Line"), "total": N_("Total")}
@@ -233,7 +233,7 @@ if may_write and view.editable:
         for c in ("baseline", "target"):
             goals_df[c] = pd.to_numeric(goals_df[c], errors="coerce")
         goals_df["deadline"] = pd.to_datetime(goals_df["deadline"])
-        edited_goals = st.data_editor(
+        edited_goals = data_editor(
             goals_df, key=f"budget_goals_{plan_id}_{view.version}", num_rows="dynamic", hide_index=True, placeholder="",
             column_config={
                 "id": None,
@@ -271,7 +271,7 @@ line_config = {
 
 if may_write and view.editable:
     key = f"budget_lines_{plan_id}_{view.version}"
-    st.data_editor(lines_df, key=key, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+    data_editor(lines_df, key=key, num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
                    column_config=line_config)
     st.caption(_("Changes are kept only when you press Save. The whole table is checked first; "
                  "if anything is wrong nothing is saved."))
@@ -285,7 +285,7 @@ if may_write and view.editable:
 elif may_write and view.status == "approved" and not view.superseded:
     st.caption(_("The plan is locked; only actual spend can be recorded."))
     key = f"budget_actuals_{plan_id}_{view.version}"
-    st.data_editor(lines_df, key=key, hide_index=True, width="stretch", placeholder="",
+    data_editor(lines_df, key=key, hide_index=True, width="stretch", placeholder="",
                    disabled=["category", "description", "goal_id", *QUARTERS],
                    column_config=line_config)
     if st.button(_("Save actuals")):

@@ -33,7 +33,7 @@ from ui.context import actor, call
 from ui.lists import managed
 from crm.settings.fields import fields_for
 from ui.field_filters import cell_value, filter_inputs, restore_inputs, value_input
-from ui.formatting import dataframe, table_of
+from ui.formatting import dataframe, own_direction, table_of
 from ui.interaction_form import interaction_form
 from crm.settings.field_types import shown as custom_text
 from ui.custom_fields import custom_inputs, show_custom_values
@@ -164,7 +164,8 @@ def render_profile(customer_id: int) -> None:
     m4.metric(_("Purchases"), number(c.purchase_count))
     st.markdown(
         _("**E-mail** {email} · **Phone** {phone} · **City** {city} · **Country** {country}").format(
-            email=c.email or "—", phone=c.phone or "—", city=c.city or "—", country=c.country or "—")
+            email=own_direction(c.email or "—"), phone=own_direction(c.phone or "—"), city=c.city or "—",
+            country=c.country or "—")
     )
     if not c.pii_visible:
         st.caption(_("Contact details are masked for your role."))

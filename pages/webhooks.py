@@ -7,6 +7,7 @@ from crm.webhooks.deliveries import PAGE_SIZE, STATUSES, list_deliveries, retry_
 from crm.webhooks.events import EVENTS
 from crm.webhooks.registry import delete_webhook, list_webhooks, register_webhook, rotate_secret, update_webhook
 from ui.context import actor, call, flash, show_flash
+from ui.formatting import dataframe
 
 SECRET = "webhooks_secret"  # session state: (webhook name, secret) just made: shown once, on the next run
 NEW = ("wh_name", "wh_url", "wh_events")  # the form's inputs, cleared after registering
@@ -35,7 +36,7 @@ if made:
 
 hooks = call(list_webhooks) or []
 if hooks:
-    st.dataframe(pd.DataFrame([{
+    dataframe(pd.DataFrame([{
         _("Name"): h.name, _("Address"): h.url, _("Events"): events_text(h.events), _("Active"): h.active,
         _("Waiting"): h.pending, _("Delivered (7 days)"): h.delivered, _("Failed (7 days)"): h.failed,
         _("Registered"): when(h.created_at)} for h in hooks]), hide_index=True, width="stretch")
@@ -92,7 +93,7 @@ status = status_col.selectbox(_("Status"), [None, *STATUSES], key="wh_log_status
 page_no = int(page_col.number_input(_("Page"), min_value=1, value=1, step=1, key="wh_log_page"))
 log = call(list_deliveries, webhook_id=webhook_id, status=status, page=page_no, page_size=PAGE_SIZE)
 if log is not None and log.rows:
-    st.dataframe(pd.DataFrame([{
+    dataframe(pd.DataFrame([{
         _("Number"): d.id, _("Webhook"): d.webhook, _("Event"): label(EVENTS, d.event),
         _("Status"): label(STATUSES, d.status), _("Attempts"): d.attempts,
         _("Last answer"): "" if d.last_status is None else str(d.last_status), _("Last error"): d.last_error or "",

@@ -10,9 +10,10 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 from babel.dates import get_date_format
 
-from crm.core.i18n import _, date, datetime, get_language, is_missing
+from crm.core.i18n import _, date, datetime, get_language, is_missing, is_rtl
 
 EMPTY = ""  # what a table shows for a missing value (st.dataframe shows the word "None" unless told)
 
@@ -76,11 +77,54 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def own_direction(value: Any) -> str:
+    """``value`` as text that keeps its own direction inside a sentence of the other direction: a phone
+    ('+92 300 1234567') or an e-mail in an Urdu sentence, an Urdu name in an English one. In a right-to-left
+    language it is wrapped in Unicode's (invisible) isolate marks; otherwise left as it is."""
+    shown = text(value)
+    return f"{FIRST_STRONG_ISOLATE}{shown}{POP_DIRECTIONAL_ISOLATE}" if shown and is_rtl() else shown
+
+
 def dataframe(data: Any, *, container: Any = None, **kwargs: Any) -> Any:
     """``st.dataframe`` (in ``container``, e.g. a column, when given) that leaves a missing value empty
-    (Streamlit writes "None" by default)."""
+    (Streamlit writes "None" by default), laid out right to left in a right-to-left language."""
     kwargs.setdefault("placeholder", EMPTY)
-    return (container or st).dataframe(data, **kwargs)
+    return (container or st).dataframe(data, **right_to_left(data, **kwargs))
+
+
+def data_editor(data: Any, **kwargs: Any) -> Any:
+    """``st.data_editor`` laid out right to left in a right-to-left language (the edits it reports are keyed
+    by column name and row, whatever the order shown)."""
+    return st.data_editor(data, **right_to_left(data, **kwargs))
+
+
+def right_to_left(data: Any, **kwargs: Any) -> dict[str, Any]:
+    """The options of a table (``st.dataframe``/``st.data_editor`` of ``data``) for the language in use: in a
+    right-to-left language the columns come in reverse order (the first one on the right, where the eye starts)
+    and every cell is aligned right. The grid itself draws left to right whatever the page's direction (a
+    canvas): the order is the only way to mirror it. Unchanged for a left-to-right language."""
+    if not is_rtl():
+        return kwargs
+    frame = data.data if isinstance(data, Styler) else data  # a Styler shows its frame
+    columns = [str(c) for c in getattr(frame, "columns", [])]
+    shown = list(kwargs.get("column_order") or columns)
+    if not shown:  # data whose columns are unknown here (a list, a dict): left to Streamlit
+        return kwargs
+    kwargs["column_order"] = list(reversed(shown))
+    config = dict(kwargs.get("column_config") or {})
+    for column in shown:
+        setting = config.get(column, {})
+        if setting is None:  # a hidden column
+            continue
+        setting = {"label": setting} if isinstance(setting, str) else dict(setting)
+        if setting.get("alignment") is None:
+            setting["alignment"] = "right"
+        config[column] = setting
+    kwargs["column_config"] = config
+    return kwargs
 
 
 def date_column_format() -> str:

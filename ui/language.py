@@ -8,6 +8,7 @@ from crm.core.database import session_scope
 from crm.core.errors import CRMError
 from crm.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, get_language, is_rtl, normalize_language, set_language
 from crm.accounts.users import save_my_language
+from ui import rtl
 
 STATE = "crm_language"  # the language of this browser session (survives sign-in and logout)
 FONT = "app/static/fonts/noto-nastaliq-urdu-arabic-{weight}-normal.woff2"
@@ -35,7 +36,7 @@ def lay_out_for_language() -> None:
     language = get_language()
     css = _rtl_css() if is_rtl(language) else _FONT_FACES
     st.html(css + _CAPTIONS_CSS)
-    st.html(_document_language(language), unsafe_allow_javascript=True)
+    st.html(_document_language(language) + (rtl.SCRIPT if is_rtl(language) else ""), unsafe_allow_javascript=True)
 
 
 def _document_language(language: str) -> str:
@@ -123,21 +124,13 @@ _FONT_FACES = "<style>" + _font_faces() + "</style>"
 
 
 def _rtl_css() -> str:
+    """The Urdu layout: right to left (ui.rtl), in Nastaliq."""
     urdu = "'Noto Nastaliq Urdu', 'Source Sans', sans-serif"
     return (
-        "<style>" + _font_faces() +
-        "[data-testid='stMain'], [data-testid='stSidebarUserContent'], [data-testid='stSidebarNav'] "
-        "{direction: rtl; text-align: right;}"
+        "<style>" + _font_faces() + rtl.STYLESHEET +
         f"[data-testid='stMain'] :is(p, li, label, h1, h2, h3, h4, h5, h6, input, textarea, button, td, th,"
         f" [data-testid='stMarkdownContainer'], [data-testid='stMetricValue'], [data-testid='stMetricLabel']),"
         f" [data-testid='stSidebar'] :is(p, label, button, span):not([data-testid='stIconMaterial'])"
         f" {{font-family: {urdu}; line-height: 2;}}"
-        "[data-testid='stMain'] :is(code, pre), [data-testid='stIconMaterial'] {direction: ltr;}"
-        # charts keep their own left-to-right geometry (time runs left to right, legends stay legible)
-        "[data-testid='stMain'] :is([data-testid='stVegaLiteChart'], .vega-embed) {direction: ltr;}"
-        # numbers, dates and typed text take the direction of their own first letter (-26.8 stays -26.8)
-        "[data-testid='stMain'] :is(input, textarea, [data-testid='stMetricValue'], [data-testid='stMetricValue'] *)"
-        " {unicode-bidi: plaintext;}"
-        "[data-testid='stMain'] [data-testid='stDateInput'] input {direction: ltr; text-align: right;}"
         "</style>"
     )

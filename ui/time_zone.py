@@ -10,7 +10,7 @@ from crm.accounts.users import save_my_time_zone
 from crm.core.access import Actor
 from crm.core.database import session_scope
 from crm.core.errors import CRMError
-from crm.core.i18n import DEFAULT_TIME_ZONE, _, set_time_zone, time_zones
+from crm.core.i18n import DEFAULT_TIME_ZONE, _, get_language, set_time_zone, time_zones
 
 STATE = "crm_time_zone"  # the zone of this run, for pages that run again on their own (ui.context.actor)
 BROWSER = "browser"  # the selector's choice "the browser's zone" (saved as no zone)
@@ -44,6 +44,8 @@ def _browser_choice() -> str:
 
 def _picked(widget_key: str, who: Actor) -> None:
     chosen = st.session_state.get(widget_key)
+    if chosen != BROWSER and chosen not in time_zones():
+        return  # not a choice (a stale value of the drop-down as it read in another language)
     zone = None if chosen == BROWSER else chosen
     try:
         with session_scope() as session:
@@ -57,9 +59,10 @@ def _picked(widget_key: str, who: Actor) -> None:
 
 def time_zone_selector(who: Actor) -> None:
     """The "Time zone" drop-down of the sidebar: saved with the account at once; the first choice follows the
-    browser. Its key carries the saved zone, so a change saved elsewhere shows in a fresh drop-down."""
+    browser. Its key carries the saved zone, so a change saved elsewhere shows in a fresh drop-down, and the
+    language, whose words its first choice uses."""
     options = [BROWSER, *time_zones()]
     current = who.time_zone if who.time_zone in options else BROWSER
-    key = f"time_zone_sidebar_{current}"
+    key = f"time_zone_sidebar_{current}_{get_language()}"
     st.selectbox(_("Time zone"), options, index=options.index(current), key=key, on_change=_picked,
                  args=(key, who), format_func=lambda z: _browser_choice() if z == BROWSER else z.replace("_", " "))
