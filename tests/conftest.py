@@ -44,6 +44,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
 SERIAL_FOLDERS = ("browser", "faults")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     for item in items:
         if Path(str(item.fspath)).parent.name in SERIAL_FOLDERS:
