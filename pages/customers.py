@@ -25,7 +25,7 @@ from crm.customers.privacy import CONSENT_PURPOSES
 from crm.interactions.service import CHANNELS, DIRECTIONS, FEEDBACK_KINDS, schedule_follow_up
 from crm.customers.profile import PURCHASE_CHANNELS, customer_profile
 from crm.customers.saved_views import delete_view, list_views, save_view
-from ui.context import actor, call
+from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
 from ui.interaction_form import interaction_form
 
@@ -114,7 +114,8 @@ def follow_up_form(customer_id: int) -> None:
         subject = st.text_input(_("What to follow up"), key=f"fu_subject_{customer_id}")
         if st.form_submit_button(_("Schedule follow-up")):
             if call(schedule_follow_up, customer_id, due_on=due, subject=subject, channel=channel):
-                st.success(_("Follow-up scheduled for {date}; it is on your Home page.").format(date=fmt_date(due)))
+                flash(_("Follow-up scheduled for {date}; it is on your Home page.").format(date=fmt_date(due)))
+                st.rerun()  # the profile's open follow-ups were read before this one existed
 
 
 
@@ -128,6 +129,7 @@ def render_profile(customer_id: int) -> None:
         return
     c = profile.customer
     st.header(c.name)
+    show_flash()  # what the forms below saved, after the rerun that shows it in the profile
     facts = [c.company, status_label(c.status), c.segment,
              _("owner: {name}").format(name=c.owner) if c.owner else _("no owner")]
     st.caption(" · ".join(f for f in facts if f))
