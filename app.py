@@ -29,6 +29,7 @@ from crm.accounts.security import (
 )
 from tools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from crm.accounts.users import actor_for, count_users, login_credentials
+from ui.currency import apply_currency
 from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
 from ui.time_zone import apply_time_zone, browser_time_zone, time_zone_selector
 from ui.warm_up import warm_up
@@ -191,6 +192,7 @@ def main() -> None:
     except config.ConfigError as exc:
         st.error(str(exc))
         st.stop()
+    apply_currency()
 
     authenticator = stauth.Authenticate(
         credentials,

@@ -10,7 +10,7 @@ from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORIES, CATEGORY_LABEL
                               QUARTERS, PLAN_STATUSES)
 from crm.core.access import can
 from crm.core.database import session_scope
-from crm.core.i18n import N_, _, get_language, label, money, ngettext, number, percent, use_language
+from crm.core.i18n import N_, _, get_currency, get_language, label, money, ngettext, number, percent, use_language
 from ui.charts import chart, key_numbers
 from ui.context import actor, call
 from ui.formatting import dataframe, date_column_format, readable
@@ -59,7 +59,7 @@ def is_missing(value) -> bool:
 
 
 def amount_formatter(currency: str):
-    """Money in the plan's currency, the way the user's language writes it (for table cells)."""
+    """Money in the portal's currency, the way the user's language writes it (for table cells)."""
     return lambda v: "—" if is_missing(v) else money(v, currency)
 
 
@@ -138,7 +138,7 @@ view = call(plans.get_plan, plan_id)  # the one read of the plan this run: every
 if view is None:
     st.stop()
 
-currency = view.currency or "USD"
+currency = get_currency()  # the portal's one currency (Users page, Portal settings)
 show_amount = amount_formatter(currency)
 
 st.header(view.name)

@@ -19,6 +19,7 @@ from crm.customers.service import (
 from crm.customers.contact_rules import CUSTOMER_STATUSES, STATUSES
 from crm.core.i18n import N_, _, label, ngettext, number
 from crm.core.i18n import date as fmt_date
+from crm.core.i18n import money as fmt_money
 from crm.core.spreadsheet import EXCEL_MIME
 from crm.customers.importing import export_customers
 from crm.customers.privacy import CONSENT_PURPOSES
@@ -41,7 +42,8 @@ CONSENTS = {ANY: N_("(any)"), **CONSENT_PURPOSES, "none": N_("No consent")}  # t
 
 
 def money(value) -> str:
-    return number(float(value or 0), 2)
+    """An amount in the portal's currency, written the way the user's language writes money."""
+    return fmt_money(value or 0)
 
 
 def option_label(value) -> str:
@@ -182,12 +184,12 @@ def render_profile(customer_id: int) -> None:
         st.markdown(_("**Products owned**"))
         dataframe(table_of([{
             _("Product"): p.product, _("Category"): p.category, _("Quantity"): p.quantity,
-            _("Revenue"): p.revenue, _("Last bought"): p.last_bought,
+            _("Revenue"): money(p.revenue), _("Last bought"): p.last_bought,
         } for p in profile.products]), hide_index=True, width="stretch")
         st.markdown(_("**Purchase history**"))
         dataframe(table_of([{
             _("Receipt"): p.receipt, _("Date"): p.purchased_at, _("Channel"): label(PURCHASE_CHANNELS, p.channel),
-            _("Total"): p.total, _("Margin"): p.margin,
+            _("Total"): money(p.total), _("Margin"): money(p.margin),
         } for p in profile.purchases]), hide_index=True, width="stretch")
     with tabs[2]:
         dataframe(table_of([{

@@ -125,3 +125,29 @@ def test_admin_makes_an_api_key_sees_its_secret_once_and_revokes_it(app_env) -> 
     assert not at.exception
     assert "Revoked the API key web shop" in texts(at)
     assert list(at.dataframe[1].value["Revoked"]) != [""]
+
+
+def test_admin_picks_the_currency_and_every_screen_shows_amounts_in_it(app_env) -> None:
+    from crm.core import i18n
+
+    try:
+        budget = signed_in("budget", "pages/budget.py")
+        assert next(m.value for m in budget.metric if m.label == "Planned").startswith("$")
+        at = signed_in("admin", "pages/users.py")
+        box = next(s for s in at.selectbox if s.label == "Currency of every amount")
+        assert box.value == "USD"
+        box.select("EUR")
+        next(b for b in at.button if b.label == "Save currency").click().run()
+        assert not at.exception
+        assert "Amounts are now shown in Euro, e.g. €1,234.50." in texts(at)
+        i18n.set_currency(None)  # what another server process holds: each run reads the setting
+        budget = signed_in("budget", "pages/budget.py")
+        assert next(m.value for m in budget.metric if m.label == "Planned").startswith("€")
+        sales = signed_in("sales", "pages/customers.py")
+        sales.text_input(key="cust_query").input("jose alvarez").run()
+        sales.selectbox(key="cust_open").select_index(0).run()
+        assert next(m.value for m in sales.metric if m.label == "Lifetime revenue").startswith("€")
+        insights = signed_in("salesmgr", "pages/insights.py")
+        assert next(m.value for m in insights.metric if m.label == "Revenue").startswith("€")
+    finally:
+        i18n.set_currency(None)
