@@ -13,6 +13,7 @@ from crm.core.database import session_scope
 from crm.core.i18n import N_, _, get_currency, get_language, label, money, ngettext, number, percent, use_language
 from ui.charts import chart, key_numbers
 from ui.context import actor, call
+from ui.columns import column_picker
 from ui.formatting import dataframe, date_column_format, readable
 
 AMOUNTS = list(QUARTERS + ACTUALS)
@@ -254,7 +255,8 @@ lines_df = pd.DataFrame(view.lines, columns=["category", "description", "goal_id
 lines_df["goal_id"] = lines_df["goal_id"].astype("Int64")
 for c in AMOUNTS:
     lines_df[c] = pd.to_numeric(lines_df[c]).astype(float)
-amount_config = {c: st.column_config.NumberColumn(label(AMOUNT_LABELS, c), min_value=0.0, format="%.2f")
+amount_config = {c: st.column_config.NumberColumn(label(AMOUNT_LABELS, c), min_value=0.0, format="%.2f",
+                                                 width="small")
                  for c in AMOUNTS}
 line_config = {
     "category": st.column_config.SelectboxColumn(_("Category"), options=list(CATEGORIES), required=True,
@@ -281,9 +283,13 @@ if may_write and view.editable:
 elif may_write and view.status == "approved" and not view.superseded:
     st.caption(_("The plan is locked; only actual spend can be recorded."))
     key = f"budget_actuals_{plan_id}_{view.version}"
+    line_names = {"category": _("Category"), "description": _("Description"), "goal_id": _("Goal"),
+                  **{c: label(AMOUNT_LABELS, c) for c in AMOUNTS}}
+    shown = column_picker("budget_actuals_columns", list(line_names), ["description", *ACTUALS],
+                          format_func=line_names.get)
     st.data_editor(lines_df, key=key, hide_index=True, width="stretch", placeholder="",
                    disabled=["category", "description", "goal_id", *QUARTERS],
-                   column_config=line_config)
+                   column_config=line_config, column_order=shown)
     if st.button(_("Save actuals")):
         edits = st.session_state.get(key, {}).get("edited_rows", {})
         actuals = {view.lines[int(pos)]["id"]: values for pos, values in edits.items()}
@@ -295,8 +301,12 @@ else:
     read_only = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS]).assign(
         category=lines_df["category"].map(category_name), **{c: lines_df[c] for c in AMOUNTS})
     read_only = read_only.rename(columns=line_cols)
-    dataframe(readable(read_only).style.format({line_cols[c]: show_amount for c in AMOUNTS}),
-                 hide_index=True, width="stretch")
+    shown = column_picker("budget_lines_columns", list(line_cols.values()),
+                          [line_cols[c] for c in ("description", *QUARTERS, *ACTUALS)])
+    dataframe(readable(read_only[shown]).style.format({line_cols[c]: show_amount for c in AMOUNTS
+                                                       if line_cols[c] in shown}),
+              hide_index=True, width="stretch",
+              column_config={line_cols["description"]: st.column_config.TextColumn(width="medium")})
 
 if view.unjustified:
     count = len(view.unjustified)
@@ -354,9 +364,11 @@ with tab_var:
             style = "background-color: #f8d7da; color: #721c24" if over_spent[row.name] else ""
             return [style] * len(row)
 
+        shown = column_picker("budget_variance_columns", list(var_cols.values()),
+                              [var_cols[c] for c in ("line", "quarter", "plan", "actual", "variance", "over_spend")])
         dataframe(readable(variances.reset_index(drop=True)).style.apply(highlight, axis=1).format(
             {var_cols["plan"]: show_amount, var_cols["actual"]: show_amount, var_cols["variance"]: show_amount}),
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", column_order=shown)
 
 with tab_charts:
     if view.lines:
