@@ -2,7 +2,7 @@
 import streamlit as st
 
 from crm.core.access import can
-from crm.core.i18n import _, label, ngettext, number
+from crm.core.i18n import _, label, money, ngettext, number
 from crm.rollout.requirements import (
     KINDS,
     PRIORITIES,
@@ -40,7 +40,7 @@ rows = call(list_requirements, **filters) or []
 total_cost = sum(float(r.estimated_cost or 0) for r in rows if r.status != "dropped")
 st.caption(ngettext("{n} requirement · estimated cost of those not dropped: {cost}",
                     "{n} requirements · estimated cost of those not dropped: {cost}",
-                    len(rows)).format(n=number(len(rows)), cost=number(total_cost)))
+                    len(rows)).format(n=number(len(rows)), cost=money(total_cost)))
 if rows:
     # r.checklist_item is the linked item's title: a template title is shown translated, a typed one as is.
     table = table_of([{

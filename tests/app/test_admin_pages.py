@@ -149,5 +149,6 @@ def test_admin_picks_the_currency_and_every_screen_shows_amounts_in_it(app_env) 
         assert next(m.value for m in sales.metric if m.label == "Lifetime revenue").startswith("€")
         insights = signed_in("salesmgr", "pages/insights.py")
         assert next(m.value for m in insights.metric if m.label == "Revenue").startswith("€")
+        assert "estimated cost of those not dropped: €" in texts(signed_in("it", "pages/requirements.py"))
     finally:
         i18n.set_currency(None)
