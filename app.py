@@ -30,16 +30,17 @@ from crm.accounts.security import (
 from tools.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from crm.accounts.users import actor_for, count_users, login_credentials
 from crm.settings.rights import refresh as refresh_rights
+from crm.accounts.sign_in_cookie import COOKIE_DAYS, COOKIE_NAME
+from ui.currency import apply_currency
 from ui.language import adopt_saved_language, apply_language, language_selector, lay_out_for_language
 from ui.time_zone import apply_time_zone, browser_time_zone, time_zone_selector
+from ui.sign_in_cookie import forget_sign_in, keep_signed_in
 from ui.warm_up import warm_up
 
 ROOT = Path(__file__).resolve().parent
 # the tab icon is served by the portal itself (a Material icon name would be fetched from Google's font server),
 # from static/ by its address: a file path would be read, decoded and registered as media on every run
 FAVICON = "/app/static/favicon.png"
-COOKIE_NAME = "crm_portal_auth"
-COOKIE_DAYS = 1
 
 
 def prepare_database() -> tuple[dict, int]:
@@ -193,12 +194,15 @@ def main() -> None:
     except config.ConfigError as exc:
         st.error(str(exc))
         st.stop()
+    apply_currency()
 
     authenticator = stauth.Authenticate(
         credentials,
         cookie_name=COOKIE_NAME,
         cookie_key=cookie_key,
-        cookie_expiry_days=COOKIE_DAYS,
+        # 0: the library writes no cookie (it would from a page script, readable by any script); the portal's
+        # server sets the same token HttpOnly instead (keep_signed_in), and the library reads it server-side
+        cookie_expiry_days=0,
         auto_hash=False,
         login_sleep_time=0,
     )
@@ -230,6 +234,7 @@ def main() -> None:
 
     lay_out_for_language()
     if who is None:
+        forget_sign_in()
         st.session_state.pop("actor", None)
         # every screen's address shows the sign-in screen (not Streamlit's "Page not found"), and after the
         # sign-in the person is on the screen they asked for
@@ -238,6 +243,8 @@ def main() -> None:
         return
 
     st.session_state["actor"] = who
+    with st.sidebar:
+        keep_signed_in(who.username, cookie_key)
     refused = refused_pages(who)
     # .streamlit/config.toml starts with the menu hidden (see there): a signed-in user's menu turns it on
     if st.get_option("client.showSidebarNavigation") is False:

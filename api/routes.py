@@ -25,5 +25,6 @@ async def health(request: Request) -> JSONResponse:
 def routes() -> list[BaseRoute]:
     """Every route of the API, for ``st.App(routes=...)``."""
     from api.app import create_app
+    from api.sign_in_cookie import route as sign_in_cookie
 
-    return [Route(f"{PREFIX}/health", health, methods=["GET"]), Mount("/api", app=create_app())]
+    return [Route(f"{PREFIX}/health", health, methods=["GET"]), sign_in_cookie(), Mount("/api", app=create_app())]

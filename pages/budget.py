@@ -10,9 +10,10 @@ from crm.budget.codes import (ACTUALS, AMOUNT_LABELS, CATEGORY_LABELS, KPI_LABEL
                               QUARTERS, PLAN_STATUSES, category_label)
 from crm.core.access import can
 from crm.core.database import session_scope
-from crm.core.i18n import N_, _, get_language, label, money, ngettext, number, percent, use_language
+from crm.core.i18n import N_, _, get_currency, get_language, label, money, ngettext, number, percent, use_language
 from ui.charts import chart, key_numbers
 from ui.context import actor, call
+from ui.columns import column_picker
 from ui.formatting import data_editor, dataframe, date_column_format, readable
 
 AMOUNTS = list(QUARTERS + ACTUALS)
@@ -62,7 +63,7 @@ def is_missing(value) -> bool:
 
 
 def amount_formatter(currency: str):
-    """Money in the plan's currency, the way the user's language writes it (for table cells)."""
+    """Money in the portal's currency, the way the user's language writes it (for table cells)."""
     return lambda v: "—" if is_missing(v) else money(v, currency)
 
 
@@ -141,7 +142,7 @@ view = call(plans.get_plan, plan_id)  # the one read of the plan this run: every
 if view is None:
     st.stop()
 
-currency = view.currency or "USD"
+currency = get_currency()  # the portal's one currency (Users page, Portal settings)
 PLAN_CATEGORIES.update(view.categories)
 show_amount = amount_formatter(currency)
 
@@ -258,7 +259,8 @@ lines_df = pd.DataFrame(view.lines, columns=["category", "description", "goal_id
 lines_df["goal_id"] = lines_df["goal_id"].astype("Int64")
 for c in AMOUNTS:
     lines_df[c] = pd.to_numeric(lines_df[c]).astype(float)
-amount_config = {c: st.column_config.NumberColumn(label(AMOUNT_LABELS, c), min_value=0.0, format="%.2f")
+amount_config = {c: st.column_config.NumberColumn(label(AMOUNT_LABELS, c), min_value=0.0, format="%.2f",
+                                                 width="small")
                  for c in AMOUNTS}
 line_config = {
     "category": st.column_config.SelectboxColumn(_("Category"), options=list(view.categories), required=True,
@@ -285,9 +287,13 @@ if may_write and view.editable:
 elif may_write and view.status == "approved" and not view.superseded:
     st.caption(_("The plan is locked; only actual spend can be recorded."))
     key = f"budget_actuals_{plan_id}_{view.version}"
+    line_names = {"category": _("Category"), "description": _("Description"), "goal_id": _("Goal"),
+                  **{c: label(AMOUNT_LABELS, c) for c in AMOUNTS}}
+    shown = column_picker("budget_actuals_columns", list(line_names), ["description", *ACTUALS],
+                          format_func=line_names.get)
     data_editor(lines_df, key=key, hide_index=True, width="stretch", placeholder="",
                    disabled=["category", "description", "goal_id", *QUARTERS],
-                   column_config=line_config)
+                   column_config=line_config, column_order=shown)
     if st.button(_("Save actuals")):
         edits = st.session_state.get(key, {}).get("edited_rows", {})
         actuals = {view.lines[int(pos)]["id"]: values for pos, values in edits.items()}
@@ -299,8 +305,12 @@ else:
     read_only = pd.DataFrame(view.lines, columns=["category", "description", "goal", *AMOUNTS]).assign(
         category=lines_df["category"].map(category_name), **{c: lines_df[c] for c in AMOUNTS})
     read_only = read_only.rename(columns=line_cols)
-    dataframe(readable(read_only).style.format({line_cols[c]: show_amount for c in AMOUNTS}),
-                 hide_index=True, width="stretch")
+    shown = column_picker("budget_lines_columns", list(line_cols.values()),
+                          [line_cols[c] for c in ("description", *QUARTERS, *ACTUALS)])
+    dataframe(readable(read_only[shown]).style.format({line_cols[c]: show_amount for c in AMOUNTS
+                                                       if line_cols[c] in shown}),
+              hide_index=True, width="stretch",
+              column_config={line_cols["description"]: st.column_config.TextColumn(width="medium")})
 
 if view.unjustified:
     count = len(view.unjustified)
@@ -358,9 +368,11 @@ with tab_var:
             style = "background-color: #f8d7da; color: #721c24" if over_spent[row.name] else ""
             return [style] * len(row)
 
+        shown = column_picker("budget_variance_columns", list(var_cols.values()),
+                              [var_cols[c] for c in ("line", "quarter", "plan", "actual", "variance", "over_spend")])
         dataframe(readable(variances.reset_index(drop=True)).style.apply(highlight, axis=1).format(
             {var_cols["plan"]: show_amount, var_cols["actual"]: show_amount, var_cols["variance"]: show_amount}),
-            hide_index=True, width="stretch")
+            hide_index=True, width="stretch", column_order=shown)
 
 with tab_charts:
     if view.lines:

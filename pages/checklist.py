@@ -17,6 +17,7 @@ from crm.rollout.checklist import (
     readiness_score,
     revoke_sign_off,
     sign_off,
+    sign_off_states,
     start_project,
     update_item,
 )
@@ -53,6 +54,7 @@ if not items:
 
 progress = call(phase_progress) or []
 score = call(readiness_score)
+sign_off_state = call(sign_off_states) or {}
 
 # ------------------------------------------------------------ at a glance
 st.header(_("Where the rollout stands"))
@@ -114,10 +116,15 @@ for phase in PHASES:
                      expanded=phase != "maintenance"):
         dataframe(table_of([{
             _("Item"): _(i.title), _("Category"): CATS.listed(i.category), _("Owner"): i.owner,
-            _("Due"): i.due_on, _("Status"): ("⚠ " if i.overdue else "") + label(STATUSES, i.status),
+            _("Due"): i.due_on, _("Status"): ("⚠ " if i.overdue else "") + label(STATUSES, i.status)
+            + (" · " + _(i.measured_by[0]) if i.measured_by else ""),
             _("Blocked by"): i.blocked_reason, _("Evidence"): i.evidence, _("Completed by"): i.completed_by,
             _("Completed"): i.completed_at, _("Every (months)"): i.recurrence_months, _("Expires"): i.expires_on,
         } for i in phase_items]), hide_index=True, width="stretch")
+        for i in phase_items:
+            if i.measured_by:
+                st.caption(_("**{title}** {follows}: {rule}").format(title=_(i.title), follows=_(i.measured_by[0]),
+                                                                     rule=_(i.measured_by[1])))
         if p is not None:
             if p.signed_off and may_revoke:
                 reason = st.text_input(_("Reason for undoing the sign-off"), key=f"revoke_reason_{phase}")
@@ -125,9 +132,15 @@ for phase in PHASES:
                     if call(revoke_sign_off, phase, reason):
                         flash(_("{phase}: sign-off undone.").format(phase=title))
                         st.rerun()
-            elif not p.signed_off and may_sign:
-                comment = st.text_input(_("Sign-off comment"), key=f"signoff_comment_{phase}")
-                if st.button(_("Sign off {phase}").format(phase=title), key=f"signoff_{phase}", type="primary"):
+            elif not p.signed_off and phase in sign_off_state:
+                state = sign_off_state[phase]
+                comment = st.text_input(_("Sign-off comment"), key=f"signoff_comment_{phase}",
+                                        disabled=not state.available) if may_sign else None
+                clicked = st.button(_("Sign off {phase}").format(phase=title), key=f"signoff_{phase}",
+                                    type="primary", disabled=not state.available, help=state.reason)
+                if state.reason:
+                    st.caption(state.reason)
+                if clicked:
                     if call(sign_off, phase, comment):
                         flash(_("{phase} signed off by {name}.").format(phase=title, name=who.full_name))
                         st.rerun()

@@ -22,6 +22,7 @@ from crm.customers.service import (
 from crm.customers.contact_rules import CUSTOMER_STATUSES, STATUSES
 from crm.core.i18n import N_, _, label, ngettext, number
 from crm.core.i18n import date as fmt_date
+from crm.core.i18n import money as fmt_money
 from crm.core.spreadsheet import EXCEL_MIME
 from crm.customers.importing import export_customers
 from crm.customers.privacy import CONSENT_PURPOSES
@@ -29,7 +30,7 @@ from crm.interactions.service import DIRECTIONS, schedule_follow_up
 from crm.customers.profile import PURCHASE_CHANNELS, customer_profile
 from crm.customers.saved_views import delete_view, list_views, save_view
 from crm.settings.lists import Choices
-from ui.context import actor, call
+from ui.context import actor, call, flash, show_flash
 from ui.lists import managed
 from crm.settings.fields import fields_for
 from ui.field_filters import cell_value, filter_inputs, restore_inputs, value_input
@@ -50,7 +51,8 @@ CONSENTS = {ANY: N_("(any)"), **CONSENT_PURPOSES, "none": N_("No consent")}  # t
 
 
 def money(value) -> str:
-    return number(float(value or 0), 2)
+    """An amount in the portal's currency, written the way the user's language writes money."""
+    return fmt_money(value or 0)
 
 
 def open_choice(where, title: str, values: Choices, current: str | None) -> str:
@@ -135,7 +137,8 @@ def follow_up_form(customer_id: int) -> None:
         subject = st.text_input(_("What to follow up"), key=f"fu_subject_{customer_id}")
         if st.form_submit_button(_("Schedule follow-up")):
             if call(schedule_follow_up, customer_id, due_on=due, subject=subject, channel=channel):
-                st.success(_("Follow-up scheduled for {date}; it is on your Home page.").format(date=fmt_date(due)))
+                flash(_("Follow-up scheduled for {date}; it is on your Home page.").format(date=fmt_date(due)))
+                st.rerun()  # the profile's open follow-ups were read before this one existed
 
 
 
@@ -150,6 +153,7 @@ def render_profile(customer_id: int) -> None:
         return
     c = profile.customer
     st.header(c.name)
+    show_flash()  # what the forms below saved, after the rerun that shows it in the profile
     facts = [c.company, status_label(c.status), c.segment,
              _("owner: {name}").format(name=c.owner) if c.owner else _("no owner")]
     st.caption(" · ".join(f for f in facts if f))
@@ -206,12 +210,12 @@ def render_profile(customer_id: int) -> None:
         st.markdown(_("**Products owned**"))
         dataframe(table_of([{
             _("Product"): p.product, _("Category"): p.category, _("Quantity"): p.quantity,
-            _("Revenue"): p.revenue, _("Last bought"): p.last_bought,
+            _("Revenue"): money(p.revenue), _("Last bought"): p.last_bought,
         } for p in profile.products]), hide_index=True, width="stretch")
         st.markdown(_("**Purchase history**"))
         dataframe(table_of([{
             _("Receipt"): p.receipt, _("Date"): p.purchased_at, _("Channel"): label(PURCHASE_CHANNELS, p.channel),
-            _("Total"): p.total, _("Margin"): p.margin,
+            _("Total"): money(p.total), _("Margin"): money(p.margin),
         } for p in profile.purchases]), hide_index=True, width="stretch")
     with tabs[2]:
         dataframe(table_of([{

@@ -16,11 +16,13 @@ st.write(_("Welcome, **{name}** — {department}, {role}.").format(
 data = call(summary)
 if data is not None:
     if data.counts:
-        counts = {_("Customers"): data.counts.customers, _("Prospects"): data.counts.prospects,
-                  _("Interactions by my department, last 30 days"): data.counts.department_interactions,
-                  _("Open follow-ups for me"): data.counts.open_follow_ups}
-        for column, (caption, value) in zip(st.columns(len(counts)), counts.items()):
-            column.metric(caption, number(value))
+        # short labels (a metric cuts a long one off), the whole meaning in the help
+        counts = [(_("Customers"), data.counts.customers, None), (_("Prospects"), data.counts.prospects, None),
+                  (_("Interactions, 30 days"), data.counts.department_interactions,
+                   _("Interactions by my department, last 30 days")),
+                  (_("My open follow-ups"), data.counts.open_follow_ups, _("Open follow-ups for me"))]
+        for column, (caption, value, meaning) in zip(st.columns(len(counts)), counts):
+            column.metric(caption, number(value), help=meaning)
 
     if data.rollout:
         st.header(_("Rollout progress"))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from crm.insights import figures as insights
 from crm.core.access import can
-from crm.core.i18n import N_, _, is_missing, label, month, ngettext, number, percent
+from crm.core.i18n import N_, _, is_missing, label, money, month, ngettext, number, percent
 from crm.core.spreadsheet import frame_csv_bytes
 from crm.insights.surveys import find_customers, record_survey
 from ui.charts import chart, key_numbers
@@ -119,8 +119,8 @@ rate, repeaters, buyers = read(insights.repeat_purchase_rate)
 nps, answers = read(insights.nps)
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(_("New customers"), number(int(trends["New"].sum())))
-k2.metric(_("Revenue"), number(sales["Revenue"].sum()))
-k3.metric(_("Margin"), number(sales["Margin"].sum()))
+k2.metric(_("Revenue"), money(sales["Revenue"].sum(), digits=0))
+k3.metric(_("Margin"), money(sales["Margin"].sum(), digits=0))
 k4.metric(_("Repeat-purchase rate"), percent(None if rate is None else rate / 100, 1),
           help=ngettext("{repeaters} of {buyers} buyer bought twice or more",
                         "{repeaters} of {buyers} buyers bought twice or more", buyers).format(
@@ -239,8 +239,8 @@ def show_lifetime_value() -> None:
     lv = read(insights.lifetime_value)
     m1, m2, m3 = st.columns(3)
     m1.metric(_("Customers who bought"), number(lv.customers))
-    m2.metric(_("Lifetime revenue"), number(lv.revenue))
-    m3.metric(_("Average revenue per customer"), number(lv.average_revenue, 2))
+    m2.metric(_("Lifetime revenue"), money(lv.revenue, digits=0))
+    m3.metric(_("Average revenue per customer"), money(lv.average_revenue))
     st.markdown(_("**Top customers**"))
     chart(alt.Chart(lv.top).mark_bar().encode(
         y=alt.Y("Customer:N", sort="-x", title=_("Customer")), x=alt.X("Revenue:Q", title=_("Revenue")),

@@ -5,7 +5,7 @@ import streamlit as st
 
 from crm.core.access import can
 from crm.customers.service import search_customers
-from crm.core.i18n import N_, _, date, label, ngettext, number
+from crm.core.i18n import N_, _, date, ngettext, number
 from crm.interactions.service import (
     InteractionFilters,
     complete_follow_up,

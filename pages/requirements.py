@@ -2,7 +2,7 @@
 import streamlit as st
 
 from crm.core.access import can
-from crm.core.i18n import _, label, ngettext, number
+from crm.core.i18n import _, label, money, ngettext, number
 from crm.rollout.requirements import (
     KINDS,
     PRIORITIES,
@@ -13,6 +13,7 @@ from crm.rollout.requirements import (
     update_requirement,
 )
 from ui.context import actor, call, flash, show_flash
+from ui.columns import column_picker
 from ui.formatting import dataframe, table_of
 
 who = actor()
@@ -39,15 +40,21 @@ rows = call(list_requirements, **filters) or []
 total_cost = sum(float(r.estimated_cost or 0) for r in rows if r.status != "dropped")
 st.caption(ngettext("{n} requirement · estimated cost of those not dropped: {cost}",
                     "{n} requirements · estimated cost of those not dropped: {cost}",
-                    len(rows)).format(n=number(len(rows)), cost=number(total_cost)))
+                    len(rows)).format(n=number(len(rows)), cost=money(total_cost)))
 if rows:
     # r.checklist_item is the linked item's title: a template title is shown translated, a typed one as is.
-    dataframe(table_of([{
+    table = table_of([{
         "#": r.id, _("Kind"): label(KINDS, r.kind), _("Requirement"): r.title, _("Priority"): label(PRIORITIES, r.priority),
         _("Status"): label(REQ_STATUSES, r.status), _("Owner"): r.owner, _("Company goal"): r.company_goal,
         _("Estimated cost"): float(r.estimated_cost) if r.estimated_cost is not None else None,
         _("Checklist item"): _(r.checklist_item) if r.checklist_item else None, _("Budget line"): r.budget_line,
-    } for r in rows]), hide_index=True, width="stretch")
+    } for r in rows])
+    shown = column_picker("requirements_columns", list(table.columns), [
+        _("Kind"), _("Requirement"), _("Priority"), _("Status"), _("Company goal"), _("Estimated cost")])
+    dataframe(table[shown], hide_index=True, width="stretch", column_config={
+        _("Requirement"): st.column_config.TextColumn(width="large"),
+        _("Company goal"): st.column_config.TextColumn(width="large"),
+        _("Estimated cost"): st.column_config.NumberColumn(format="%.2f", width="small")})
     data = call(export_requirements_csv, **filters)
     if data:
         st.download_button(_("Export CSV"), data, file_name="requirements.csv", mime="text/csv")

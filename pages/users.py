@@ -2,9 +2,10 @@
 import streamlit as st
 
 from crm.accounts.api_keys import create_key, list_keys, revoke_key
-from crm.core.access import CAPABILITIES, DEPARTMENTS, ROLES, can
-from crm.core.i18n import _, date, datetime, label, ngettext, number
+from crm.core.access import CAPABILITIES, ROLES, can
+from crm.core.i18n import _, date, datetime, label, money, ngettext, number
 from crm.accounts.users import MIN_PASSWORD_LENGTH, create_user, list_users, reset_password, set_active, update_user
+from crm.settings.currency import currency_choices, currency_for_page, set_currency
 from ui.capability_table import capability_table
 from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
@@ -126,6 +127,22 @@ if can(who, "api_keys.manage"):
         if c2.button(_("Revoke key"), disabled=to_revoke is None):
             if call(revoke_key, to_revoke):
                 flash(_("Revoked the API key {name}; every server refuses it now.").format(name=to_revoke))
+                st.rerun()
+
+if can(who, "settings.manage"):
+    st.header(_("Portal settings"))
+    current = call(currency_for_page) or "USD"
+    choices = currency_choices()
+    with st.form("portal_currency"):
+        code = st.selectbox(_("Currency of every amount"), list(choices), index=list(choices).index(current)
+                            if current in choices else None, format_func=lambda c: f"{c} — {choices[c]}",
+                            help=_("Budgets, revenue and prices on every screen are shown in this currency, "
+                                   "written the way each user's language writes money."))
+        if st.form_submit_button(_("Save currency")):
+            saved = call(set_currency, code)
+            if saved:
+                flash(_("Amounts are now shown in {currency}, e.g. {example}.").format(
+                    currency=choices.get(saved, saved), example=money(1234.5)))
                 st.rerun()
 
 st.header(_("Who may do what"))

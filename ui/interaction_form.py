@@ -6,7 +6,7 @@ import streamlit as st
 from crm.core.i18n import _, label
 from crm.interactions.service import DIRECTIONS, log_interaction
 from crm.settings.fields import fields_for
-from ui.context import call
+from ui.context import call, flash
 from ui.custom_fields import custom_inputs
 from ui.lists import managed
 
@@ -14,7 +14,8 @@ from ui.lists import managed
 def interaction_form(key: str, *, customer_id: int | None = None, options: dict[str, int] | None = None) -> None:
     """A form for one customer (``customer_id``) or with a customer picker (``options``: label -> id).
 
-    The picker preselects the customer only when the search found exactly one; of several, the
+    On a profile (``customer_id``) a logged interaction reruns the screen, so that its timeline and counts
+    show it at once, with the confirmation above them. The picker preselects the customer only when the search found exactly one; of several, the
     user picks one before the form can be saved.
     """
     chosen = None
@@ -52,5 +53,10 @@ def interaction_form(key: str, *, customer_id: int | None = None, options: dict[
     saved = call(log_interaction, target, channel=channel, direction=direction, subject=subject, notes=notes,
                  outcome=outcome, follow_up_on=follow_up, feedback_kind=kind, tags=tags, custom=custom)
     if saved:
-        st.success(_("Logged '{subject}' for {customer}; every department sees it now.").format(
-            subject=saved.subject, customer=saved.customer))
+        message = _("Logged '{subject}' for {customer}; every department sees it now.").format(
+            subject=saved.subject, customer=saved.customer)
+        if customer_id is None:
+            st.success(message)
+            return
+        flash(message)
+        st.rerun()  # the profile above was read before this interaction existed

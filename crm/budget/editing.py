@@ -194,8 +194,7 @@ def save_lines(actor: Actor, plan_id: int, expected_version: int | None, *,
     total = sum((values[q] for _lid, values in clean for q in QUARTERS), ZERO)
     if plan.ceiling is not None and total > plan.ceiling:
         errors["total"] = _("The planned total {total} exceeds the plan's ceiling {ceiling} by {excess}.").format(
-            total=money(total, plan.currency), ceiling=money(plan.ceiling, plan.currency),
-            excess=money(total - plan.ceiling, plan.currency))
+            total=money(total), ceiling=money(plan.ceiling), excess=money(total - plan.ceiling))
     if errors:
         raise ValidationError(errors)
     edits = [(lid, values) for lid, values in clean

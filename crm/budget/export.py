@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 from crm.budget.codes import ACTUALS, QUARTERS
 from crm.budget.plans import PlanView, load_plan, plan_view
 from crm.core.access import Actor, require
-from crm.core.i18n import _
+from crm.core.i18n import _, get_currency
 from crm.core.spreadsheet import csv_bytes, safe_cell, xlsx_bytes
 
+# amounts are plain numbers (a spreadsheet sums them); the currency column says which currency they are in
 EXPORT_COLUMNS = ["plan", "fiscal_year", "scenario", "revision", "status", "category", "description",
-                  "goal", *QUARTERS, *ACTUALS, "planned", "actual", "variance"]
+                  "goal", *QUARTERS, *ACTUALS, "planned", "actual", "variance", "currency"]
 
 
 def _rows(view: PlanView) -> list[dict[str, Any]]:
@@ -21,7 +22,7 @@ def _rows(view: PlanView) -> list[dict[str, Any]]:
     for line in view.lines:
         row = {"plan": view.name, "fiscal_year": view.fiscal_year, "scenario": view.scenario,
                "revision": view.revision, "status": view.status, "category": line["category"],
-               "description": line["description"], "goal": line["goal"] or ""}
+               "description": line["description"], "goal": line["goal"] or "", "currency": get_currency()}
         for col in QUARTERS + ACTUALS:
             row[col] = line[col]
         row.update(planned=line["planned"], actual=line["actual"], variance=line["variance"])

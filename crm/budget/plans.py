@@ -19,7 +19,7 @@ from crm.budget.kpis import MEASURABLE, measure_kpi, measure_window
 from crm.core import audit
 from crm.core.access import Actor, require
 from crm.core.errors import NotFound, ValidationError
-from crm.core.i18n import _
+from crm.core.i18n import _, get_currency
 from db.models import BudgetLine, BudgetPlan, User
 
 # ---------------------------------------------------------------- results
@@ -334,7 +334,7 @@ def variance(actor: Actor, plan_id: int, *, session: Session) -> pd.DataFrame:
 
 
 def create_plan(actor: Actor, *, fiscal_year: int, name: str, scenario: str = "Base",
-                ceiling: Any = None, currency: str = "USD", session: Session) -> int:
+                ceiling: Any = None, currency: str | None = None, session: Session) -> int:
     require(actor, "budget.write")
     errors: dict[str, str] = {}
     if not (name or "").strip():
@@ -350,7 +350,7 @@ def create_plan(actor: Actor, *, fiscal_year: int, name: str, scenario: str = "B
     if errors:
         raise ValidationError(errors)
     plan = BudgetPlan(fiscal_year=fiscal_year, name=name.strip(), scenario=(scenario or "Base").strip(),
-                      ceiling=ceil, currency=currency, status="draft", revision=1,
+                      ceiling=ceil, currency=currency or get_currency(), status="draft", revision=1,
                       created_by_id=actor.user_id, categories=template_categories(session))
     session.add(plan)
     session.flush()

@@ -88,6 +88,8 @@ class AuditRow:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     detail: str | None
+    user_name: str | None = None  # the acting user's full name (None: the system, or an unknown name)
+    record_name: str | None = None  # the record's name or title when it has one (a user, a customer, a plan...)
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,42 @@ def list_events(actor: Actor, filters: AuditFilters | None = None, *, page: int 
     require(actor, "audit.read")
     stmt = _filtered(filters or AuditFilters())
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(page_size)
-                           .offset((max(1, page) - 1) * page_size))
+    rows = list(session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(page_size)
+                                .offset((max(1, page) - 1) * page_size)))
+    people = _names(session, "user", {str(e.user_id) for e in rows if e.user_id is not None})
+    records = {entity: _names(session, entity, {e.entity_id for e in rows if e.entity == entity and e.entity_id})
+               for entity in {e.entity for e in rows if e.entity in NAMED}}
     return Page(rows=[AuditRow(e.id, e.at, e.username, e.action, e.entity, e.entity_id, e.source, e.before,
-                               e.after, e.detail) for e in rows],
+                               e.after, e.detail, people.get(str(e.user_id)),
+                               records.get(e.entity or "", {}).get(e.entity_id or ""))
+                      for e in rows],
                 total=total, page=max(1, page), page_size=page_size)
+
+
+def _named_models() -> dict[str, tuple[Any, str]]:
+    from db import models
+
+    return {"user": (models.User, "full_name"), "customer": (models.Customer, "name"),
+            "budget_plan": (models.BudgetPlan, "name"), "checklist_item": (models.ChecklistItem, "title"),
+            "requirement": (models.Requirement, "title"), "stakeholder": (models.Stakeholder, "name"),
+            "data_source": (models.DataSource, "name"), "import_profile": (models.ImportProfile, "name"),
+            "webhook": (models.Webhook, "name"), "product": (models.Product, "name")}
+
+
+NAMED = ("user", "customer", "budget_plan", "checklist_item", "requirement", "stakeholder", "data_source",
+         "import_profile", "webhook", "product")
+
+
+def _names(session: Session, entity: str, ids: set[str]) -> dict[str, str]:
+    """Record id (as the audit row stores it) -> the record's name, for the records that still exist."""
+    from sqlalchemy import select
+
+    model, column = _named_models()[entity]
+    numbers = [int(i) for i in ids if i.isdigit()]
+    if not numbers or not hasattr(model, column):
+        return {}
+    rows = session.execute(select(model.id, getattr(model, column)).where(model.id.in_(numbers)))
+    return {str(key): name for key, name in rows if name}
 
 
 def export_events_csv(actor: Actor, filters: AuditFilters | None = None, *, limit: int = 100_000,

@@ -196,10 +196,28 @@ def number(value: float | int | Decimal | None, digits: int = 0) -> str:
     return format_decimal(value, format=pattern, locale=_locale())
 
 
-def money(value: float | int | Decimal | None, currency: str = "USD", digits: int | None = None) -> str:
-    """An amount in ``currency`` the way the locale writes money."""
+DEFAULT_CURRENCY = "USD"
+# The portal's one currency (an admin setting, crm.settings.currency): the same for every user, so
+# process-wide; the entry point loads it once per run (ui.currency.apply_currency).
+_currency = DEFAULT_CURRENCY
+
+
+def set_currency(code: str | None) -> str:
+    """Use ISO 4217 ``code`` for every money amount from now on (this process); returns the code in use."""
+    global _currency
+    _currency = (code or DEFAULT_CURRENCY).upper()
+    return _currency
+
+
+def get_currency() -> str:
+    return _currency
+
+
+def money(value: float | int | Decimal | None, currency: str | None = None, digits: int | None = None) -> str:
+    """An amount in ``currency`` (the portal's currency unless given) the way the locale writes money."""
     if value is None:
         return "—"
+    currency = currency or _currency
     if digits == 0:
         pattern = Locale.parse(_locale()).currency_formats["standard"].pattern.split(";")[0]
         return format_currency(round(value), currency, locale=_locale(), format=pattern.replace(".00", ""),

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from crm.core.access import Actor, can, require
 from crm.interactions.service import FollowUpRow, _open_follow_ups
-from db.models import BudgetPlan, ChecklistItem, Customer, Department, Interaction, PhaseSignoff
+from crm.rollout.checklist import phase_figures
+from db.models import BudgetPlan, Customer, Department, Interaction
 
 
 
@@ -90,18 +91,7 @@ def summary(actor: Actor, *, session: Session, today: dt.date | None = None) -> 
 
 
 def _rollout_progress(*, session: Session) -> list[PhaseRow]:
-    rows = session.execute(
-        select(ChecklistItem.phase, ChecklistItem.status, func.count())
-        .group_by(ChecklistItem.phase, ChecklistItem.status)
-    ).all()
-    phases: dict[str, dict[str, int]] = {}
-    for phase, status, n in rows:
-        phases.setdefault(phase, {})[status] = n
-    signed = set(session.scalars(select(PhaseSignoff.phase).where(PhaseSignoff.revoked_at.is_(None))))
-    out = []
-    for phase, counts in phases.items():
-        total = sum(counts.values())
-        closed = counts.get("done", 0) + counts.get("not_applicable", 0)
-        out.append(PhaseRow(phase=phase, items=total, done=closed, blocked=counts.get("blocked", 0),
-                            progress=round(100 * closed / total) if total else 0, signed_off=phase in signed))
-    return out
+    """Phase progress as the Checklist page counts it (measured items follow their state)."""
+    return [PhaseRow(phase=p.phase, items=p.total, done=p.closed, blocked=p.blocked, progress=p.percent,
+                     signed_off=p.signed_off)
+            for p in phase_figures(session) if p.total]

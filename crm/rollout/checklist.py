@@ -4,6 +4,11 @@ Readiness score (shown on the page): the share of pre-implementation items that
 are closed (done or not applicable), minus 5 points per blocked item and 2 per
 overdue item anywhere in the project, bounded to 0..100.
 
+Measured items: a template item whose state the portal knows (a budget plan approved, an import that
+succeeded, every active user signed in) follows that state instead of being ticked by hand: it is done
+while the state holds and open again when it stops holding (``MEASURED``). Closing it by hand as not
+applicable stays possible.
+
 Recurrence: completing a recurring maintenance item records who and when, and
 adds the next occurrence (same title, due ``recurrence_months`` after the
 completion date, expiry moved on for certifications); the completed one stays
@@ -19,11 +24,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.core import audit
-from crm.core.access import Actor, require
+from crm.core.access import Actor, can, require
 from crm.core.versions import load_for_edit
 from crm.core.errors import ConflictError, NotFound, ValidationError
 from crm.core.i18n import N_, Codes, _, label, label_list, ngettext, number
-from db.models import BudgetPlan, ChecklistItem, PhaseSignoff, User
+from db.models import BudgetPlan, ChecklistItem, ImportBatch, PhaseSignoff, User
 from db.types import utcnow
 from crm.webhooks import events as webhooks
 
@@ -58,6 +63,13 @@ TEMPLATE: list[tuple[str, str, str, str, int]] = [
     ("train_staff", "rollout", "human", N_("Train every department's staff"), 98),
     ("go_live", "rollout", "technical", N_("Go live for all departments"), 112),
 ]
+# Template items the portal measures: key -> (what the item follows, the rule), shown translated by the page.
+MEASURED: dict[str, tuple[str, str]] = {
+    "budget_approved": (N_("follows the budget plan"),
+                        N_("Done while an approved budget plan exists for this year.")),
+    "migration_run": (N_("follows the imports"), N_("Done once an import has succeeded (and was not undone).")),
+    "train_staff": (N_("follows sign-ins"), N_("Done once every active user has signed in.")),
+}
 # (key, title, category, months between occurrences, is a certification with expiry)
 MAINTENANCE: list[tuple[str, str, str, int, bool]] = [
     ("upgrade", N_("Apply platform and library upgrades"), "technical", 3, False),
@@ -88,6 +100,16 @@ class ItemView:
     expires_on: dt.date | None
     overdue: bool
     version: int
+    measured_by: tuple[str, str] | None = None  # MEASURED (what it follows, the rule; msgids) or None: by hand
+
+
+@dataclass(frozen=True)
+class SignOffState:
+    """Whether the actor may sign a phase off now and, when not, why (in words)."""
+
+    phase: str
+    available: bool
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -107,16 +129,54 @@ def _today(today: dt.date | None) -> dt.date:
     return today or dt.date.today()
 
 
-def _view(session: Session, item: ChecklistItem, today: dt.date) -> ItemView:
+def _plan_approved(session: Session, year: int) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(BudgetPlan).where(
+        BudgetPlan.fiscal_year == year, BudgetPlan.status == "approved", BudgetPlan.superseded.is_(False))))
+
+
+def _import_succeeded(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(ImportBatch).where(
+        ImportBatch.reverted_at.is_(None), (ImportBatch.status == "done") | ImportBatch.status.is_(None))))
+
+
+def _everyone_signed_in(session: Session) -> bool:
+    active = session.scalar(select(func.count()).select_from(User).where(User.active.is_(True))) or 0
+    never = session.scalar(select(func.count()).select_from(User).where(
+        User.active.is_(True), User.last_login_at.is_(None))) or 0
+    return active > 0 and never == 0
+
+
+def _measure(session: Session, today: dt.date) -> dict[str, bool]:
+    """The state each measured item follows, read once per call."""
+    return {"budget_approved": _plan_approved(session, today.year), "migration_run": _import_succeeded(session),
+            "train_staff": _everyone_signed_in(session)}
+
+
+def _status(item: ChecklistItem, measured: dict[str, bool]) -> str:
+    """The status shown and counted: a measured item is done while its state holds, open again when not."""
+    key = item.template_key
+    if key not in measured or item.status == "not_applicable":
+        return item.status
+    if measured[key]:
+        return "done"
+    return "todo" if item.status == "done" else item.status
+
+
+def _view(session: Session, item: ChecklistItem, today: dt.date,
+          measured: dict[str, bool] | None = None) -> ItemView:
+    measured = _measure(session, today) if measured is None else measured
+    status = _status(item, measured)
+    is_measured = item.template_key in measured
     owner = session.get(User, item.owner_id) if item.owner_id else None
     done_by = session.get(User, item.completed_by_id) if item.completed_by_id else None
     return ItemView(
         id=item.id, phase=item.phase, category=item.category, title=item.title, description=item.description,
         owner_id=item.owner_id, owner=owner.full_name if owner else None, start_on=item.start_on,
-        due_on=item.due_on, status=item.status, blocked_reason=item.blocked_reason, notes=item.notes,
-        evidence=item.evidence, completed_by=done_by.full_name if done_by else None,
-        completed_at=item.completed_at, recurrence_months=item.recurrence_months, expires_on=item.expires_on,
-        overdue=bool(item.due_on and item.due_on < today and item.status not in CLOSED), version=item.version,
+        due_on=item.due_on, status=status, blocked_reason=item.blocked_reason, notes=item.notes,
+        evidence=item.evidence, completed_by=None if is_measured else (done_by.full_name if done_by else None),
+        completed_at=None if is_measured else item.completed_at, recurrence_months=item.recurrence_months,
+        expires_on=item.expires_on, overdue=bool(item.due_on and item.due_on < today and status not in CLOSED),
+        version=item.version, measured_by=MEASURED.get(item.template_key or ""),
     )
 
 
@@ -169,7 +229,9 @@ def list_items(actor: Actor, *, phase: str | None = None, today: dt.date | None 
     stmt = select(ChecklistItem).order_by(ChecklistItem.phase, ChecklistItem.sort_order, ChecklistItem.id)
     if phase:
         stmt = stmt.where(ChecklistItem.phase == phase)
-    return [_view(session, i, _today(today)) for i in session.scalars(stmt)]
+    today = _today(today)
+    measured = _measure(session, today)
+    return [_view(session, i, today, measured) for i in session.scalars(stmt)]
 
 
 def _validate(changes: dict[str, Any], item: ChecklistItem, session: Session) -> dict[str, str]:
@@ -211,6 +273,11 @@ def update_item(actor: Actor, item_id: int, changes: dict[str, Any], expected_ve
                          missing=_("That checklist item no longer exists."),
                          changed=_("Someone changed this item while you were editing it. Reload and try again."))
     errors = _validate(changes, item, session)
+    if (item.template_key in MEASURED and changes.get("status") == "done"
+            and not _measure(session, dt.date.today())[item.template_key]):
+        follows, rule = MEASURED[item.template_key]
+        errors["status"] = _("“{title}” {follows} and cannot be ticked by hand. {rule}").format(
+            title=_(item.title), follows=_(follows), rule=_(rule))
     if errors:
         raise ValidationError(errors)
     before = audit.snapshot(item)
@@ -290,15 +357,22 @@ def phase_progress(actor: Actor, *, today: dt.date | None = None, session: Sessi
     return _progress(session, _today(today))
 
 
+def phase_figures(session: Session, *, today: dt.date | None = None) -> list[PhaseProgress]:
+    """Progress of every phase for a caller that has checked its own capability (Home)."""
+    return _progress(session, _today(today))
+
+
 def _progress(session: Session, today: dt.date) -> list[PhaseProgress]:
     signoffs = _active_signoffs(session)
+    measured = _measure(session, today)
     out = []
     for phase in PHASES:
         items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)))
+        statuses = [_status(i, measured) for i in items]
         total = len(items)
-        closed = sum(i.status in CLOSED for i in items)
-        blocked = sum(i.status == "blocked" for i in items)
-        overdue = sum(bool(i.due_on and i.due_on < today and i.status not in CLOSED) for i in items)
+        closed = sum(s in CLOSED for s in statuses)
+        blocked = sum(s == "blocked" for s in statuses)
+        overdue = sum(bool(i.due_on and i.due_on < today and s not in CLOSED) for i, s in zip(items, statuses))
         s = signoffs.get(phase)
         signer = session.get(User, s.signed_by_id) if s else None
         out.append(PhaseProgress(phase, total, closed, blocked, overdue,
@@ -325,10 +399,11 @@ def due_soon(actor: Actor, days: int, *, today: dt.date | None = None, session: 
     today = _today(today)
     horizon = today + dt.timedelta(days=days)
     stmt = select(ChecklistItem).where(
-        ChecklistItem.status.not_in(CLOSED),
         ((ChecklistItem.due_on <= horizon) | (ChecklistItem.expires_on <= horizon)),
     ).order_by(ChecklistItem.due_on)
-    return [_view(session, i, today) for i in session.scalars(stmt)]
+    measured = _measure(session, today)
+    views = [_view(session, i, today, measured) for i in session.scalars(stmt)]
+    return [v for v in views if v.status not in CLOSED]
 
 
 # ------------------------------------------------------------- sign-off --
@@ -342,22 +417,9 @@ def sign_off(actor: Actor, phase: str, comment: str | None = None, *, session: S
     if phase in _active_signoffs(session):
         raise ConflictError(_("{phase} is already signed off.").format(phase=label(PHASES, phase)))
     items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)))
-    if not items:
-        raise ValidationError({"phase": _("{phase} has no items to sign off.").format(phase=label(PHASES, phase))})
-    still_open = [i for i in items if i.status not in CLOSED]
-    if still_open:
-        titles = "; ".join(f"{_(i.title)} ({label(STATUSES, i.status).lower()})"
-                           for i in still_open[:8])
-        n = len(still_open)
-        if n > 8:
-            message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles} and {more} more.",
-                               "{phase} cannot be signed off: {n} items are still open: {titles} and {more} more.",
-                               n).format(phase=label(PHASES, phase), n=number(n), titles=titles, more=number(n - 8))
-        else:
-            message = ngettext("{phase} cannot be signed off: {n} item is still open: {titles}.",
-                               "{phase} cannot be signed off: {n} items are still open: {titles}.",
-                               n).format(phase=label(PHASES, phase), n=number(n), titles=titles)
-        raise ValidationError({"phase": message})
+    problem = _why_not_ready(session, phase, items)
+    if problem:
+        raise ValidationError({"phase": problem})
     signoff = PhaseSignoff(phase=phase, signed_by_id=actor.user_id, signed_at=utcnow(),
                            comment=(comment or "").strip() or None)
     session.add(signoff)
@@ -369,6 +431,43 @@ def sign_off(actor: Actor, phase: str, comment: str | None = None, *, session: S
                                                        "signed_by_id": actor.user_id, "signed_at": signoff.signed_at,
                                                        "comment": signoff.comment, "items": len(items)})
     return signoff.signed_at
+
+
+def _why_not_ready(session: Session, phase: str, items: list[ChecklistItem]) -> str | None:
+    """Why the phase cannot be signed off yet (no items, items still open), or None when it can."""
+    if not items:
+        return _("{phase} has no items to sign off.").format(phase=label(PHASES, phase))
+    measured = _measure(session, dt.date.today())
+    still_open = [(i, s) for i in items if (s := _status(i, measured)) not in CLOSED]
+    if not still_open:
+        return None
+    titles = "; ".join(f"{_(i.title)} ({label(STATUSES, s).lower()})" for i, s in still_open[:8])
+    n = len(still_open)
+    if n > 8:
+        return ngettext("{phase} cannot be signed off: {n} item is still open: {titles} and {more} more.",
+                        "{phase} cannot be signed off: {n} items are still open: {titles} and {more} more.",
+                        n).format(phase=label(PHASES, phase), n=number(n), titles=titles, more=number(n - 8))
+    return ngettext("{phase} cannot be signed off: {n} item is still open: {titles}.",
+                    "{phase} cannot be signed off: {n} items are still open: {titles}.",
+                    n).format(phase=label(PHASES, phase), n=number(n), titles=titles)
+
+
+def sign_off_states(actor: Actor, *, session: Session) -> dict[str, SignOffState]:
+    """For each phase not signed off: may the actor sign it off now, and if not, why (shown by the button)."""
+    require(actor, "checklist.read")
+    signed = _active_signoffs(session)
+    allowed = can(actor, "checklist.signoff")
+    out = {}
+    for phase in PHASES:
+        if phase in signed:
+            continue
+        if not allowed:
+            out[phase] = SignOffState(phase, False, _("Your role cannot sign off phases: a sponsor signs them off."))
+            continue
+        items = list(session.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)))
+        reason = _why_not_ready(session, phase, items)
+        out[phase] = SignOffState(phase, reason is None, reason)
+    return out
 
 
 def revoke_sign_off(actor: Actor, phase: str, reason: str, *, session: Session) -> dt.datetime:
@@ -392,7 +491,5 @@ def revoke_sign_off(actor: Actor, phase: str, reason: str, *, session: Session) 
 def budget_approved(actor: Actor, *, year: int | None = None, session: Session) -> bool:
     """Whether an approved budget plan exists for the fiscal year (links the template item to the Budget page)."""
     require(actor, "checklist.read")
-    year = year or dt.date.today().year
-    return bool(session.scalar(select(func.count()).select_from(BudgetPlan).where(
-        BudgetPlan.fiscal_year == year, BudgetPlan.status == "approved", BudgetPlan.superseded.is_(False))))
+    return _plan_approved(session, year or dt.date.today().year)
 

@@ -157,7 +157,7 @@ def test_shell_and_home_render_in_each_language(app_env, language: str) -> None:
 def test_home_and_interactions_count_the_same_open_follow_ups(app_env) -> None:
     # support has twelve open follow-ups in the demo data; Home lists ten of them
     home = signed_in("support")
-    metric = next(m for m in home.metric if m.label == "Open follow-ups for me")
+    metric = next(m for m in home.metric if m.label == "My open follow-ups")
     interactions = signed_in("support", "pages/interactions.py")
     caption = next(str(c.value) for c in interactions.caption if "open ·" in str(c.value))
     assert metric.value == "12" and caption.startswith("12 open")

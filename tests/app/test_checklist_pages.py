@@ -11,8 +11,11 @@ def test_sponsor_sees_where_the_rollout_stands_and_cannot_sign_off_open_phase(ap
     labels = [m.label for m in at.metric]
     assert labels[:2] == ["Readiness score", "Pre-implementation"]
     assert any("Blocked" in str(e.value) for e in at.error)
-    next(b for b in at.button if b.label == "Sign off Pre-implementation").click().run()
-    assert any("cannot be signed off" in str(e.value) for e in at.error)
+    button = next(b for b in at.button if b.label == "Sign off Pre-implementation")
+    assert button.disabled  # says why before any click, instead of failing after it
+    assert "Pre-implementation cannot be signed off" in (button.help or "")
+    assert any("items are still open" in str(c.value) for c in at.caption)
+    assert any("follows the budget plan" in str(c.value) for c in at.caption)
 
 
 def test_it_updates_an_item_and_progress_moves(app_env) -> None:
@@ -33,7 +36,9 @@ def test_it_updates_an_item_and_progress_moves(app_env) -> None:
 def test_sales_reads_but_gets_no_edit_or_sign_off_controls(app_env) -> None:
     at = signed_in("sales", "pages/checklist.py")
     assert not at.exception
-    assert not [b for b in at.button if b.label.startswith("Sign off") or b.label in ("Save item", "Add item")]
+    assert not [b for b in at.button if b.label in ("Save item", "Add item")]
+    assert all(b.disabled for b in at.button if b.label.startswith("Sign off"))
+    assert any("Your role cannot sign off" in str(c.value) for c in at.caption)
     req = signed_in("sales", "pages/requirements.py")
     assert not req.exception
     assert "requirements" in texts(req)

@@ -142,3 +142,22 @@ def test_profile_purchases_show_translated_headers_and_channel_labels(app_env, l
     assert not at.exception
     purchases = next(d.value for d in at.dataframe if list(d.value.columns) == headers)
     assert list(purchases[headers[2]]) == [online]  # the stored code "online", shown as its label
+
+
+def test_logging_an_interaction_on_the_profile_updates_its_timeline_at_once(app_env) -> None:
+    at = signed_in("support", PAGE)
+    at.text_input(key="cust_query").input("jose alvarez").run()
+    at.selectbox(key="cust_open").select_index(0).run()
+
+    def timeline_caption() -> str:
+        return next(str(c.value) for c in at.caption if "from every department, newest first" in str(c.value))
+
+    before = timeline_caption()
+    count = int(before.split()[0])
+    subjects = [t for t in at.text_input if t.label == "Subject"]
+    subjects[0].input("Asked about the mobile app")
+    next(b for b in at.button if b.label == "Log interaction").click().run()
+    assert not at.exception
+    assert any("every department sees it now" in str(s.value) for s in at.success)
+    assert timeline_caption().startswith(f"{count + 1} interaction")
+    assert "Asked about the mobile app" in list(at.dataframe[0].value["Subject"])

@@ -44,7 +44,8 @@ def test_the_sign_in_form_and_its_error_fit_in_the_first_screen(browser, portal)
         page.set_default_timeout(30000)
         page.goto(portal)
         expect(page.get_by_label("Username", exact=True)).to_have_count(1)
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(2000)  # the runs that follow the first one (cookie component) settle: while one
+        expect(page.get_by_label("Username", exact=True)).to_have_count(1)  # runs, its stale form shows twice
         page.get_by_label("Username", exact=True).fill("sales")
         page.get_by_label("Password", exact=True).fill("wrong")
         page.get_by_role("button", name="Sign in").click()

@@ -58,7 +58,12 @@ def test_forbidden_page_url_does_not_render(page, portal) -> None:  # type: igno
 def test_sign_in_survives_reload_and_logout_survives_reload(page, portal) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, portal, "admin")
     _wait_for_login_cookie(page, present=True)
+    cookie = _login_cookie(page)[0]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"  # set by the server, not by a page script
+    assert not cookie["secure"]  # plain HTTP here; behind HTTPS the server adds Secure (docs/deploy.md)
+    assert COOKIE not in page.evaluate("document.cookie")  # no page script can read it
     load(page)
+    assert COOKIE not in page.evaluate("document.cookie")
     expect(logout_button(page)).to_be_visible()
     expect(_sign_in_form(page)).to_have_count(0)
 

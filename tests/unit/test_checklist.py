@@ -9,19 +9,21 @@ from sqlalchemy import select
 from crm.rollout.checklist import (
     TEMPLATE,
     MAINTENANCE,
+    MEASURED,
     due_soon,
     list_items,
     phase_progress,
     readiness_score,
     revoke_sign_off,
     sign_off,
+    sign_off_states,
     start_project,
     update_item,
 )
 from crm.core.errors import PermissionDenied, ValidationError
 from crm.rollout.requirements import add_requirement, export_requirements_csv, list_requirements, update_requirement
 from tools.seed import ensure_demo_accounts
-from db.models import AuditEvent, ChecklistItem
+from db.models import AuditEvent, BudgetPlan, ChecklistItem, ImportBatch, User
 from tests.conftest import make_actor
 from tests.unit.require_counter import count_require
 
@@ -41,9 +43,20 @@ def _item(db, key: str) -> ChecklistItem:
     return db.scalar(select(ChecklistItem).where(ChecklistItem.template_key == key))
 
 
+def _approve_plan(db, status: str = "approved") -> BudgetPlan:
+    plan = BudgetPlan(fiscal_year=dt.date.today().year, name="Rollout", status=status)
+    db.add(plan)
+    db.flush()
+    return plan
+
+
 def _close_phase(db, it, phase: str) -> None:
+    """Close every item: by hand, and the measured ones by bringing about what they follow."""
+    if phase == "pre_implementation":
+        _approve_plan(db)
     for item in db.scalars(select(ChecklistItem).where(ChecklistItem.phase == phase)).all():
-        update_item(it, item.id, {"status": "done"}, item.version, session=db)
+        if item.template_key not in MEASURED:
+            update_item(it, item.id, {"status": "done"}, item.version, session=db)
 
 
 def test_template_creates_every_item_once(db, project) -> None:
@@ -177,3 +190,59 @@ def test_requirement_export_and_new_stakeholder_check_access_once(db, project, m
     person = requirements.add_stakeholder(it, {"name": "Dewi Lestari", "department": "sales"}, session=db)
     assert checked == ["checklist.write"]
     assert person.name == "Dewi Lestari" and person.department == "sales"
+
+
+def _status_of(db, who, key: str) -> str:
+    item = _item(db, key)
+    return next(i.status for i in list_items(who, session=db) if i.id == item.id)
+
+
+def test_budget_item_follows_the_approved_plan_and_reopens_when_it_stops_being_approved(db, project) -> None:
+    it, sponsor = project
+    assert _status_of(db, sponsor, "budget_approved") == "todo"
+    plan = _approve_plan(db)
+    view = next(i for i in list_items(sponsor, session=db) if i.id == _item(db, "budget_approved").id)
+    assert view.status == "done" and view.measured_by == MEASURED["budget_approved"]
+    pre = {p.phase: p for p in phase_progress(sponsor, session=db)}["pre_implementation"]
+    assert pre.closed == 1
+    plan.status = "returned"  # no longer approved
+    db.flush()
+    assert _status_of(db, sponsor, "budget_approved") == "todo"
+    item = _item(db, "budget_approved")
+    with pytest.raises(ValidationError) as err:
+        update_item(it, item.id, {"status": "done"}, item.version, session=db)
+    assert "follows the budget plan" in err.value.errors["status"]
+
+
+def test_data_item_follows_a_successful_import_and_sign_in_item_follows_every_user(db, project) -> None:
+    it, sponsor = project
+    assert _status_of(db, sponsor, "migration_run") == "todo"
+    db.add(ImportBatch(kind="customers", filename="x.csv", status="failed"))
+    db.flush()
+    assert _status_of(db, sponsor, "migration_run") == "todo"
+    batch = ImportBatch(kind="customers", filename="y.csv", status="done")
+    db.add(batch)
+    db.flush()
+    assert _status_of(db, sponsor, "migration_run") == "done"
+    batch.reverted_at = dt.datetime.now(dt.timezone.utc)
+    db.flush()
+    assert _status_of(db, sponsor, "migration_run") == "todo"
+    assert _status_of(db, sponsor, "train_staff") == "todo"
+    for user in db.scalars(select(User)):
+        user.last_login_at = dt.datetime.now(dt.timezone.utc)
+    db.flush()
+    assert _status_of(db, sponsor, "train_staff") == "done"
+
+
+def test_sign_off_states_say_why_the_button_is_unavailable(db, project) -> None:
+    it, sponsor = project
+    states = sign_off_states(sponsor, session=db)
+    pre = states["pre_implementation"]
+    assert not pre.available and "9 items are still open" in pre.reason
+    assert "Name the executive sponsor (to do)" in pre.reason
+    sales = sign_off_states(make_actor(db, "sales"), session=db)["pre_implementation"]
+    assert not sales.available and "Your role cannot sign off" in sales.reason
+    _close_phase(db, it, "pre_implementation")
+    assert sign_off_states(sponsor, session=db)["pre_implementation"].available
+    sign_off(sponsor, "pre_implementation", session=db)
+    assert "pre_implementation" not in sign_off_states(sponsor, session=db)
