@@ -214,9 +214,10 @@ def create_customer(page, url: str, username: str, fields: dict[str, str]) -> No
     open_page(page, "Customers")
     main = page.get_by_test_id("stMain")
     main.get_by_text("New customer", exact=True).click()
-    _expect(main.get_by_label("Name", exact=True)).to_be_visible()
+    # text boxes by their label (the list's Columns choice above shows a "Name" tag too)
+    _expect(main.get_by_role("textbox", name="Name", exact=True)).to_be_visible()
     for label, value in fields.items():
-        main.get_by_label(label, exact=True).fill(value)
+        main.get_by_role("textbox", name=label, exact=True).fill(value)
     with rerun(page):
         main.get_by_role("button", name="Save customer", exact=True).click()
     _expect(main.get_by_role("heading", name=fields["Name"], exact=True)).to_be_visible()

@@ -81,7 +81,7 @@ def _summary(found: list[dict]) -> str:
 def _open_a_profile_and_the_new_customer_form(page, found: list[dict]) -> None:  # type: ignore[no-untyped-def]
     main = page.get_by_test_id("stMain")
     main.get_by_text("New customer", exact=True).click()
-    expect(main.get_by_label("Name", exact=True)).to_be_visible()
+    expect(main.get_by_role("textbox", name="Name", exact=True)).to_be_visible()
     check(page, "Customers: new-customer form", found)
     main.get_by_role("combobox", name="Open customer", exact=True).click()
     with rerun(page):
