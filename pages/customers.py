@@ -20,7 +20,7 @@ from crm.customers.service import (
     update_customer,
 )
 from crm.customers.contact_rules import CUSTOMER_STATUSES, STATUSES
-from crm.core.i18n import N_, _, label, ngettext, number
+from crm.core.i18n import N_, _, get_currency, label, ngettext, number
 from crm.core.i18n import date as fmt_date
 from crm.core.i18n import money as fmt_money
 from crm.core.spreadsheet import EXCEL_MIME
@@ -300,7 +300,10 @@ def row_cells(r, columns: list[str], fields: dict) -> dict:
         "lifetime_revenue": float(r.lifetime_revenue)}
     cells = {}
     for column in columns:
-        if column in built_in:
+        if column == "lifetime_revenue":  # in the portal's currency, named in the header
+            cells[_("{column} ({currency})").format(column=_(LIST_COLUMNS[column]), currency=get_currency())] = \
+                built_in[column]
+        elif column in built_in:
             cells[_(LIST_COLUMNS[column])] = built_in[column]
         else:
             f = fields[column.removeprefix(CUSTOM_COLUMN)]

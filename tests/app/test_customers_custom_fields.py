@@ -31,7 +31,7 @@ def test_default_columns_fit_and_a_custom_field_column_can_be_added_and_is_kept(
     at = signed_in("sales", PAGE)
     assert not at.exception
     assert list(at.dataframe[0].value.columns) == ["Name", "Company", "Status", "Segment", "Owner", "Last contact",
-                                                   "Lifetime revenue"]
+                                                   "Lifetime revenue (USD)"]
     at.multiselect(key="cust_columns").select("custom.preferred_branch").run()
     assert "Preferred branch" in list(at.dataframe[0].value.columns)
     at.switch_page("pages/home.py").run()
