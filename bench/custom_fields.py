@@ -8,29 +8,17 @@ first page of 25 with its rows and custom values) is timed with each filter.
 """
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, text
 
+from bench.cli import _time
 from crm.core.database import session_scope
 
 SEGMENT = "SMB"  # the value both filters look for
 CODE = "bench_segment"
-
-
-def _time(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
-    fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
-    return {"median_ms": round(statistics.median(samples), 3), "p95_ms": round(p95, 3), "runs": repeat}
 
 
 def _field(url: str) -> tuple[int, dict[str, str], float]:
