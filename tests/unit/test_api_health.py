@@ -24,8 +24,9 @@ def _get(path: str = "/api/v1/health") -> tuple[int, dict]:
 
 
 def test_the_api_has_its_health_route_and_mounts_the_rest_under_api() -> None:
-    health_route, api = routes()
+    health_route, cookie_route, api = routes()
     assert (health_route.path, sorted(health_route.methods)) == ("/api/v1/health", ["GET", "HEAD"])
+    assert cookie_route.path == "/auth/cookie"  # the sign-in cookie, set and cleared by the server (HttpOnly)
     assert isinstance(api, Mount) and api.path == "/api"
 
 
