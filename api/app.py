@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 import crm
+from api.concurrency import InTurn
 from api import customers, docs_page, errors, imports, interactions, rollout, surveys
 from api.language import AcceptLanguage
 
@@ -29,6 +30,7 @@ def create_app() -> FastAPI:
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     errors.install(app)
     app.add_middleware(AcceptLanguage)
+    app.add_middleware(InTurn)  # outermost: a request waits its turn before any work is done for it
     for module in (customers, interactions, imports, surveys, rollout):
         app.include_router(module.router)
 
