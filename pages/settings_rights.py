@@ -2,7 +2,7 @@
 the changes in force; the whole table; the portal's configuration as a file."""
 import streamlit as st
 
-from crm.core.access import ANY, CAPABILITIES, DEPARTMENTS, ROLES
+from crm.core.access import ANY, CAPABILITIES, ROLES
 from crm.core.errors import ValidationError
 from crm.core.i18n import N_, _, label
 from crm.settings import rights
@@ -10,6 +10,7 @@ from crm.settings.config_file import dumps, export_config, import_config, loads,
 from ui.capability_table import capability_table
 from ui.context import actor, call, flash, show_flash
 from ui.formatting import dataframe, table_of
+from ui.lists import managed
 
 CHANGES = {"grant": N_("Grant"), "revoke": N_("Revoke"), "reset": N_("Back to the built-in table")}
 APPLY = {"grant": rights.grant, "revoke": rights.revoke, "reset": rights.reset}
@@ -18,7 +19,7 @@ FORMATS = {"yaml": "application/x-yaml", "json": "application/json"}
 
 
 def department_label(code: str) -> str:
-    return _("all departments") if code == ANY else label(DEPARTMENTS, code)
+    return _("all departments") if code == ANY else DEPARTMENTS.label(code)
 
 
 def capability_label(code: str) -> str:
@@ -26,6 +27,7 @@ def capability_label(code: str) -> str:
 
 
 actor()  # signed in (and this session's language in use)
+DEPARTMENTS = managed("departments")  # the managed list: departments added by administrators too
 st.title(_("Rights"))
 show_flash()
 
@@ -35,7 +37,7 @@ st.caption(_("A change holds from the affected users' next click, on every serve
 c1, c2, c3 = st.columns(3)
 capability = c1.selectbox(_("Capability"), list(CAPABILITIES), format_func=capability_label)
 role = c2.selectbox(_("Role"), list(ROLES), format_func=lambda code: label(ROLES, code))
-department = c3.selectbox(_("Department"), [ANY, *DEPARTMENTS], format_func=department_label)
+department = c3.selectbox(_("Department"), [ANY, *DEPARTMENTS.offered()], format_func=department_label)
 change = st.radio(_("Change"), list(CHANGES), format_func=lambda code: _(CHANGES[code]), horizontal=True)
 
 st.subheader(_("Who gains or loses what"))
@@ -43,7 +45,7 @@ preview = call(rights.preview_change, capability, role, department, GRANTED[chan
 if preview is not None:
     if preview.users:
         dataframe(table_of([{
-            _("Name"): u.full_name, _("Username"): u.username, _("Department"): label(DEPARTMENTS, u.department),
+            _("Name"): u.full_name, _("Username"): u.username, _("Department"): DEPARTMENTS.label(u.department),
             _("Role"): label(ROLES, u.role), _("Gains"): ", ".join(u.gains), _("Loses"): ", ".join(u.loses),
         } for u in preview.users]), hide_index=True, width="stretch")
     else:

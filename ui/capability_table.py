@@ -3,21 +3,25 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crm.core.access import DEPARTMENTS, ROLES, capability_matrix
+from crm.core.access import ROLES, capability_matrix
 from crm.core.i18n import _, label
+from crm.settings.lists import Choices
 from ui.formatting import table_of
+from ui.lists import managed
 
 
-def holders_label(departments: tuple[str, ...]) -> str:
+def holders_label(held: tuple[str, ...], departments: Choices) -> str:
     """The departments in which a role holds a capability."""
-    if len(departments) == len(DEPARTMENTS):
+    if len(held) == len(departments.values):
         return _("all departments")
-    return ", ".join(label(DEPARTMENTS, d) for d in departments) or "-"
+    return ", ".join(departments.label(d) for d in held) or "-"
 
 
 def capability_table() -> pd.DataFrame:
-    """One row per capability: what it allows and, per role, the departments that hold it."""
+    """One row per capability: what it allows and, per role, the departments that hold it (every department of
+    the managed list, those added by administrators included)."""
+    departments = managed("departments")
     return table_of([{
         _("Capability"): row.capability, _("What"): _(row.description),
-        **{label(ROLES, role): holders_label(depts) for role, depts in row.departments.items()},
-    } for row in capability_matrix()])
+        **{label(ROLES, role): holders_label(held, departments) for role, held in row.departments.items()},
+    } for row in capability_matrix(tuple(v.code for v in departments.values))])

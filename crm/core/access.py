@@ -225,12 +225,13 @@ class CapabilityRow:
     departments: dict[str, tuple[str, ...]]  # role code -> department codes (every one: all departments)
 
 
-def capability_matrix() -> list[CapabilityRow]:
-    """One row per capability, in table order: who holds it in which departments (administrators' grants
-    and revocations included)."""
+def capability_matrix(departments: tuple[str, ...] = tuple(DEPARTMENTS)) -> list[CapabilityRow]:
+    """One row per capability, in table order: who holds it in which of ``departments`` (default: the built-in
+    ones; the Users and Rights pages pass the managed list, departments added by administrators included),
+    administrators' grants and revocations included."""
     return [
         CapabilityRow(cap, description, {
-            role: tuple(code for code in DEPARTMENTS if can(Actor(None, "", "", code, role), cap)) for role in ROLES
+            role: tuple(code for code in departments if can(Actor(None, "", "", code, role), cap)) for role in ROLES
         })
         for cap, (description, _rules) in CAPABILITIES.items()
     ]

@@ -64,3 +64,20 @@ def test_the_rights_page_speaks_the_users_language(app_env, language: str) -> No
     at = signed_in("admin", PAGE, language=language)
     assert not at.exception, at.exception
     assert at.title[0].value != "Rights" and at.dataframe  # translated, and it got as far as its tables
+
+
+def test_a_department_added_by_an_administrator_gets_rights_on_the_page_and_shows_in_the_table(app_env) -> None:
+    from crm.core.database import session_scope
+    from crm.settings.lists import add_value
+    from tests.conftest import make_actor
+
+    with session_scope() as session:
+        add_value(make_actor(session, "admin"), "departments", {"en": "Key accounts"}, session=session)
+    at = signed_in("admin", PAGE)
+    assert "Key accounts" in next(s for s in at.selectbox if s.label == "Department").options
+    choose(at, "insights.read", "staff", "key_accounts", "grant")
+    next(b for b in at.button if b.label == "Apply this change").click().run()
+    assert not at.exception, at.exception
+    table = signed_in("admin", "pages/users.py").dataframe[-1].value
+    row = table[table["Capability"] == "insights.read"].iloc[0]
+    assert "Key accounts" in row["Staff"]
