@@ -1,8 +1,8 @@
 """The HTTP API (FastAPI), mounted at /api on the portal's own server by api/routes.py.
 
-Every endpoint is a plain ``def``: FastAPI runs it in its thread pool, so database work never blocks the event
-loop. Each one resolves the key's caller (api/auth.py), calls the same service as the pages, and returns its
-result; services' refusals become the error shape of api/errors.py.
+Every endpoint hands its work to ``call.answer`` (api/auth.py): the key is checked and the same service as the
+pages' called in one database session on one worker thread, so database work never blocks the event loop.
+Services' refusals become the error shape of api/errors.py.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 import crm
 from api.concurrency import InTurn
-from api import customers, docs_page, errors, imports, interactions, rollout, surveys
+from api import auth, customers, docs_page, errors, imports, interactions, rollout, surveys
 from api.language import AcceptLanguage
 
 DESCRIPTION = (
@@ -28,7 +28,7 @@ def create_app() -> FastAPI:
     """A new API application (tests make two, as two servers sharing one database)."""
     app = FastAPI(title="CRM portal API", version=crm.__version__, description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
-    errors.install(app)
+    errors.install(app, auth.refusal)
     app.add_middleware(AcceptLanguage)
     app.add_middleware(InTurn)  # outermost: a request waits its turn before any work is done for it
     for module in (customers, interactions, imports, surveys, rollout):

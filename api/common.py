@@ -12,6 +12,7 @@ from api import cursor
 from crm.core.keyset import MAX_LIMIT, Slice
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
 # text as people type it: no NUL character (no database stores one), at most 10,000 characters
 Text = Annotated[str, StringConstraints(max_length=10_000, pattern=r"^[^\x00]*$")]
@@ -36,9 +37,10 @@ class Page(BaseModel, Generic[T]):
     has_more: bool
 
 
-def page_of(found: Slice[Any], model: type[BaseModel]) -> dict[str, Any]:
-    return {"items": [model.model_validate(plain(row)) for row in found.rows],
-            "next_cursor": cursor.encode(found.next_after), "has_more": found.has_more}
+def page_of(found: Slice[Any], model: type[M]) -> Page[M]:
+    """A service's slice of rows as a page of ``model``."""
+    return Page[model](items=[model.model_validate(plain(row)) for row in found.rows],  # type: ignore[valid-type]
+                       next_cursor=cursor.encode(found.next_after), has_more=found.has_more)
 
 
 def plain(value: Any) -> Any:

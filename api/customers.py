@@ -2,21 +2,21 @@
 customer's contact history. The same services and masking as the Customers page."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from api import cursor
-from api.auth import caller
+from api.auth import Key
 from api.custom import CUSTOM_IN, CUSTOM_OUT, FILTER_HELP, custom_of, query_filters
 from api.common import DEFAULT_LIMIT, Id, Input, Limit, Money, Page, Short, Text, page_of, plain
 from api.errors import responses
 from api.interactions import InteractionOut
 from crm.accounts.api_keys import KeyCaller
-from crm.core.database import session_scope
 from crm.customers import service
 from crm.customers.service import CustomerFilters
 from crm.interactions.service import InteractionFilters, interactions_after
@@ -103,61 +103,62 @@ def _detail(d: service.CustomerDetail) -> CustomerOut:
 
 @router.get("", response_model=Page[CustomerRowOut], responses=responses(400, 422),
             summary="Search customers (newest last; cursor paging)", description=FILTER_HELP)
-def search(request: Request, who: KeyCaller = Depends(caller),
-           q: Short = Query("", description="The portal's search: name, company, e-mail or phone"),
-           status: Status | None = None, segment: Short | None = None, country: Short | None = None,
-           owner: Id | None = Query(None, description="The owner's user id"),
-           include_archived: bool = False, cursor_: str | None = Query(None, alias="cursor", max_length=100),
-           limit: Limit = DEFAULT_LIMIT) -> dict:
-    filters = CustomerFilters(status=status, segment=segment, country=country, owner_id=owner,
-                              include_archived=include_archived)
-    after = cursor.decode(cursor_)
-    with session_scope() as session:
-        filters = dataclasses.replace(filters, custom=query_filters(request, who.actor, "customers", session=session))
-        found = service.customers_after(who.actor, q, filters, after=after, limit=limit, session=session)
-    return page_of(found, CustomerRowOut)
+async def search(request: Request, call: Key,
+                 q: Short = Query("", description="The portal's search: name, company, e-mail or phone"),
+                 status: Status | None = None, segment: Short | None = None, country: Short | None = None,
+                 owner: Id | None = Query(None, description="The owner's user id"),
+                 include_archived: bool = False, cursor_: str | None = Query(None, alias="cursor", max_length=100),
+                 limit: Limit = DEFAULT_LIMIT) -> Response:
+    def work(who: KeyCaller, session: Session) -> Page[CustomerRowOut]:
+        filters = CustomerFilters(status=status, segment=segment, country=country, owner_id=owner,
+                                  include_archived=include_archived,
+                                  custom=query_filters(request, who.actor, "customers", session=session))
+        found = service.customers_after(who.actor, q, filters, after=cursor.decode(cursor_), limit=limit,
+                                        session=session)
+        return page_of(found, CustomerRowOut)
+    return await call.answer(work)
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=responses(404), summary="One customer")
-def get(customer_id: Id, who: KeyCaller = Depends(caller)) -> CustomerOut:
-    with session_scope() as session:
-        return _detail(service.get_customer(who.actor, customer_id, session=session))
+async def get(customer_id: Id, call: Key) -> Response:
+    return await call.answer(lambda who, session: _detail(service.get_customer(who.actor, customer_id,
+                                                                               session=session)))
 
 
 @router.post("", response_model=CustomerOut, status_code=201, responses=responses(403, 422),
              summary="Create a customer")
-def create(body: CustomerIn, who: KeyCaller = Depends(caller)) -> CustomerOut:
+async def create(body: CustomerIn, call: Key) -> Response:
     fields = body.model_dump(exclude_unset=True)
     custom = custom_of(fields)
-    with session_scope() as session:
-        return _detail(service.create_customer(who.actor, fields, custom=custom, session=session))
+    return await call.answer(lambda who, session: _detail(service.create_customer(who.actor, fields, custom=custom,
+                                                                                  session=session)), status=201)
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut, responses=responses(403, 404, 409, 422),
               summary="Change some fields of a customer (optimistic locking by version)")
-def update(customer_id: Id, body: CustomerChanges, who: KeyCaller = Depends(caller)) -> CustomerOut:
+async def update(customer_id: Id, body: CustomerChanges, call: Key) -> Response:
     changes = body.model_dump(exclude_unset=True)
     version = changes.pop("version")
     custom = custom_of(changes)
-    with session_scope() as session:
-        return _detail(service.update_customer(who.actor, customer_id, changes, version, custom=custom,
-                                               session=session))
+    return await call.answer(lambda who, session: _detail(service.update_customer(
+        who.actor, customer_id, changes, version, custom=custom, session=session)))
 
 
 @router.post("/{customer_id}/archive", response_model=CustomerOut, responses=responses(403, 404),
              summary="Archive a customer (hidden from lists unless include_archived)")
-def archive(customer_id: Id, who: KeyCaller = Depends(caller)) -> CustomerOut:
-    with session_scope() as session:
+async def archive(customer_id: Id, call: Key) -> Response:
+    def work(who: KeyCaller, session: Session) -> CustomerOut:
         service.archive_customer(who.actor, customer_id, session=session)
         return _detail(service.get_customer(who.actor, customer_id, session=session))
+    return await call.answer(work)
 
 
 @router.get("/{customer_id}/history", response_model=Page[InteractionOut], responses=responses(404),
             summary="A customer's contact history, newest first (cursor paging)")
-def history(customer_id: Id, who: KeyCaller = Depends(caller),
-            cursor_: str | None = Query(None, alias="cursor", max_length=100), limit: Limit = DEFAULT_LIMIT) -> dict:
-    after = cursor.decode(cursor_)
-    with session_scope() as session:
-        found = interactions_after(who.actor, InteractionFilters(customer_id=customer_id), after=after, limit=limit,
-                                   newest_first=True, session=session)
-    return page_of(found, InteractionOut)
+async def history(customer_id: Id, call: Key, cursor_: str | None = Query(None, alias="cursor", max_length=100),
+                  limit: Limit = DEFAULT_LIMIT) -> Response:
+    def work(who: KeyCaller, session: Session) -> Page[InteractionOut]:
+        found = interactions_after(who.actor, InteractionFilters(customer_id=customer_id),
+                                   after=cursor.decode(cursor_), limit=limit, newest_first=True, session=session)
+        return page_of(found, InteractionOut)
+    return await call.answer(work)

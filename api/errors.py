@@ -7,6 +7,7 @@ traceback: a real bug is logged and answered with a plain 500.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -97,8 +98,9 @@ def _problem(err: dict[str, Any]) -> str:
     return _("Not a valid value: {problem}.").format(problem=str(err.get("msg", "")).rstrip("."))
 
 
-def install(app: FastAPI) -> None:
-    """Turn every kind of failure into the one error shape."""
+def install(app: FastAPI, key_refusal: Callable[[Request], Awaitable[ApiError | None]]) -> None:
+    """Turn every kind of failure into the one error shape. ``key_refusal`` answers a request refused for its input
+    before its key was checked: a bad key is told so (401, 429) rather than what is wrong with its input."""
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -109,7 +111,10 @@ def install(app: FastAPI) -> None:
         return from_domain(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        refused = await key_refusal(request)
+        if refused is not None:
+            return await _api_error(request, refused)
         fields: dict[str, str] = {}
         for err in exc.errors():
             fields.setdefault(_field_name(tuple(err.get("loc", ()))), _problem(err))
@@ -118,10 +123,13 @@ def install(app: FastAPI) -> None:
                          f"{name}: {problem}" for name, problem in fields.items())), fields)
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         if exc.status_code == 404:
             return error(404, "not_found", _("There is no such address in the API."))
         if exc.status_code == 400:  # a body that is not JSON at all
+            refused = await key_refusal(request)
+            if refused is not None:
+                return await _api_error(request, refused)
             return error(422, "validation_error", _("The body is not valid JSON."),
                          {"body": _("The body is not valid JSON.")})
         if exc.status_code == 405:

@@ -6,15 +6,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
-
-from api.auth import caller
+from api.auth import ApiCall, Key
 from api.common import Input, Short
 from api.errors import responses
 from crm.accounts.api_keys import KeyCaller
-from crm.core.database import session_scope
 from crm.importing.runner import run
 from crm.importing.writing import ImportOptions, ImportReport
 
@@ -85,29 +85,34 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _import(who: KeyCaller, kind: str, records: list[Input], options: ImportOptions) -> ImportOut:
+async def _import(call: ApiCall, kind: str, records: list[Input], options: ImportOptions) -> Response:
     """The records as the rows of an imported file (one column per field) through the import runner."""
     headers = list(type(records[0]).model_fields)
     rows = [[_cell(getattr(r, f)) for f in headers] for r in records]
-    with session_scope() as session:
-        report: ImportReport = run(who.actor, kind, rows, headers=headers,
-                                   mapping={f: i for i, f in enumerate(headers)}, options=options,
-                                   filename=f"api:{who.key_name}", total=len(rows), started_from="api",
-                                   session=session)
+
+    def work(who: KeyCaller, session: Session) -> ImportOut:
+        report = run(who.actor, kind, rows, headers=headers, mapping={f: i for i, f in enumerate(headers)},
+                     options=options, filename=f"api:{who.key_name}", total=len(rows), started_from="api",
+                     session=session)
+        return _outcome(report)
+    return await call.answer(work)
+
+
+def _outcome(report: ImportReport) -> ImportOut:
     return ImportOut(batch_id=report.batch_id, counts=report.counts, records=[
         RecordOutcome(index=r.row - 2, outcome=r.outcome, id=r.entity_id, reasons=r.reasons) for r in report.rows])
 
 
 @router.post("/products", response_model=ImportOut, responses=responses(403),
              summary="Create or update products by source and SKU (as the import does)")
-def products(body: ProductsIn, who: KeyCaller = Depends(caller)) -> ImportOut:
-    return _import(who, "products", list(body.records),
-                   ImportOptions(source_system=body.source, decimal_mark=".", day_first=False))
+async def products(body: ProductsIn, call: Key) -> Response:
+    return await _import(call, "products", list(body.records),
+                         ImportOptions(source_system=body.source, decimal_mark=".", day_first=False))
 
 
 @router.post("/receipts", response_model=ImportOut, responses=responses(403),
              summary="Create or update receipts by source and number (as the import does)")
-def receipts(body: ReceiptsIn, who: KeyCaller = Depends(caller)) -> ImportOut:
-    return _import(who, "receipts", list(body.records),
-                   ImportOptions(source_system=body.source, customer_source=body.customer_source,
-                                 unknown_products=body.unknown_products, decimal_mark=".", day_first=False))
+async def receipts(body: ReceiptsIn, call: Key) -> Response:
+    return await _import(call, "receipts", list(body.records),
+                         ImportOptions(source_system=body.source, customer_source=body.customer_source,
+                                       unknown_products=body.unknown_products, decimal_mark=".", day_first=False))

@@ -2,20 +2,20 @@
 included. The same service as the Interactions page: written under the key user's own department."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from api import cursor
-from api.auth import caller
+from api.auth import Key
 from api.custom import CUSTOM_IN, CUSTOM_OUT, FILTER_HELP, query_filters
 from api.common import DEFAULT_LIMIT, Id, Input, Limit, Page, Short, Text, page_of, plain, utc
 from api.errors import responses
 from crm.accounts.api_keys import KeyCaller
-from crm.core.database import session_scope
 from crm.interactions.service import InteractionFilters, interactions_after, log_interaction
 
 router = APIRouter(prefix="/v1/interactions", tags=["interactions"])
@@ -60,24 +60,23 @@ class InteractionIn(Input):
 
 @router.get("", response_model=Page[InteractionOut], responses=responses(404, 422),
             summary="Interactions in the order they were logged (cursor paging)", description=FILTER_HELP)
-def list_(request: Request, who: KeyCaller = Depends(caller), customer_id: Id | None = None, channel: Code | None = None,
-          feedback_kind: Code | None = None, department: Code | None = None,
-          cursor_: str | None = Query(None, alias="cursor", max_length=100), limit: Limit = DEFAULT_LIMIT) -> dict:
-    filters = InteractionFilters(customer_id=customer_id, channel=channel, feedback_kind=feedback_kind,
-                                 department=department)
-    after = cursor.decode(cursor_)
-    with session_scope() as session:
-        filters = dataclasses.replace(filters, custom=query_filters(request, who.actor, "interactions",
-                                                                    session=session))
-        found = interactions_after(who.actor, filters, after=after, limit=limit, session=session)
-    return page_of(found, InteractionOut)
+async def list_(request: Request, call: Key, customer_id: Id | None = None, channel: Code | None = None,
+                feedback_kind: Code | None = None, department: Code | None = None,
+                cursor_: str | None = Query(None, alias="cursor", max_length=100),
+                limit: Limit = DEFAULT_LIMIT) -> Response:
+    def work(who: KeyCaller, session: Session) -> Page[InteractionOut]:
+        filters = InteractionFilters(customer_id=customer_id, channel=channel, feedback_kind=feedback_kind,
+                                     department=department,
+                                     custom=query_filters(request, who.actor, "interactions", session=session))
+        found = interactions_after(who.actor, filters, after=cursor.decode(cursor_), limit=limit, session=session)
+        return page_of(found, InteractionOut)
+    return await call.answer(work)
 
 
 @router.post("", response_model=InteractionOut, status_code=201, responses=responses(403, 404, 422),
              summary="Log an interaction (feedback: feedback_kind and tags)")
-def create(body: InteractionIn, who: KeyCaller = Depends(caller)) -> InteractionOut:
+async def create(body: InteractionIn, call: Key) -> Response:
     fields = body.model_dump(exclude={"customer_id"})
     fields["occurred_at"] = utc(fields["occurred_at"])
-    with session_scope() as session:
-        row = log_interaction(who.actor, body.customer_id, session=session, **fields)
-        return InteractionOut.model_validate(plain(row))
+    return await call.answer(lambda who, session: InteractionOut.model_validate(plain(
+        log_interaction(who.actor, body.customer_id, session=session, **fields))), status=201)

@@ -4,16 +4,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from starlette.responses import Response
 
 from api import cursor
-from api.auth import caller
-from api.common import DEFAULT_LIMIT, Id, Limit, Money, Page, plain
+from api.auth import Key
+from api.common import DEFAULT_LIMIT, Id, Limit, Money, Page, page_of, plain
 from api.errors import responses
-from crm.accounts.api_keys import KeyCaller
 from crm.budget import plans
-from crm.core.database import session_scope
 from crm.core.keyset import Slice
 from crm.rollout import checklist
 
@@ -119,44 +118,38 @@ def _after(rows: list, after: int | None, limit: int) -> Slice:
     return Slice(page, page[-1].id if len(rest) > limit else None)
 
 
-def _page(found: Slice, model: type[BaseModel]) -> dict:
-    return {"items": [model.model_validate(plain(r)) for r in found.rows],
-            "next_cursor": cursor.encode(found.next_after), "has_more": found.has_more}
-
-
 @router.get("/checklist/items", response_model=Page[ChecklistItemOut], responses=responses(403),
             summary="Rollout checklist items (by id, cursor paging)")
-def checklist_items(who: KeyCaller = Depends(caller), phase: Phase | None = None,
-                    cursor_: str | None = Query(None, alias="cursor", max_length=100),
-                    limit: Limit = DEFAULT_LIMIT) -> dict:
-    after = cursor.decode(cursor_)
-    with session_scope() as session:
-        items = checklist.list_items(who.actor, phase=phase, session=session)
-    return _page(_after(items, after, limit), ChecklistItemOut)
+async def checklist_items(call: Key, phase: Phase | None = None,
+                          cursor_: str | None = Query(None, alias="cursor", max_length=100),
+                          limit: Limit = DEFAULT_LIMIT) -> Response:
+    return await call.answer(lambda who, session: page_of(_after(
+        checklist.list_items(who.actor, phase=phase, session=session), cursor.decode(cursor_), limit),
+        ChecklistItemOut))
 
 
 @router.get("/checklist/phases", response_model=list[PhaseOut], responses=responses(403),
             summary="Progress and sign-off of each rollout phase")
-def checklist_phases(who: KeyCaller = Depends(caller)) -> list[PhaseOut]:
-    with session_scope() as session:
-        return [PhaseOut.model_validate(plain(p)) for p in checklist.phase_progress(who.actor, session=session)]
+async def checklist_phases(call: Key) -> Response:
+    return await call.answer(lambda who, session: [
+        PhaseOut.model_validate(plain(p)) for p in checklist.phase_progress(who.actor, session=session)])
 
 
 @router.get("/budget-plans", response_model=Page[PlanSummaryOut], responses=responses(403),
             summary="Budget plans (by id, cursor paging)")
-def budget_plans(who: KeyCaller = Depends(caller), cursor_: str | None = Query(None, alias="cursor", max_length=100),
-                 limit: Limit = DEFAULT_LIMIT) -> dict:
-    after = cursor.decode(cursor_)
-    with session_scope() as session:
-        summaries = plans.list_plans(who.actor, session=session)
-    return _page(_after(summaries, after, limit), PlanSummaryOut)
+async def budget_plans(call: Key, cursor_: str | None = Query(None, alias="cursor", max_length=100),
+                       limit: Limit = DEFAULT_LIMIT) -> Response:
+    return await call.answer(lambda who, session: page_of(_after(
+        plans.list_plans(who.actor, session=session), cursor.decode(cursor_), limit), PlanSummaryOut))
 
 
 @router.get("/budget-plans/{plan_id}", response_model=PlanOut, responses=responses(403, 404),
             summary="One budget plan with its goals and lines")
-def budget_plan(plan_id: Id, who: KeyCaller = Depends(caller)) -> PlanOut:
-    with session_scope() as session:
-        view = plans.get_plan(who.actor, plan_id, session=session)
+async def budget_plan(plan_id: Id, call: Key) -> Response:
+    return await call.answer(lambda who, session: _plan(plans.get_plan(who.actor, plan_id, session=session)))
+
+
+def _plan(view: plans.PlanView) -> PlanOut:
     data = plain(view)
     data["lines"] = [{**{k: line[k] for k in ("id", "category", "description", "goal_id", "goal", "planned",
                                                "actual", "variance")},

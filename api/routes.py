@@ -2,10 +2,13 @@
 (for load balancers, no key) and the FastAPI application of api/app.py under /api (docs at /api/docs)."""
 from __future__ import annotations
 
+import re
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 import crm
 from crm.core import health as server_health
@@ -27,4 +30,13 @@ def routes() -> list[BaseRoute]:
     from api.app import create_app
     from api.sign_in_cookie import route as sign_in_cookie
 
-    return [Route(f"{PREFIX}/health", health, methods=["GET"]), sign_in_cookie(), Mount("/api", app=create_app())]
+    return [Route(f"{PREFIX}/health", health, methods=["GET"]), sign_in_cookie(), ApiMount("/api", app=create_app())]
+
+
+class ApiMount(Mount):
+    """``Mount`` for every path under its prefix, a line break (``%0A``) included: Starlette's pattern ``.*`` stops
+    at one, which left such paths to Streamlit's plain-text 404 instead of the API's JSON errors."""
+
+    def __init__(self, path: str, app: ASGIApp) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)

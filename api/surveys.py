@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from starlette.responses import Response
 
-from api.auth import caller
+from api.auth import Key
 from api.common import Id, Input, Short, Text
 from api.errors import responses
-from crm.accounts.api_keys import KeyCaller
-from crm.core.database import session_scope
 from crm.insights.surveys import record_survey
 
 router = APIRouter(prefix="/v1/survey-answers", tags=["survey answers"])
@@ -31,8 +30,7 @@ class Created(BaseModel):
 
 @router.post("", response_model=Created, status_code=201, responses=responses(403, 404),
              summary="Record a survey answer")
-def create(body: SurveyAnswerIn, who: KeyCaller = Depends(caller)) -> Created:
-    with session_scope() as session:
-        return Created(id=record_survey(who.actor, body.customer_id, score=body.score, reason_first=body.reason_first,
-                                        reason_again=body.reason_again, comment=body.comment,
-                                        answered_on=body.answered_on, session=session))
+async def create(body: SurveyAnswerIn, call: Key) -> Response:
+    return await call.answer(lambda who, session: Created(id=record_survey(
+        who.actor, body.customer_id, score=body.score, reason_first=body.reason_first, reason_again=body.reason_again,
+        comment=body.comment, answered_on=body.answered_on, session=session)), status=201)

@@ -125,7 +125,10 @@ def measure(url: str, repeat: int = 20) -> dict[str, Any]:
     from crm.customers.service import SEARCHES, customers_after
     from db.engine import dispose_all
     from tests.browser.conftest import _free_port, start_portal, stop_portal
+    from tools.seed import ensure_demo_accounts
 
+    with session_scope(url) as s:
+        ensure_demo_accounts(session=s)  # the demo's admin and sales (a database seeded without them has none)
     with session_scope(url) as s:
         admin = actor_for("admin", session=s)
         name = f"bench-{int(time.time())}"

@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crm.core import audit
@@ -157,19 +157,25 @@ def revoke_key(actor: Actor, name: str, *, session: Session) -> ApiKeyInfo:
     return _info(key, username)
 
 
+# one query for the key, its user and the user's department (it runs on every API call: built once, in Core)
+_keys, _users, _departments = ApiKey.__table__, User.__table__, Department.__table__
+_KEY_AND_USER = (
+    select(_keys.c.id, _keys.c.name, _keys.c.secret_hash, _keys.c.revoked_at, _keys.c.expires_on,
+           _keys.c.last_used_at, _keys.c.capabilities, _keys.c.rate_per_minute, _users.c.id.label("user_id"),
+           _users.c.username, _users.c.full_name, _users.c.role, _users.c.active, _users.c.language,
+           _users.c.time_zone, _departments.c.code.label("department"))
+    .select_from(_keys.join(_users, _users.c.id == _keys.c.user_id)
+                 .join(_departments, _departments.c.id == _users.c.department_id))
+    .where(_keys.c.prefix == bindparam("prefix")))
+
+
 def authenticate(secret: str, *, session: Session, now: dt.datetime | None = None) -> KeyCaller | None:
     """The caller for ``secret``, or None when it is no valid key (unknown, wrong, revoked, expired, its user
     deactivated). Notes the key's last use, at most once a minute."""
     secret = (secret or "").strip()
     if not secret.startswith(SECRET_START) or len(secret) < PREFIX_LENGTH + 8 or len(secret) > 200:
         return None
-    # one query for the key, its user and the user's department (it runs on every API call)
-    key = session.execute(
-        select(ApiKey.id, ApiKey.name, ApiKey.secret_hash, ApiKey.revoked_at, ApiKey.expires_on, ApiKey.last_used_at,
-               ApiKey.capabilities, ApiKey.rate_per_minute, User.id.label("user_id"), User.username, User.full_name,
-               User.role, User.active, User.language, User.time_zone, Department.code.label("department"))
-        .join(User, User.id == ApiKey.user_id).join(Department, Department.id == User.department_id)
-        .where(ApiKey.prefix == secret[:PREFIX_LENGTH])).one_or_none()
+    key = session.connection().execute(_KEY_AND_USER, {"prefix": secret[:PREFIX_LENGTH]}).one_or_none()
     if key is None or not hmac.compare_digest(key.secret_hash, hash_secret(secret)):
         return None
     now = now or utcnow()

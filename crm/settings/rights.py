@@ -9,11 +9,12 @@ users' next click on every server. No change may leave the portal without an act
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import URL, select
 from sqlalchemy.orm import Session
 
 from crm.core import access, audit
@@ -68,16 +69,25 @@ class Preview:
 def refresh(session: Session) -> bool:
     """Put the database's grants in force in this process if they changed since the last look (one small
     query when they did not). True when they were reloaded."""
-    source = (session.get_bind().url.render_as_string(hide_password=True), _version(session))
+    source = (_named(session.get_bind().url), _version(session))
     if access.overlay().source == source:
         return False
     access.use_overlay(access.Overlay(source, _load(session)))
     return True
 
 
+@functools.lru_cache(maxsize=16)
+def _named(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+# read on every page run and API request: built once, in Core
+_VERSION = select(Setting.__table__.c.value).where(Setting.__table__.c.key == VERSION_KEY)
+
+
 def _version(session: Session) -> int:
-    row = session.get(Setting, VERSION_KEY)
-    return int(row.value) if row is not None and row.value is not None else 0
+    value = session.connection().execute(_VERSION).scalar()
+    return int(value) if value is not None else 0
 
 
 def _bump(session: Session) -> None:

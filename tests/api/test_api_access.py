@@ -152,6 +152,30 @@ def test_without_a_valid_key_every_call_is_401(client) -> None:
     assert answer.headers["WWW-Authenticate"] == "Bearer"
 
 
+def test_a_bad_key_is_told_so_before_anything_about_its_input(client) -> None:
+    secret, tired = new_key("sales"), new_key("sales", name="tired", rate=1)
+    assert client.get("/api/v1/checklist/phases", headers=bearer(tired)).status_code == 200  # its one a minute
+    wrong = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")
+    bad_inputs = [("GET", "/api/v1/customers?limit=0", None), ("GET", "/api/v1/customers?cursor=zzz", None),
+                  ("GET", "/api/v1/customers/0", None), ("POST", "/api/v1/customers", {"email": "nope"}),
+                  ("POST", "/api/v1/customers", "{not json")]
+    for method, path, body in bad_inputs:
+        sent = {"content": body} if isinstance(body, str) else {"json": body}
+        answer = client.request(method, path, headers=bearer(wrong), **sent)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (401, "unauthorized"), (path, body)
+        answer = client.request(method, path, headers=bearer(tired), **sent)
+        assert answer.status_code == 429 and "Retry-After" in answer.headers, (path, body)
+        assert client.request(method, path, headers=bearer(secret), **sent).status_code == 422, (path, body)
+
+
+def test_any_path_under_api_gets_the_apis_json_errors_even_with_a_line_break_in_it(client) -> None:
+    secret = new_key("sales")
+    for path in ("/api/v1/customers/a%0Ab/archive", "/api/v1/no%0Asuch", "/api/%0A"):
+        answer = client.post(path, headers=bearer(secret))
+        assert answer.headers["content-type"] == "application/json", path
+        assert answer.status_code in (404, 422) and answer.json()["error"]["code"] in ("not_found", "validation_error")
+
+
 def test_a_revoked_key_is_refused_at_once_by_another_server_on_the_same_database(demo_api: str) -> None:
     secret = new_key("sales", name="helpdesk")
     with server() as one, server() as two:
