@@ -18,13 +18,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.errors import ApiError
 from crm.accounts.api_keys import KeyCaller, authenticate
-from crm.core.database import session_scope
+from crm.core.database import Session, session_scope
 from crm.core.i18n import _
 from crm.core.ratelimit import RequestRate
 from crm.settings.rights import refresh as refresh_rights

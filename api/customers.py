@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api import cursor
@@ -17,6 +16,7 @@ from api.common import DEFAULT_LIMIT, Id, Input, Limit, Money, Page, Short, Text
 from api.errors import responses
 from api.interactions import InteractionOut
 from crm.accounts.api_keys import KeyCaller
+from crm.core.database import Session
 from crm.customers import service
 from crm.customers.service import CustomerFilters
 from crm.interactions.service import InteractionFilters, interactions_after

@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api.auth import ApiCall, Key
 from api.common import Input, Short
 from api.errors import responses
 from crm.accounts.api_keys import KeyCaller
+from crm.core.database import Session
 from crm.importing.runner import run
 from crm.importing.writing import ImportOptions, ImportReport
 

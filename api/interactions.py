@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from api import cursor
@@ -16,6 +15,7 @@ from api.custom import CUSTOM_IN, CUSTOM_OUT, FILTER_HELP, query_filters
 from api.common import DEFAULT_LIMIT, Id, Input, Limit, Page, Short, Text, page_of, plain, utc
 from api.errors import responses
 from crm.accounts.api_keys import KeyCaller
+from crm.core.database import Session
 from crm.interactions.service import InteractionFilters, interactions_after, log_interaction
 
 router = APIRouter(prefix="/v1/interactions", tags=["interactions"])

@@ -13,6 +13,9 @@ from crm.core.i18n import _
 from db import migrate
 from db.engine import get_sessionmaker
 
+__all__ = ["Session", "session_scope", "transaction", "ready", "ConnectionLost", "lost_connection"]  # Session: for
+# the type of the session that entry points (api/) pass to services, without importing SQLAlchemy themselves
+
 
 class ConnectionLost(CRMError):
     """The database connection broke (the server restarted, or ended the connection) or could not be opened.

@@ -18,7 +18,7 @@ from crm.core.access import Actor, require
 from crm.core.errors import ConflictError, NotFound, ValidationError
 from crm.core.i18n import LANGUAGES, _, label
 from crm.core.text import fold
-from crm.settings import lists
+from crm.settings import definitions, lists
 from crm.settings.config_file import Section, register
 from crm.settings.field_types import (
     CHOICE_TYPES,
@@ -66,12 +66,12 @@ def _defs(session: Session, rows: list[CustomField]) -> list[FieldDef]:
 
 
 def list_fields(session: Session, entity: str, include_inactive: bool = False) -> list[FieldDef]:
-    """The entity's custom fields in their order (active ones only unless asked), choices included."""
+    """The entity's custom fields in their order (active ones only unless asked), choices included: this server's
+    copy while nobody changed them (``crm.settings.definitions``)."""
     _check_entity(entity)
-    stmt = select(CustomField).where(CustomField.entity == entity)
-    if not include_inactive:
-        stmt = stmt.where(CustomField.active.is_(True))
-    return _defs(session, list(session.scalars(stmt.order_by(CustomField.position, CustomField.id))))
+    every = definitions.cached(session, entity, lambda: _defs(session, list(session.scalars(
+        select(CustomField).where(CustomField.entity == entity).order_by(CustomField.position, CustomField.id)))))
+    return every if include_inactive else [f for f in every if f.active]
 
 
 def fields_for(actor: Actor, entity: str, *, include_inactive: bool = False, session: Session) -> list[FieldDef]:
