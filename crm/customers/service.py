@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, intersect, or_, select, tuple_, union, update
+from sqlalchemy import Row, Select, bindparam, intersect, or_, select, tuple_, union, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -384,10 +385,13 @@ def _load_customer(session: Session, customer_id: int) -> Customer:
     return customer
 
 
-def _detail(actor: Actor, c: Customer, session: Session) -> CustomerDetail:
+def _detail(actor: Actor, c: Customer | Row[Any], session: Session, names: dict[int, str] | None = None
+            ) -> CustomerDetail:
+    """``c`` as ``actor`` may see it: a customer, or its row as ``_customer_row`` reads it (with ``names``, the
+    full names of its owner and last editor; else they are looked up)."""
     show = _pii(actor)
-    owner = session.get(User, c.owner_id) if c.owner_id else None
-    updated_by = session.get(User, c.updated_by_id) if c.updated_by_id else None
+    if names is None:
+        names = _names(session, (c.owner_id, c.updated_by_id))
     return CustomerDetail(
         id=c.id, name=c.name, company=c.company,
         email=c.email if show else mask_email(c.email),
@@ -395,14 +399,40 @@ def _detail(actor: Actor, c: Customer, session: Session) -> CustomerDetail:
         address=c.address if show else ("•••" if c.address else None),
         city=c.city, country=c.country, language=c.language, status=c.status, segment=c.segment,
         acquisition_source=c.acquisition_source, owner_id=c.owner_id,
-        owner=owner.full_name if owner else None, notes=c.notes,
+        owner=names.get(c.owner_id) if c.owner_id else None, notes=c.notes,
         consent_marketing=c.consent_marketing, consent_third_party=c.consent_third_party,
         lifetime_revenue=c.lifetime_revenue or Decimal(0), lifetime_cost=c.lifetime_cost or Decimal(0),
         purchase_count=c.purchase_count or 0, last_contact_at=c.last_contact_at,
         archived_at=c.archived_at, erased=c.erased_at is not None, version=c.version,
-        updated_at=c.updated_at, updated_by=updated_by.full_name if updated_by else None,
+        updated_at=c.updated_at, updated_by=names.get(c.updated_by_id) if c.updated_by_id else None,
         pii_visible=show, custom=field_values.values_of(session, "customers", [c.id])[c.id],
     )
+
+
+def _names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = [i for i in user_ids if i]
+    if not wanted:
+        return {}
+    return {uid: name for uid, name in session.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))}
+
+
+# a customer with the names of its owner and last editor, in one query (every profile and API read): built once
+_OWNER, _EDITOR = User.__table__.alias("owner"), User.__table__.alias("editor")
+_CUSTOMER_ROW = (
+    select(Customer.__table__, _OWNER.c.full_name.label("owner_full_name"),
+           _EDITOR.c.full_name.label("editor_full_name"))
+    .select_from(Customer.__table__.outerjoin(_OWNER, _OWNER.c.id == Customer.__table__.c.owner_id)
+                 .outerjoin(_EDITOR, _EDITOR.c.id == Customer.__table__.c.updated_by_id))
+    .where(Customer.__table__.c.id == bindparam("id")))
+
+
+def _customer_row(session: Session, customer_id: int) -> tuple[Row[Any], dict[int, str]]:
+    """The customer's row (as its columns) and the names of its owner and last editor; NotFound if none."""
+    row = session.execute(_CUSTOMER_ROW, {"id": customer_id}).one_or_none()
+    if row is None:
+        raise NotFound(_("Customer #{id} does not exist.").format(id=customer_id))
+    names = {k: v for k, v in ((row.owner_id, row.owner_full_name), (row.updated_by_id, row.editor_full_name)) if k}
+    return row, names
 
 
 def get_customer(actor: Actor, customer_id: int, *, session: Session) -> CustomerDetail:
@@ -412,8 +442,8 @@ def get_customer(actor: Actor, customer_id: int, *, session: Session) -> Custome
 
 def _read_customer(actor: Actor, customer_id: int, session: Session) -> CustomerDetail:
     """One customer as ``actor`` may see it; a read of contact details is audited."""
-    customer = _load_customer(session, customer_id)
-    detail = _detail(actor, customer, session)
+    customer, names = _customer_row(session, customer_id)
+    detail = _detail(actor, customer, session, names)
     if detail.pii_visible and (customer.email or customer.phone or customer.address):
         audit.record(session, actor, "read_pii", "customer", customer.id, detail="contact details shown")
     return detail

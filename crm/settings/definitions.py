@@ -35,10 +35,10 @@ _lock = threading.Lock()
 
 def cached(session: Session, entity: str, load: Callable[[], list[Any]]) -> list[Any]:
     """``load()`` (the entity's definitions), or this process's copy of it when nothing changed since."""
+    token = session.execute(_VERSION).scalar()  # flushes first: this session's own changes mark it as changed
     if session.info.get(_CHANGED):
         return load()
     key = (session.get_bind().url, entity)
-    token = session.connection().execute(_VERSION).scalar()
     with _lock:
         kept = _kept.get(key)
     if kept is not None and kept[0] == token:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, select
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from crm.core.i18n import _
@@ -57,6 +57,15 @@ def _fields(session: Session, entity: str) -> dict[int, FieldDef]:
     return {f.id: f for f in list_fields(session, entity, include_inactive=True)}
 
 
+# the values of some records (every list, profile and API read): built once, in Core
+_values = CustomValue.__table__
+_VALUES = (select(_values.c.record_id, _values.c.field_id, _values.c.value_text, _values.c.value_long,
+                  _values.c.value_number, _values.c.value_date)
+           .where(_values.c.record_id.in_(bindparam("ids", expanding=True)),
+                  _values.c.field_id.in_(bindparam("fields", expanding=True)))
+           .order_by(_values.c.id))
+
+
 def values_of(session: Session, entity: str, record_ids: Iterable[int], *,
               include_inactive: bool = False) -> dict[int, dict[str, Any]]:
     """{record id: {code: value}} of the records' custom field values, in one query.
@@ -71,11 +80,7 @@ def values_of(session: Session, entity: str, record_ids: Iterable[int], *,
         return out
     stored: dict[tuple[int, int], list[Any]] = {}
     for start in range(0, len(ids), 10_000):
-        rows = session.execute(
-            select(CustomValue.record_id, CustomValue.field_id, CustomValue.value_text, CustomValue.value_long,
-                   CustomValue.value_number, CustomValue.value_date)
-            .where(CustomValue.record_id.in_(ids[start:start + 10_000]), CustomValue.field_id.in_(list(fields)))
-            .order_by(CustomValue.id))
+        rows = session.execute(_VALUES, {"ids": ids[start:start + 10_000], "fields": list(fields)})
         for rid, fid, text, long, number, date in rows:
             f = fields[fid]
             value = {"value_text": text, "value_long": long, "value_number": number, "value_date": date}[f.column]
