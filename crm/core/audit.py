@@ -1,6 +1,6 @@
 """The audit trail: every write records who, when, what, before and after.
 
-``record`` adds the event to the caller's session, so it commits (or rolls
+``record`` writes the event in the caller's session, so it commits (or rolls
 back) together with the change it describes.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -59,21 +60,24 @@ def record(
     after: dict[str, Any] | None = None,
     detail: str | None = None,
     at: dt.datetime | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        at=at or utcnow(),
-        user_id=actor.user_id if actor else None,
-        username=actor.username if actor else None,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        source=actor.source if actor else "system",
-        before=before,
-        after=after,
-        detail=detail,
-    )
-    session.add(event)
-    return event
+) -> None:
+    """Write the event in the session's transaction (one Core INSERT: every audited read writes one, and the
+    unit of work's bookkeeping cost a third of it)."""
+    session.execute(insert(_EVENTS), [{
+        "at": at or utcnow(),
+        "user_id": actor.user_id if actor else None,
+        "username": actor.username if actor else None,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "source": actor.source if actor else "system",
+        "before": before,
+        "after": after,
+        "detail": detail,
+    }])
+
+
+_EVENTS = AuditEvent.__table__
 
 
 @dataclass(frozen=True)
