@@ -24,7 +24,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 BUSY_TIMEOUT = 15.0  # seconds a transaction waits for the database's write lock
 
 
-class InTurn:
+class TransactionTurns:
     """The transactions of one process on one SQLite database, one at a time, woken in turn.
 
     Every transaction takes the database's write lock at its start (``BEGIN IMMEDIATE``): two writers then queue
@@ -77,7 +77,7 @@ class InTurn:
             event.listen(engine, name, lambda _dbapi, record, *_rest: self._end(record.info))
 
 
-_HOLDS = "crm_in_turn"  # in a connection's info: it holds its process's turn (InTurn)
+_HOLDS = "crm_in_turn"  # in a connection's info: it holds its process's turn (TransactionTurns)
 
 
 def _info(dbapi_connection) -> dict | None:  # type: ignore[no-untyped-def,type-arg]
@@ -100,7 +100,7 @@ def build_engine(url: str) -> Engine:
         def _no_pysqlite_begin(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             dbapi_connection.isolation_level = None
 
-        InTurn().install(engine)
+        TransactionTurns().install(engine)
         return engine
     # Sessions in UTC: months of timestamps ("YYYY-MM") are the same in SQL, in Python and on SQLite.
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
