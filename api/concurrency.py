@@ -13,7 +13,7 @@ import weakref
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-AT_ONCE = int(__import__("os").environ.get("ATX", "2"))  # measured at 1M customers on 2 cores: 2 at once p95 87-93 ms, 3 at once 108, 4 at once 132, none 269 (bench/README.md)
+AT_ONCE = 2  # measured at 1M customers on 2 cores: 2 at once p95 87-93 ms, 3 at once 108, 4 at once 132, none 269 (bench/README.md)
 
 
 class InTurn:
