@@ -5,14 +5,17 @@ import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from api import cursor
 from api.auth import Key
 from api.common import DEFAULT_LIMIT, Id, Limit, Money, Page, page_of, plain
 from api.errors import responses
+from crm.accounts.api_keys import KeyCaller
 from crm.budget import plans
+from crm.core.database import Session
+from crm.core.i18n import _
 from crm.core.keyset import Slice
 from crm.rollout import checklist
 
@@ -40,6 +43,8 @@ class ChecklistItemOut(BaseModel):
     expires_on: dt.date | None
     overdue: bool
     version: int
+    measured_by: str | None = Field(description="The portal ticks this item itself and reopens it when its state "
+                                                "stops holding (the rule, in the request's language); null: by hand")
 
 
 class PhaseOut(BaseModel):
@@ -123,9 +128,16 @@ def _after(rows: list, after: int | None, limit: int) -> Slice:
 async def checklist_items(call: Key, phase: Phase | None = None,
                           cursor_: str | None = Query(None, alias="cursor", max_length=100),
                           limit: Limit = DEFAULT_LIMIT) -> Response:
-    return await call.answer(lambda who, session: page_of(_after(
-        checklist.list_items(who.actor, phase=phase, session=session), cursor.decode(cursor_), limit),
-        ChecklistItemOut))
+    def work(who: KeyCaller, session: Session) -> Page[ChecklistItemOut]:
+        found = _after(checklist.list_items(who.actor, phase=phase, session=session), cursor.decode(cursor_), limit)
+        return Page[ChecklistItemOut](items=[_item(view) for view in found.rows],
+                                      next_cursor=cursor.encode(found.next_after), has_more=found.has_more)
+    return await call.answer(work)
+
+
+def _item(view: checklist.ItemView) -> ChecklistItemOut:
+    rule = view.measured_by
+    return ChecklistItemOut.model_validate({**plain(view), "measured_by": _(rule[1]) if rule else None})
 
 
 @router.get("/checklist/phases", response_model=list[PhaseOut], responses=responses(403),

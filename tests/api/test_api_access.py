@@ -275,3 +275,21 @@ def test_last_use_is_noted_at_most_once_a_minute(demo_api: str) -> None:
             authenticate(secret, session=session, now=start + dt.timedelta(seconds=seconds))
         with session_scope() as session:
             assert session.scalar(select(ApiKey.last_used_at)) == expected
+
+
+def test_the_checklist_says_which_items_the_portal_ticks_itself_in_the_callers_language(client) -> None:
+    secret = new_key("sponsor")
+    items, cursor = [], None
+    while True:
+        page = client.get("/api/v1/checklist/items" + (f"?cursor={cursor}" if cursor else ""),
+                          headers=bearer(secret)).json()
+        items += page["items"]
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    measured = {i["title"]: i["measured_by"] for i in items if i["measured_by"]}
+    assert len(measured) == 3 and len(items) > 3
+    assert any("approved budget plan" in rule for rule in measured.values())
+    in_bulgarian = client.get("/api/v1/checklist/items?limit=200", headers=bearer(secret, "bg")).json()["items"]
+    rules = {i["measured_by"] for i in in_bulgarian if i["measured_by"]}
+    assert len(rules) == 3 and not rules & set(measured.values())
