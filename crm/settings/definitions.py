@@ -38,7 +38,7 @@ def cached(session: Session, entity: str, load: Callable[[], list[Any]]) -> list
     token = session.execute(_VERSION).scalar()  # flushes first: this session's own changes mark it as changed
     if session.info.get(_CHANGED):
         return load()
-    key = (session.get_bind().url, entity)
+    key = (session.get_bind().engine.url, entity)  # a session bound to an engine or to a connection
     with _lock:
         kept = _kept.get(key)
     if kept is not None and kept[0] == token:

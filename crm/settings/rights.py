@@ -69,7 +69,7 @@ class Preview:
 def refresh(session: Session) -> bool:
     """Put the database's grants in force in this process if they changed since the last look (one small
     query when they did not). True when they were reloaded."""
-    source = (_named(session.get_bind().url), _version(session))
+    source = (_named(session.get_bind().engine.url), _version(session))  # bound to an engine or a connection
     if access.overlay().source == source:
         return False
     access.use_overlay(access.Overlay(source, _load(session)))

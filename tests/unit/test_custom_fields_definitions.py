@@ -111,3 +111,14 @@ def test_another_server_sees_a_new_field_and_a_renamed_choice_on_its_next_read(d
     finally:
         other.stdin.close()
         other.wait(timeout=60)
+
+
+def test_a_session_bound_to_a_connection_reads_the_definitions_too(db_url) -> None:
+    from sqlalchemy.orm import Session
+
+    with session_scope(db_url) as s:
+        add_field(ADMIN, "customers", {"en": "Branch"}, "text", session=s)
+    with get_engine(db_url).connect() as conn:
+        session = Session(bind=conn)
+        assert [f.code for f in list_fields(session, "customers")] == ["branch"]
+        session.close()
