@@ -136,6 +136,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path / "crm.sqlite3")
 
 
+@pytest.fixture
+def fresh_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
+    """A second migrated, empty SQLite database beside ``db_url`` (another installation to carry things to)."""
+    yield from _sqlite_copy(sqlite_template, tmp_path / "fresh.sqlite3")
+
+
 def _sqlite_copy(template: Path, path: Path) -> Iterator[str]:
     """A test's own copy of an SQLite template database, forgotten and disposed after the test."""
     shutil.copy(template, path)

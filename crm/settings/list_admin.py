@@ -77,13 +77,19 @@ def rename_value(actor: Actor, list_code: str, code: str, labels: dict[str, str]
     errors = label_errors(values(session, list_code, include_inactive=True), clean, skip=code)
     if errors:
         raise ValidationError(errors)
+    return _change(session, actor, list_code, current, labels=clean)
+
+
+def _change(session: Session, actor: Actor, list_code: str, current: Value, **changes: object) -> Value:
+    """Set ``changes`` on the value's row (made when the value is a built-in one), audited before and after."""
     row = _row(session, list_code, current)
     before = _state(current)
-    row.labels = clean
+    for name, value in changes.items():
+        setattr(row, name, value)
     session.flush()
     audit.record(session, actor, "update", "list_value", row.id, before={"list": list_code, **before},
                  after={"list": list_code, **_state(row)})
-    return _value(session, list_code, code)
+    return _value(session, list_code, current.code)
 
 
 def reorder_values(actor: Actor, list_code: str, codes: list[str], *, session: Session) -> list[Value]:
@@ -111,13 +117,7 @@ def set_active(actor: Actor, list_code: str, code: str, active: bool, *, session
     current = _value(session, list_code, code)
     if not active and len([v for v in values(session, list_code) if v.code != code]) == 0:
         raise ValidationError({"active": _("A list needs at least one active value.")})
-    row = _row(session, list_code, current)
-    before = _state(current)
-    row.active = active
-    session.flush()
-    audit.record(session, actor, "update", "list_value", row.id, before={"list": list_code, **before},
-                 after={"list": list_code, **_state(row)})
-    return _value(session, list_code, code)
+    return _change(session, actor, list_code, current, active=active)
 
 
 def delete_value(actor: Actor, list_code: str, code: str, *, session: Session) -> str:

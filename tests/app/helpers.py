@@ -34,6 +34,11 @@ def signed_in(username: str, page: str | None = None, timeout: float = 30, langu
     return at
 
 
+def button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    """The button labelled ``label`` (StopIteration when the screen has none)."""
+    return next(b for b in at.button if b.label == label)
+
+
 def texts(at: AppTest) -> str:
     """Everything written on the screen, for 'the user sees X' assertions."""
     parts = []

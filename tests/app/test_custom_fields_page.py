@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.helpers import signed_in, texts
+from tests.app.helpers import button, signed_in, texts
 from tests.app.test_customers_page import fill_new_customer
 
 PAGE = "pages/settings_fields.py"
-
-
-def _button(at, label: str):  # type: ignore[no-untyped-def]
-    return next(b for b in at.button if b.label == label)
 
 
 def _add_choice_field(at, label: str, choices: str, *, required: bool = False, default: str = ""):  # type: ignore[no-untyped-def]
@@ -21,7 +17,7 @@ def _add_choice_field(at, label: str, choices: str, *, required: bool = False, d
     if required:
         at.checkbox(key="cf_new_required").check().run()
         at.text_input(key="cf_new_default").input(default)
-    return _button(at, "Add field").click().run()
+    return button(at, "Add field").click().run()
 
 
 def test_admin_adds_a_field_and_staff_fill_it_on_the_customer_form(app_env) -> None:
@@ -51,20 +47,20 @@ def test_every_problem_is_shown_at_once_and_a_required_field_asks_for_a_default(
     at.text_input(key="cf_new_min").input("10")
     at.text_input(key="cf_new_max").input("5")
     at.checkbox(key="cf_new_required").check().run()
-    _button(at, "Add field").click().run()
+    button(at, "Add field").click().run()
     errors = " ".join(str(e.value) for e in at.error)
     assert "Nothing was saved" in errors and "English label is required" in errors and "maximum" in errors
     at = _add_choice_field(signed_in("admin", PAGE), "Tier", "Gold\nSilver", required=True)
     errors = " ".join(str(e.value) for e in at.error)
     assert "Existing records without a value" in errors
     at.text_input(key="cf_new_default").input("Gold")
-    _button(at, "Add field").click().run()
+    button(at, "Add field").click().run()
     assert not at.exception and "Field “Tier” added." in texts(at)
 
 
 def test_admin_deactivates_a_field_and_the_form_no_longer_shows_it(app_env) -> None:
     at = _add_choice_field(signed_in("admin", PAGE), "Preferred branch", "North\nSouth")
-    _button(at, "Deactivate").click().run()
+    button(at, "Deactivate").click().run()
     assert not at.exception and "deactivated; its values are kept" in texts(at)
     assert list(at.dataframe[0].value["Active"]) == ["No"]
     staff = signed_in("sales", "pages/customers.py")
@@ -94,12 +90,12 @@ def test_the_interaction_form_shows_custom_fields_and_checks_them_with_the_built
     score = at.text_input(key="log_interaction_cf_satisfaction")
     assert score.label == "Satisfaction *" and score.help == "1 (poor) to 5 (great)"
     score.input("9")
-    _button(at, "Log interaction").click().run()
+    button(at, "Log interaction").click().run()
     errors = " ".join(str(e.value) for e in at.error)
     assert "Subject is required" in errors and "Satisfaction must be at most 5" in errors
     at.text_input(key="log_interaction_cf_satisfaction").input("4")
     next(t for t in at.text_input if t.label == "Subject").input("Asked about the invoice")
-    _button(at, "Log interaction").click().run()
+    button(at, "Log interaction").click().run()
     assert any("every department sees it now" in str(s.value) for s in at.success), texts(at)
     with session_scope(app_env) as session:
         newest = session.scalar(select(func.max(Interaction.id)))
@@ -131,7 +127,7 @@ def test_saving_the_edit_form_keeps_a_number_as_it_was_stored(app_env) -> None:
     assert "**Weight** 1,234.567" in texts(at)
     weight = at.text_input(key=f"edit_{cid}_cf_weight")
     assert weight.value == "1234.567"
-    _button(at, "Save customer").click().run()
+    button(at, "Save customer").click().run()
     assert not at.exception and "Saved." in texts(at)
     with session_scope(app_env) as session:
         assert get_customer(SYSTEM, cid, session=session).custom == {"weight": Decimal("1234.567")}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from crm.core.database import session_scope
 from crm.importing import sources
 from db.models import DataSource, Product
-from tests.app.helpers import signed_in, texts
+from tests.app.helpers import button, signed_in, texts
 from tests.conftest import make_actor
 
 PAGE = "pages/data_sources.py"
@@ -28,10 +28,6 @@ def shop_file(tmp_path: Path) -> Path:
     return path
 
 
-def _button(at, label: str):  # type: ignore[no-untyped-def]
-    return next(b for b in at.button if b.label == label)
-
-
 def test_a_manager_adds_a_source_maps_it_and_syncs_it(app_env, shop_file: Path) -> None:
     at = signed_in("salesmgr", PAGE)
     assert not at.exception and "No data sources yet." in texts(at)
@@ -40,15 +36,15 @@ def test_a_manager_adds_a_source_maps_it_and_syncs_it(app_env, shop_file: Path) 
     at.text_input(key="src_url").input(f"sqlite:///{shop_file}")
     at.text_area(key="src_query").input("stock")
     at.text_input(key="src_change").input("changed")
-    _button(at, "Test connection").click().run()
+    button(at, "Test connection").click().run()
     assert not at.exception and "Connected: 2 rows." in texts(at)
     assert at.selectbox(key="src_map_products_sku").value == 0  # item_code, recognised as the SKU
-    _button(at, "Save source").click().run()
+    button(at, "Save source").click().run()
     assert not at.exception and "shop saved" in texts(at)
-    _button(at, "Preview").click().run()
+    button(at, "Preview").click().run()
     assert not at.exception
     assert list(at.dataframe[-1].value["SKU"]) == ["P-1", "P-2"]
-    _button(at, "Sync now").click().run()
+    button(at, "Sync now").click().run()
     assert not at.exception and "Report: shop" in texts(at)
     assert [m.value for m in at.metric][:1] == ["2"]
     with session_scope(app_env) as session:
@@ -63,7 +59,7 @@ def test_the_password_of_a_source_is_never_shown(app_env) -> None:
                                 url=f"postgresql+psycopg://reader:{secret}@127.0.0.1:1/ledger", query="items",
                                 mapping={"sku": "code", "name": "title"}, session=session)
     at = signed_in("salesmgr", PAGE)
-    _button(at, "Test connection").click().run()
+    button(at, "Test connection").click().run()
     assert not at.exception
     shown = texts(at) + "".join(df.value.to_csv() for df in at.dataframe)
     assert "cannot be reached" in shown and "reader:***@127.0.0.1:1/ledger" in shown

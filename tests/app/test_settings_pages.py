@@ -7,14 +7,10 @@ from sqlalchemy import func, select
 
 from crm.core.database import session_scope
 from db.models import ChecklistTemplateItem, Customer, ListValue
-from tests.app.helpers import signed_in, texts
+from tests.app.helpers import button, signed_in, texts
 
 LISTS = "pages/settings_lists.py"
 TEMPLATES = "pages/settings_templates.py"
-
-
-def _button(at, label: str):  # type: ignore[no-untyped-def]
-    return next(b for b in at.button if b.label == label)
 
 
 def test_an_admin_adds_renames_and_deactivates_a_channel_and_forms_stop_offering_it(app_env) -> None:
@@ -23,12 +19,12 @@ def test_an_admin_adds_renames_and_deactivates_a_channel_and_forms_stop_offering
     at.selectbox(key="lists_chosen").set_value("channels").run()
     at.text_input(key="lists_channels_add_en").input("Fax")
     at.text_input(key="lists_channels_add_id").input("Faks")
-    _button(at, "Add value").click().run()
+    button(at, "Add value").click().run()
     assert not at.exception and "Added “Fax”." in texts(at)
     assert "Fax" in list(at.dataframe[0].value["Value"])
 
     at.selectbox(key="lists_channels_chosen").set_value("chat").run()
-    _button(at, "Deactivate").click().run()
+    button(at, "Deactivate").click().run()
     assert not at.exception and "no longer offered" in texts(at)
 
     form = signed_in("sales", "pages/interactions.py")
@@ -40,7 +36,7 @@ def test_a_duplicate_value_is_refused_with_a_message(app_env) -> None:
     at = signed_in("admin", LISTS)
     at.selectbox(key="lists_chosen").set_value("feedback_kinds").run()
     at.text_input(key="lists_feedback_kinds_add_en").input("complaint")
-    _button(at, "Add value").click().run()
+    button(at, "Add value").click().run()
     assert not at.exception and "already in this list" in texts(at)
 
 
@@ -52,7 +48,7 @@ def test_an_admin_merges_two_segments(app_env) -> None:
     at = signed_in("admin", LISTS)
     at.selectbox(key="lists_segments_src").set_value(segments[1]).run()
     at.selectbox(key="lists_segments_dst").set_value(segments[0]).run()
-    _button(at, "Merge values").click().run()
+    button(at, "Merge values").click().run()
     assert not at.exception and f"{moved} records moved" in texts(at).replace(",", "")
     with session_scope(app_env) as session:
         assert not session.scalar(select(func.count()).select_from(Customer).where(Customer.segment == segments[1]))
@@ -63,7 +59,7 @@ def test_an_admin_adds_a_checklist_template_item_and_a_budget_category(app_env) 
     assert not at.exception and "Checklist template" in texts(at)
     at.text_input(key="tpl_add_title").input("Celebrate the launch")
     at.number_input(key="tpl_add_days").set_value(120)
-    _button(at, "Add item").click().run()
+    button(at, "Add item").click().run()
     assert not at.exception and "Added “Celebrate the launch” to the template." in texts(at)
     at.text_input(key="tpl_budget_add_en").input("Events")
     next(b for b in at.button if b.label == "Add value").click().run()

@@ -7,13 +7,9 @@ from sqlalchemy import select
 
 from crm.core.database import session_scope
 from db.models import Webhook
-from tests.app.helpers import signed_in, texts
+from tests.app.helpers import button, signed_in, texts
 
 PAGE = "pages/webhooks.py"
-
-
-def _button(at, label: str):  # type: ignore[no-untyped-def]
-    return next(b for b in at.button if b.label == label)
 
 
 def test_an_admin_registers_a_webhook_and_sees_its_secret_once(app_env) -> None:
@@ -22,7 +18,7 @@ def test_an_admin_registers_a_webhook_and_sees_its_secret_once(app_env) -> None:
     at.text_input(key="wh_name").input("shop")
     at.text_input(key="wh_url").input("https://shop.example.org/crm-hooks")
     at.multiselect(key="wh_events").set_value(["customer.created", "customer.erased"])
-    _button(at, "Register webhook").click().run()
+    button(at, "Register webhook").click().run()
     assert not at.exception
     with session_scope(app_env) as session:
         secret = session.scalar(select(Webhook.secret))
@@ -30,7 +26,7 @@ def test_an_admin_registers_a_webhook_and_sees_its_secret_once(app_env) -> None:
     shown = at.dataframe[0].value
     assert list(shown["Name"]) == ["shop"] and list(shown["Events"]) == ["Customer created, Customer erased"]
     at.toggle(key=f"wh_active_{1}").set_value(False)
-    _button(at, "Save changes").click().run()
+    button(at, "Save changes").click().run()
     assert not at.exception and "shop saved." in texts(at)
     assert secret not in "".join(c.value for c in at.code)  # shown once only
     assert list(at.dataframe[0].value["Active"]) == [False]
@@ -40,7 +36,7 @@ def test_an_admin_registers_a_webhook_and_sees_its_secret_once(app_env) -> None:
 def test_a_bad_address_is_refused_with_every_problem(app_env) -> None:
     at = signed_in("admin", PAGE)
     at.text_input(key="wh_url").input("ftp://files.example.org")
-    _button(at, "Register webhook").click().run()
+    button(at, "Register webhook").click().run()
     assert not at.exception
     shown = texts(at)
     assert "Nothing was saved" in shown and "https://" in shown and "at least one event" in shown

@@ -19,7 +19,6 @@ from crm.core.database import session_scope
 from crm.core.errors import PermissionDenied, ValidationError
 from crm.settings import config_file, rights
 from crm.settings.config_file import Section, dumps, export_config, import_config, loads, plan_import
-from db import migrate
 from db.engine import dispose_all
 from db.models import AuditEvent, CapabilityGrant, Setting
 
@@ -54,16 +53,6 @@ def motto_section(monkeypatch: pytest.MonkeyPatch) -> Section:
     section = Section(NOTE, _export_motto, _motto_changes, _apply_motto, order=90)
     monkeypatch.setitem(config_file.SECTIONS, NOTE, section)
     return section
-
-
-@pytest.fixture
-def fresh_url(sqlite_template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "fresh.sqlite3"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    yield url
-    migrate.forget(url)
-    dispose_all()
 
 
 def _configure(url: str) -> None:

@@ -2,9 +2,6 @@
 one: the fresh one then exports exactly the same file, and a second import finds nothing left to change."""
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,20 +14,8 @@ from crm.settings.fields import add_field
 from crm.settings.list_admin import rename_value, set_active
 from crm.settings.lists import add_value
 from crm.settings.templates import add_template_item
-from db import migrate
-from db.engine import dispose_all
 
 ADMIN = Actor(None, "ada", "Ada Admin", "it", "admin")
-
-
-@pytest.fixture
-def fresh_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    path = tmp_path / "production.sqlite3"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    yield url
-    migrate.forget(url)
-    dispose_all()
 
 
 def _shape(url: str) -> None:
